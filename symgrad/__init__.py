@@ -1,0 +1,32 @@
+"""symgrad: the exact truth about neural-network gradients."""
+
+from symgrad.derive import gradients, reverse_program
+from symgrad.errors import (
+    DataError,
+    MissingExtraError,
+    ParseError,
+    ShapeError,
+    SpecError,
+    SpecTypeError,
+    SymgradError,
+)
+from symgrad.network import Network
+from symgrad.numeric import compile_gradients
+from symgrad.spec import parse_arch
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DataError",
+    "MissingExtraError",
+    "Network",
+    "ParseError",
+    "ShapeError",
+    "SpecError",
+    "SpecTypeError",
+    "SymgradError",
+    "compile_gradients",
+    "gradients",
+    "parse_arch",
+    "reverse_program",
+]

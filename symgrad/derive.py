@@ -1,0 +1,260 @@
+"""Exact gradients: symbolic reverse mode, and plain ``sympy.diff`` for reference.
+
+Reverse mode is backprop done in symbols.  Working from the top layer down, each
+neuron gets an adjoint ``delta{l}{j} = d(of)/d(z{l}{j})``:
+
+* at the top, ``delta = d(of)/d(a) * f'(z)`` (for the loss, ``d L/d a`` comes from
+  differentiating the loss in the output symbols);
+* below, ``delta{l}{k} = f'(z{l}{k}) * sum_j w{l+1}{j}{k} * delta{l+1}{j}``
+  (the chain rule through every weight that leaves neuron k);
+* then ``d(of)/d(w{l}{j}{k}) = delta{l}{j} * a{l-1}{k}`` and
+  ``d(of)/d(b{l}{j}) = delta{l}{j}``.
+
+Everything stays in intermediate names (``z11``, ``a11``, ``delta21``) until the
+caller asks for the base symbols, so the cost grows with the number of weights,
+not with the size of the fully nested expression.  ``method="diff"`` differentiates
+the fully nested expression directly; it is the literal approach and is slow for
+deep networks (a 4-8-8-8-8-1 tanh net takes minutes), but it shares no code with
+reverse mode, which makes it a useful independent check.
+
+>>> from symgrad import Network
+>>> net = Network([2, 2, 1])
+>>> g = gradients(net, of="output")
+>>> g[net.weights[0]], g[net.weight(2, 1, 1)]
+(w211*x1, w111*x1 + w112*x2)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from symgrad.errors import SpecError
+from symgrad.network import LEAKY_SLOPE, Network, activation_expr, loss_expr
+from symgrad.spec import choices_message, symbol_name
+
+METHODS = ("reverse", "diff")
+FORMS = ("expanded", "compact", "delta")
+
+
+def local_derivative(name: str, z: sp.Expr, a: sp.Expr) -> sp.Expr:
+    """``f'(z)`` for activation ``name``, written with ``a = f(z)`` where that is shorter.
+
+    The forms are the textbook ones (``a*(1 - a)`` for the sigmoid, ``1 - a**2`` for
+    tanh); the tests prove each equals ``sympy.diff`` of the activation.  ReLU's
+    derivative at 0 is 0 (PyTorch's and micrograd's convention), leaky ReLU's is
+    the negative-side slope.
+    """
+    if name == "linear":
+        return sp.S.One
+    if name == "sigmoid":
+        return a * (1 - a)
+    if name == "tanh":
+        return 1 - a ** 2
+    if name == "relu":
+        return sp.Piecewise((1, z > 0), (0, True))
+    if name == "leaky_relu":
+        return sp.Piecewise((1, z > 0), (LEAKY_SLOPE, True))
+    if name == "softplus":
+        return 1 / (1 + sp.exp(-z))
+    raise SpecError(f"unknown activation {name!r}")
+
+
+def delta_symbol(l: int, j: int) -> sp.Symbol:
+    """The adjoint symbol ``delta{l}{j}`` = d(of)/d(z{l}{j})."""
+    return sp.Symbol(symbol_name("delta", l, j), real=True)
+
+
+@dataclass
+class ReverseProgram:
+    """The symbolic reverse-mode program of one network and one quantity ``of``.
+
+    Attributes
+    ----------
+    forward : list of (Symbol, Expr)
+        ``z{l}{j} = ...`` and ``a{l}{j} = ...`` in intermediate symbols, in order.
+    deltas : list of (Symbol, Expr)
+        ``delta{l}{j} = ...`` in intermediate symbols and earlier deltas, top down.
+    grads : dict
+        ``{parameter: d(of)/d(parameter)}`` in deltas and intermediate symbols.
+    """
+
+    net: Network
+    of: str
+    forward: list = field(default_factory=list)
+    deltas: list = field(default_factory=list)
+    grads: dict = field(default_factory=dict)
+
+    @property
+    def compact_names(self) -> dict:
+        """``a{l}{j} -> z{l}{j}`` for linear layers, where the two are the same."""
+        net = self.net
+        return {net.a_symbol(l, j): net.z_symbol(l, j)
+                for l in range(1, net.depth + 1) if net.activations[l - 1] == "linear"
+                for j in range(1, net.widths[l] + 1)}
+
+    def compact(self) -> dict:
+        """Gradients in intermediate names, deltas substituted (``w211*x1``, ``z11``)."""
+        values = {}
+        for sym, expr in self.deltas:
+            values[sym] = expr.xreplace(values)
+        rename = self.compact_names
+        return {p: g.xreplace(values).xreplace(rename) for p, g in self.grads.items()}
+
+    def expanded(self) -> dict:
+        """Gradients in base symbols only (inputs, targets, parameters)."""
+        defs = self.net.intermediate_definitions
+        return {p: g.xreplace(defs) for p, g in self.compact().items()}
+
+
+def _parse_of(net: Network, of) -> tuple:
+    """Return ``("output"|"loss", None)`` or ``("z"|"a", (l, j))``."""
+    if isinstance(of, sp.Symbol):
+        of = of.name
+    if not isinstance(of, str):
+        raise SpecError(f"of must be 'output', 'loss', 'z{{l}}{{j}}' or 'a{{l}}{{j}}', got {of!r}")
+    if of in ("output", "loss"):
+        if of == "output" and net.spec.n_outputs != 1:
+            raise SpecError(
+                f"of='output' needs one output neuron; this network has "
+                f"{net.spec.n_outputs}: name one, e.g. of='a{net.depth}1'"
+            )
+        return of, None
+    for kind in ("z", "a"):
+        for l in range(1, net.depth + 1):
+            for j in range(1, net.widths[l] + 1):
+                if of == symbol_name(kind, l, j):
+                    return kind, (l, j)
+    names = ["output", "loss"] + [symbol_name(k, l, j) for k in "za"
+                                  for l in range(1, net.depth + 1)
+                                  for j in range(1, net.widths[l] + 1)]
+    raise SpecError(choices_message("quantity to differentiate", of, names))
+
+
+def reverse_program(net: Network, of="output") -> ReverseProgram:
+    """Build the symbolic reverse-mode program for ``d(of)/d(parameters)``.
+
+    ``of`` is ``"output"`` (single-output nets), ``"loss"`` (per-sample L), or a
+    neuron's ``"z{l}{j}"`` / ``"a{l}{j}"``.  Parameters that ``of`` does not
+    depend on get gradient 0.
+    """
+    kind, node = _parse_of(net, of)
+    cache = net.__dict__.setdefault("_programs", {})
+    key = (kind, node)
+    if key in cache:
+        return cache[key]
+    prog = ReverseProgram(net, of if isinstance(of, str) else of.name)
+    L, W = net.depth, net.widths
+    top = L if node is None else node[0]
+    for l in range(1, top + 1):
+        for j in range(1, W[l] + 1):
+            z = sum((net.weight(l, j, k) * net.a_symbol(l - 1, k)
+                     for k in range(1, W[l - 1] + 1)), sp.S.Zero)
+            if net.bias:
+                z = net.biases[_bias_position(net, l, j)] + z
+            prog.forward.append((net.z_symbol(l, j), z))
+            a = _activation_on(net, l, j)
+            prog.forward.append((net.a_symbol(l, j), a))
+
+    # Adjoints d(of)/d(a{top}{j}) of the top layer that ``of`` depends on.
+    if kind == "loss":
+        outs = [net.a_symbol(L, j) for j in range(1, W[L] + 1)]
+        L_expr = loss_expr(net.loss_name, outs, net.targets)
+        seed = {j: sp.diff(L_expr, outs[j - 1]) for j in range(1, W[L] + 1)}
+    elif kind in ("output", "a"):
+        seed = {node[1] if node else 1: sp.S.One}
+    else:  # z: the delta of that neuron is 1 by definition
+        seed = None
+
+    for l in range(top, 0, -1):
+        act = net.activations[l - 1]
+        for j in range(1, W[l] + 1):
+            zs, as_ = net.z_symbol(l, j), net.a_symbol(l, j)
+            if l == top:
+                if seed is None:
+                    d = sp.S.One if j == node[1] else sp.S.Zero
+                elif j in seed:
+                    # Chain rule at the top: dL/da * da/dz.  ``cancel`` turns the
+                    # cross-entropy of a sigmoid, (-y/a + (1-y)/(1-a)) * a*(1-a),
+                    # into the familiar a - y; keep whichever form is shorter.
+                    d = seed[j] * local_derivative(act, zs, as_)
+                    if kind == "loss":
+                        d = min(d, sp.cancel(d), key=sp.count_ops)
+                else:
+                    d = sp.S.Zero
+            else:
+                # delta{l}{j} = f'(z{l}{j}) * sum_i w{l+1}{i}{j} * delta{l+1}{i}
+                back = sum((net.weight(l + 1, i, j) * delta_symbol(l + 1, i)
+                            for i in range(1, W[l + 1] + 1)), sp.S.Zero)
+                d = local_derivative(act, zs, as_) * back
+            prog.deltas.append((delta_symbol(l, j), d))
+    for p, idx in zip(net.weights, net.spec.weight_index()):
+        l, j, k = idx
+        prog.grads[p] = delta_symbol(l, j) * net.a_symbol(l - 1, k) if l <= top else sp.S.Zero
+    for p, (l, j) in zip(net.biases, net.spec.bias_index()):
+        prog.grads[p] = delta_symbol(l, j) if l <= top else sp.S.Zero
+    cache[key] = prog
+    return prog
+
+
+def _bias_position(net, l, j):
+    return sum(net.widths[1:l]) + j - 1
+
+
+def _activation_on(net, l, j):
+    return activation_expr(net.activations[l - 1], net.z_symbol(l, j))
+
+
+def _of_expression(net: Network, of) -> sp.Expr:
+    kind, node = _parse_of(net, of)
+    if kind == "output":
+        return net.output
+    if kind == "loss":
+        return net.loss
+    return net.z(*node) if kind == "z" else net.a(*node)
+
+
+def gradients(net: Network, of="output", *, method="reverse", form="expanded") -> dict:
+    """Exact derivatives of ``of`` with respect to every parameter.
+
+    Parameters
+    ----------
+    net : Network
+    of : str
+        ``"output"``, ``"loss"`` (per-sample L), ``"z{l}{j}"`` or ``"a{l}{j}"``.
+    method : {"reverse", "diff"}
+        Symbolic reverse mode (default, fast) or ``sympy.diff`` on the fully
+        nested expression (slow with depth; independent).
+    form : {"expanded", "compact", "delta"}
+        ``expanded``: base symbols only.  ``compact``: intermediate names, as a
+        person writes them (``w211*x1``, ``z11``, ``w211*(1 - a11**2)*x1``).
+        ``delta``: in adjoint symbols ``delta{l}{j}`` (see :func:`reverse_program`
+        for their definitions).  ``compact`` and ``delta`` need ``method="reverse"``.
+
+    Returns
+    -------
+    dict
+        ``{parameter Symbol: Expr}`` in ``net.parameters`` order.
+
+    Examples
+    --------
+    >>> from symgrad import Network
+    >>> net = Network([2, 2, 1], activation="tanh")
+    >>> gradients(net, "output", form="compact")[net.weights[0]]
+    w211*x1*(1 - a11**2)
+    """
+    if method not in METHODS:
+        raise SpecError(choices_message("method", method, METHODS))
+    if form not in FORMS:
+        raise SpecError(choices_message("form", form, FORMS))
+    if method == "diff":
+        if form != "expanded":
+            raise SpecError(f"form {form!r} needs method='reverse' (diff gives base symbols only)")
+        expr = _of_expression(net, of)
+        return {p: sp.diff(expr, p) for p in net.parameters}
+    prog = reverse_program(net, of)
+    if form == "delta":
+        return dict(prog.grads)
+    return prog.compact() if form == "compact" else prog.expanded()
+

@@ -1,0 +1,252 @@
+"""The symbolic network: symbols, the forward pass as SymPy expressions, the loss.
+
+>>> net = Network([2, 2, 1])
+>>> net.output
+w211*(w111*x1 + w112*x2) + w212*(w121*x1 + w122*x2)
+>>> net.describe()
+'2-2-1, linear, no bias, 6 weights'
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import sympy as sp
+
+from symgrad.errors import SpecError
+from symgrad.spec import (
+    LEAKY_SLOPE_DEN,
+    LEAKY_SLOPE_NUM,
+    latex_name,
+    make_spec,
+    symbol_name,
+)
+
+LEAKY_SLOPE = sp.Rational(LEAKY_SLOPE_NUM, LEAKY_SLOPE_DEN)
+
+
+def activation_expr(name: str, z: sp.Expr) -> sp.Expr:
+    """Return activation ``name`` applied to ``z`` as a SymPy expression.
+
+    ReLU is ``Piecewise((z, z > 0), (0, True))`` rather than ``Max(0, z)``: SymPy
+    differentiates ``Max`` to ``Heaviside(z)`` with ``Heaviside(0) = 1/2``, while
+    symgrad follows PyTorch and micrograd and takes the derivative at 0 to be 0.
+    """
+    if name == "linear":
+        return z
+    if name == "sigmoid":
+        return 1 / (1 + sp.exp(-z))
+    if name == "tanh":
+        return sp.tanh(z)
+    if name == "relu":
+        return sp.Piecewise((z, z > 0), (0, True))
+    if name == "leaky_relu":
+        return sp.Piecewise((z, z > 0), (LEAKY_SLOPE * z, True))
+    if name == "softplus":
+        return sp.log(1 + sp.exp(z))
+    raise SpecError(f"unknown activation {name!r}")
+
+
+def loss_expr(name: str, outputs, targets) -> sp.Expr:
+    """Per-sample loss ``L`` summed over output neurons."""
+    terms = []
+    for yhat, y in zip(outputs, targets):
+        if name == "half-squared":
+            terms.append((y - yhat) ** 2 / 2)
+        elif name == "squared":
+            terms.append((y - yhat) ** 2)
+        elif name == "bce":
+            terms.append(-(y * sp.log(yhat) + (1 - y) * sp.log(1 - yhat)))
+        else:
+            raise SpecError(f"unknown loss {name!r}")
+    return sp.Add(*terms)
+
+
+def _symbol(kind, *indices):
+    return sp.Symbol(symbol_name(kind, *indices), real=True)
+
+
+class Network:
+    """A fully connected network as exact SymPy expressions.
+
+    Parameters
+    ----------
+    widths : list of int
+        Input width first, output width last, e.g. ``[2, 2, 1]``.
+    activation : str or list of str
+        One name for every hidden layer, or one per hidden layer, or one per
+        non-input layer.  Choices: linear, sigmoid, tanh, relu, leaky_relu, softplus.
+    output_activation : str
+        Activation of the last layer (default ``"linear"``).
+    bias : bool
+        Whether every neuron has a bias ``b{l}{j}``.
+    loss : str
+        ``"half-squared"`` (L = (y - yhat)**2/2), ``"squared"`` or ``"bce"``
+        (binary cross-entropy; needs a sigmoid output), summed over outputs.
+
+    Notes
+    -----
+    Weight ``w{l}{j}{k}`` is in layer ``l`` (1 is the first weight layer) and goes
+    to neuron ``j`` from input ``k`` (Nielsen's order).  ``z{l}{j}`` is neuron j's
+    pre-activation, ``a{l}{j}`` its activation, ``a0k`` stands for ``xk``.
+
+    Examples
+    --------
+    >>> net = Network([2, 3, 1], activation="tanh", bias=True)
+    >>> net.describe()
+    '2-3-1, tanh hidden, linear output, bias, 9 weights, 4 biases'
+    >>> net.z(1, 2)
+    b12 + w121*x1 + w122*x2
+    """
+
+    def __init__(self, widths, *, activation="linear", output_activation=None,
+                 bias=False, loss="half-squared"):
+        self.spec = make_spec(widths, activation, output_activation, bias, loss)
+        s = self.spec
+        self.inputs = tuple(_symbol("x", k) for k in range(1, s.n_inputs + 1))
+        self.targets = tuple(sp.Symbol(n, real=True) for n in s.target_names())
+        self.weights = tuple(_symbol("w", *i) for i in s.weight_index())
+        self.biases = tuple(_symbol("b", *i) for i in s.bias_index())
+        self.parameters = self.weights + self.biases
+        self._z_sym = {}
+        self._a_sym = {}
+        for l in range(1, s.depth + 1):
+            for j in range(1, s.widths[l] + 1):
+                self._z_sym[l, j] = _symbol("z", l, j)
+                self._a_sym[l, j] = _symbol("a", l, j)
+        self._base_z = {}
+        self._base_a = {(0, k): x for k, x in enumerate(self.inputs, 1)}
+
+    # -- spec passthrough -------------------------------------------------
+    widths = property(lambda self: self.spec.widths)
+    activations = property(lambda self: self.spec.activations)
+    bias = property(lambda self: self.spec.bias)
+    loss_name = property(lambda self: self.spec.loss)
+    depth = property(lambda self: self.spec.depth)
+
+    def describe(self) -> str:
+        """One line such as ``"2-2-1, linear, no bias, 6 weights"``."""
+        return self.spec.describe()
+
+    def __repr__(self) -> str:
+        s = self.spec
+        acts = s.activations[:-1]
+        act = acts[0] if acts and len(set(acts)) == 1 else list(acts) if acts else "linear"
+        return (f"Network({list(s.widths)}, activation={act!r}, "
+                f"output_activation={s.activations[-1]!r}, bias={s.bias}, loss={s.loss!r})")
+
+    def __eq__(self, other):
+        return isinstance(other, Network) and other.spec == self.spec
+
+    def __hash__(self):
+        return hash(self.spec)
+
+    # -- symbols ------------------------------------------------------------
+    @property
+    def target(self):
+        """The target symbol ``y`` (a tuple ``(y1, ..., yk)`` for several outputs)."""
+        return self.targets[0] if len(self.targets) == 1 else self.targets
+
+    def weight(self, l: int, j: int, k: int) -> sp.Symbol:
+        """The symbol of weight ``w{l}{j}{k}``."""
+        self._check_node(l, j)
+        if not 1 <= k <= self.spec.widths[l - 1]:
+            raise SpecError(f"layer {l} has inputs 1..{self.spec.widths[l - 1]}, got k={k}")
+        return _symbol("w", l, j, k)
+
+    def z_symbol(self, l: int, j: int) -> sp.Symbol:
+        """The intermediate symbol ``z{l}{j}`` (a name, not its definition)."""
+        self._check_node(l, j)
+        return self._z_sym[l, j]
+
+    def a_symbol(self, l: int, j: int) -> sp.Symbol:
+        """The intermediate symbol ``a{l}{j}``; ``a_symbol(0, k)`` is input ``xk``."""
+        if l == 0:
+            return self.inputs[k_check(j, self.spec.n_inputs)]
+        self._check_node(l, j)
+        return self._a_sym[l, j]
+
+    def _check_node(self, l, j):
+        if not 1 <= l <= self.spec.depth:
+            raise SpecError(f"layer must be 1..{self.spec.depth}, got {l}")
+        if not 1 <= j <= self.spec.widths[l]:
+            raise SpecError(f"layer {l} has neurons 1..{self.spec.widths[l]}, got {j}")
+
+    @cached_property
+    def symbols(self) -> dict:
+        """Every symbol of the network by name (inputs, targets, parameters, z, a)."""
+        all_syms = (self.inputs + self.targets + self.parameters
+                    + tuple(self._z_sym.values()) + tuple(self._a_sym.values()))
+        return {s.name: s for s in all_syms}
+
+    @cached_property
+    def latex_names(self) -> dict:
+        """``{Symbol: LaTeX}`` for SymPy's ``latex(..., symbol_names=...)``."""
+        s = self.spec
+        names = {x: latex_name("x", k) for k, x in enumerate(self.inputs, 1)}
+        if len(self.targets) == 1:
+            names[self.targets[0]] = "y"
+        else:
+            names.update({t: latex_name("y", j) for j, t in enumerate(self.targets, 1)})
+        names.update({w: latex_name("w", *i) for w, i in zip(self.weights, s.weight_index())})
+        names.update({b: latex_name("b", *i) for b, i in zip(self.biases, s.bias_index())})
+        names.update({v: latex_name("z", *i) for i, v in self._z_sym.items()})
+        names.update({v: latex_name("a", *i) for i, v in self._a_sym.items()})
+        return names
+
+    # -- forward pass -------------------------------------------------------
+    def z(self, l: int, j: int) -> sp.Expr:
+        """Pre-activation ``z{l}{j}`` as an expression in inputs and parameters."""
+        self._check_node(l, j)
+        if (l, j) not in self._base_z:
+            total = sum((_symbol("w", l, j, k) * self.a(l - 1, k)
+                         for k in range(1, self.spec.widths[l - 1] + 1)), sp.S.Zero)
+            if self.spec.bias:
+                total = _symbol("b", l, j) + total
+            self._base_z[l, j] = total
+        return self._base_z[l, j]
+
+    def a(self, l: int, j: int) -> sp.Expr:
+        """Activation ``a{l}{j}`` in inputs and parameters; ``a(0, k)`` is ``xk``."""
+        if l == 0:
+            return self.inputs[k_check(j, self.spec.n_inputs)]
+        if (l, j) not in self._base_a:
+            self._base_a[l, j] = activation_expr(self.spec.activations[l - 1], self.z(l, j))
+        return self._base_a[l, j]
+
+    @property
+    def outputs(self) -> tuple:
+        """Every output neuron's activation as an expression."""
+        L = self.spec.depth
+        return tuple(self.a(L, j) for j in range(1, self.spec.n_outputs + 1))
+
+    @property
+    def output(self) -> sp.Expr:
+        """The output as an expression (networks with one output neuron)."""
+        if self.spec.n_outputs != 1:
+            raise SpecError(
+                f"this network has {self.spec.n_outputs} outputs; use net.outputs "
+                "(a tuple) or net.a(layer, j)"
+            )
+        return self.outputs[0]
+
+    @property
+    def loss(self) -> sp.Expr:
+        """The per-sample loss ``L`` in inputs, targets and parameters."""
+        return loss_expr(self.spec.loss, self.outputs, self.targets)
+
+    @property
+    def intermediate_definitions(self) -> dict:
+        """``{z{l}{j}: expr, a{l}{j}: expr}`` in base symbols, for substitution."""
+        defs = {}
+        for (l, j), sym in self._z_sym.items():
+            defs[sym] = self.z(l, j)
+            defs[self._a_sym[l, j]] = self.a(l, j)
+        return defs
+
+
+def k_check(k: int, n: int) -> int:
+    """Return the 0-based index of input ``k`` (1-based), checking it exists."""
+    if not 1 <= k <= n:
+        raise SpecError(f"inputs are x1..x{n}, got index {k}")
+    return k - 1
