@@ -26,8 +26,18 @@ from symgrad.spec import ACTIVATIONS, LOSSES
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_MISSING, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
-#: Subcommand modules under symgrad/commands, in the order ``--help`` lists them.
-COMMANDS = ["check"]
+#: Order of subcommands in ``--help``; modules not listed here come after, by name.
+ORDER = ["check", "verify", "compare", "table", "derive", "train"]
+
+
+def command_modules() -> list:
+    """Names of the subcommand modules in ``symgrad/commands``, in help order."""
+    import pkgutil
+
+    import symgrad.commands as package
+
+    found = [m.name for m in pkgutil.iter_modules(package.__path__) if not m.name.startswith("_")]
+    return sorted(found, key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n))
 
 
 class UsageError(SymgradError, ValueError):
@@ -77,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
                      description="The exact truth about neural-network gradients.")
     parser.add_argument("--version", action="version", version=f"symgrad {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMANDS:
+    for name in command_modules():
         importlib.import_module(f"symgrad.commands.{name}").add_parser(sub)
     return parser
 

@@ -68,6 +68,49 @@ def latex_name(kind: str, *indices: int) -> str:
     return kind + "_{" + sep.join(str(i) for i in indices) + "}"
 
 
+#: The default weight-name template: layer, to-neuron, from-input (Nielsen's order).
+WEIGHT_TEMPLATE = "w{l}{j}{k}"
+
+
+def check_weight_template(template: str) -> str:
+    """Validate a weight-name template such as ``"w{l}{j}{k}"`` or ``"w{l}{k}{j}"``.
+
+    It is a name (a letter, then letters, digits or underscores) followed by the
+    three placeholders ``{l}``, ``{j}`` and ``{k}`` in any order, each once.
+    """
+    import re
+
+    if not isinstance(template, str):
+        raise SpecTypeError(f"weight-name template must be a string, got {template!r}")
+    ok = re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*(?:\{[ljk]\}){3}", template)
+    if not ok or any(template.count("{" + c + "}") != 1 for c in "ljk"):
+        raise SpecError(
+            f"bad weight-name template {template!r}: it needs a letter first and each of "
+            "{l} (layer), {j} (to-neuron) and {k} (from-input) once, e.g. w{l}{j}{k} or w{l}{k}{j}"
+        )
+    return template
+
+
+def weight_label(l: int, j: int, k: int, template: str = WEIGHT_TEMPLATE,
+                 latex: bool = False) -> str:
+    """Name of weight (l, j, k) under a template (``w{l}{k}{j}`` swaps j and k).
+
+    Indices are placed in the template's order and then named by
+    :func:`symbol_name` / :func:`latex_name`, so big indices stay unambiguous.
+
+    >>> weight_label(1, 2, 3), weight_label(1, 2, 3, "w{l}{k}{j}")
+    ('w123', 'w132')
+    >>> weight_label(1, 10, 2, latex=True)
+    'w_{1,10,2}'
+    """
+    import re
+
+    values = {"l": l, "j": j, "k": k}
+    order = [values[c] for c in re.findall(r"\{([ljk])\}", template)]
+    stem = template.split("{", 1)[0]
+    return latex_name(stem, *order) if latex else symbol_name(stem, *order)
+
+
 @dataclass(frozen=True)
 class NetworkSpec:
     """A validated fully connected architecture.
