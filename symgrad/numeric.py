@@ -32,7 +32,7 @@ from symgrad.errors import MissingExtraError, SpecError
 from symgrad.network import Network, activation_expr, loss_expr
 from symgrad.spec import check_batch, choices_message
 
-BACKENDS = ("numpy", "numba")
+BACKENDS = ("numpy", "numba", "auto")
 _counter = itertools.count()
 
 
@@ -188,15 +188,24 @@ def _build(source: str, label: str):
     return namespace["kernel"]
 
 
+def fastest_backend() -> str:
+    """The fastest backend installed here: ``"numba"`` when it imports, else ``"numpy"``."""
+    try:
+        from symgrad import fast  # noqa: F401
+    except ImportError:
+        return "numpy"
+    return "numba"
+
+
 def compile_gradients(net: Network, *, backend="numpy", method="reverse") -> CompiledGradient:
     """Compile the exact gradient of the cost into ``f(params, X, y) -> (cost, grad)``.
 
     Parameters
     ----------
     net : Network
-    backend : {"numpy", "numba"}
+    backend : {"numpy", "numba", "auto"}
         ``numpy`` (default) runs vectorised numpy code.  ``numba`` needs the
-        ``fast`` extra.
+        ``fast`` extra.  ``auto`` picks :func:`fastest_backend`.
     method : {"reverse", "diff"}
         Generate code from the layer-structured reverse-mode program (default),
         or from one flat ``sympy.diff`` expression per parameter (slow to derive
@@ -226,9 +235,11 @@ def compile_gradients(net: Network, *, backend="numpy", method="reverse") -> Com
         raise SpecError(choices_message("backend", backend, BACKENDS))
     if method not in ("reverse", "diff"):
         raise SpecError(choices_message("method", method, ("reverse", "diff")))
+    if backend == "auto":
+        backend = fastest_backend()
     if backend == "numba":
         try:
-            from symgrad import fast  # noqa: F401  (optional backend module)
+            from symgrad import fast  # optional backend module; needs numba
         except ImportError:
             raise MissingExtraError(
                 "the numba backend needs the 'fast' extra: python -m pip install 'symgrad[fast]'"
