@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from symgrad.errors import SpecError
-from symgrad.network import LEAKY_SLOPE, Network, activation_expr, loss_expr
+from symgrad.network import Network, activation_expr, leaky_step, loss_expr, step
 from symgrad.spec import choices_message, symbol_name
 
 METHODS = ("reverse", "diff")
@@ -53,9 +53,9 @@ def local_derivative(name: str, z: sp.Expr, a: sp.Expr) -> sp.Expr:
     if name == "tanh":
         return 1 - a ** 2
     if name == "relu":
-        return sp.Piecewise((1, z > 0), (0, True))
+        return step(z)
     if name == "leaky_relu":
-        return sp.Piecewise((1, z > 0), (LEAKY_SLOPE, True))
+        return leaky_step(z)
     if name == "softplus":
         return 1 / (1 + sp.exp(-z))
     raise SpecError(f"unknown activation {name!r}")
