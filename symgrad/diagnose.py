@@ -1,0 +1,249 @@
+"""Why a claimed derivative is wrong: a diagnosis with a stable kind.
+
+:func:`diagnose` tests, in order, the mistakes people make when they backpropagate
+by hand, and returns the first that explains the claim exactly (checked at the
+random points of the verdict, 50 digits each):
+
+``sign``
+    claimed = -true (``y - yhat`` instead of ``yhat - y``).
+``scale``
+    claimed = c*true for a constant c; the detail names the likely cause (the
+    1/2 of the half-squared loss, a factor 2 of the squared loss).
+``wrong-parameter``
+    claimed is the derivative for another parameter (named).
+``transposed-index``
+    claimed is the derivative for ``w{l}{k}{j}`` instead of ``w{l}{j}{k}``, or the
+    whole claim uses the names with j and k swapped.
+``pre-activation``
+    ``z`` used where ``a = f(z)`` was meant, or an activation derivative
+    ``f'(z)`` left out of the chain rule.
+``missing-factor``
+    true = claimed*F for a non-constant F (named, with the chain-rule step it
+    comes from, e.g. the output weight ``w211``).
+``extra-factor``
+    claimed = true*G for a non-constant G.
+``other``
+    none of the above.
+
+A wrong sign on top of another mistake gives ``sign+<kind>`` (for example
+``sign+missing-factor`` for the seed question's ``(y - y')*x1``); these compound
+kinds are stable too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from symgrad.derive import local_derivative
+from symgrad.equivalence import MAX_OPS, agree, constant_ratio
+
+#: The base kinds; a compound kind is ``"sign+" + kind``.
+KINDS = ("sign", "scale", "wrong-parameter", "transposed-index", "pre-activation",
+         "missing-factor", "extra-factor", "other")
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """What is wrong with a claim: a stable ``kind`` and a sentence ``detail``."""
+
+    kind: str
+    detail: str
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "detail": self.detail}
+
+
+def _signed(kind: str, sign: int) -> str:
+    return kind if sign > 0 else "sign+" + kind
+
+
+def diagnose(case) -> Diagnosis:
+    """Diagnose a wrong claim.
+
+    ``case`` is a :class:`symgrad.verify.Case`: the network, the quantity, the
+    parameter, the claim (as written and in base symbols), the truth (compact and
+    base), the random points, and the display names.
+    """
+    C, T = case.claimed, case.true
+    if T != 0:
+        c = constant_ratio(C, T, case.points)
+        if c is not None:
+            return _scale(case, c)
+    for sign in (1, -1):
+        found = _wrong_parameter(case, sign) or _pre_activation(case, sign)
+        if found:
+            return found
+    found = _factor(case)
+    if found:
+        return found
+    if T == 0:
+        return Diagnosis("other", f"the true derivative is 0: {case.of} does not depend on "
+                                  f"{case.show(case.parameter)}")
+    if C == 0:
+        return Diagnosis("other", f"claimed 0, but {case.of} depends on {case.show(case.parameter)}")
+    return Diagnosis("other", "claimed and true differ by more than a sign, a constant or a "
+                              "simple factor; compare them term by term")
+
+
+def _scale(case, c) -> Diagnosis:
+    loss = case.net.loss_name
+    if c == -1:
+        detail = "wrong sign: claimed = -true"
+        if case.of_loss and loss in ("half-squared", "squared"):
+            detail += " (the loss (y - yhat)**2 gives dL/dyhat = yhat - y, not y - yhat)"
+        return Diagnosis("sign", detail)
+    detail = f"claimed = {c}*true"
+    if case.of_loss and abs(c) == 2 and loss == "half-squared":
+        detail += (": factor 2, the derivative of (y - yhat)**2 without the 1/2 of the "
+                   "half-squared loss L = (y - yhat)**2/2 (use --loss squared if your loss "
+                   "has no 1/2)")
+    elif case.of_loss and abs(c) == sp.Rational(1, 2) and loss == "squared":
+        detail += (": factor 1/2, the squared loss L = (y - yhat)**2 has dL/dyhat = "
+                   "2*(yhat - y); the 1/2 belongs to the half-squared loss")
+    elif case.of == "C" and abs(c) != 1:
+        detail += " (a missing or extra 1/m of the batch mean?)"
+    return Diagnosis("scale" if c > 0 else "sign+scale", detail)
+
+
+def _transpose_map(net) -> dict:
+    """``{w{l}{j}{k}: w{l}{k}{j}}`` for every weight whose swapped name exists."""
+    index = dict(zip(net.spec.weight_index(), net.weights))
+    return {w: index[(l, k, j)] for (l, j, k), w in index.items()
+            if (l, k, j) in index and j != k}
+
+
+def _wrong_parameter(case, sign):
+    net, p, expr = case.net, case.parameter, sign * case.claimed
+    swap = _transpose_map(net)
+    for q in net.parameters:
+        Tq = case.truth(q)
+        if q == p or Tq == 0 or not agree(expr, Tq, case.points):
+            continue
+        if swap.get(p) == q:
+            return Diagnosis(_signed("transposed-index", sign),
+                             f"claimed is d{case.of}/d{case.show(q)}: the indices of "
+                             f"{case.show(p)} were read in the order w{{l}}{{k}}{{j}}; "
+                             "symgrad's w{l}{j}{k} goes to neuron j from input k "
+                             "(use --weight-name if your notation differs)")
+        return Diagnosis(_signed("wrong-parameter", sign),
+                         f"claimed is d{case.of}/d{case.show(q)} = "
+                         f"{case.show(case.truth(q, compact=True))}, the derivative for "
+                         f"{case.show(q)}, not {case.show(p)} (check the layer and neuron "
+                         "indices)")
+    if p in swap and swap:
+        renamed = expr.xreplace(swap)
+        if renamed != expr and agree(renamed, case.truth(swap[p]), case.points):
+            return Diagnosis(_signed("transposed-index", sign),
+                             "the claim is right with every weight read as w{l}{k}{j} "
+                             "(from-input before to-neuron); symgrad uses w{l}{j}{k}: "
+                             "rerun with --weight-name w{l}{k}{j} if that is your notation")
+    return None
+
+
+def _nonlinear_nodes(net):
+    for l in range(1, net.depth + 1):
+        if net.activations[l - 1] != "linear":
+            for j in range(1, net.widths[l] + 1):
+                yield l, j
+
+
+def _pre_activation(case, sign):
+    net, defs = case.net, case.net.intermediate_definitions
+    expr = sign * case.claimed
+    for l, j in _nonlinear_nodes(net):
+        z, a = net.z_symbol(l, j), net.a_symbol(l, j)
+        act = net.activations[l - 1]
+        detail = f"{z} used where {a} = {act}({z}) was meant"
+        if a in case.true_compact.free_symbols:
+            swapped = case.true_compact.xreplace({a: z}).xreplace(defs)
+            if agree(expr, swapped, case.points):
+                return Diagnosis(_signed("pre-activation", sign), detail)
+        if z in case.claimed_compact.free_symbols:
+            fixed = case.claimed_compact.xreplace({z: a}).xreplace(defs)
+            if agree(sign * fixed, case.true, case.points):
+                return Diagnosis(_signed("pre-activation", sign), detail)
+    return None
+
+
+def _ratio(num, den):
+    """``cancel(num/den)`` when both are small enough, else None."""
+    if den == 0 or sp.count_ops(num) + sp.count_ops(den) > MAX_OPS:
+        return None
+    try:
+        return sp.cancel(num / den)
+    except (sp.PolynomialError, ValueError, TypeError, RecursionError):
+        return None
+
+
+def _factor(case):
+    """missing-factor / extra-factor / missing f'(z): true = claimed*F, F simple."""
+    defs = case.net.intermediate_definitions
+    for num, den, compact in ((case.true_compact, case.claimed_compact, True),
+                              (case.true, case.claimed, False)):
+        F = _ratio(num, den)
+        if F is None or F.is_number or sp.count_ops(F) > 40:
+            continue
+        if not agree(case.claimed * F.xreplace(defs), case.true, case.points):
+            continue
+        sign = -1 if F.as_coeff_Mul()[0] < 0 else 1
+        F = sign * F
+        n, d = sp.fraction(sp.factor_terms(F))
+        if d.is_number:
+            missing = True
+        elif n.is_number:
+            missing, F = False, sp.cancel(1 / F)
+        else:
+            continue
+        if not compact:
+            F = case.compress(F)
+        return _describe_factor(case, F, missing, sign)
+    return None
+
+
+def _describe_factor(case, F, missing, sign):
+    reasons, all_derivatives = [], True
+    for f in sp.Mul.make_args(F):
+        if f.is_number:
+            continue
+        why, is_derivative = _explain(case, f)
+        all_derivatives &= is_derivative
+        if why:
+            reasons.append(why)
+    why = f" ({'; '.join(reasons)})" if reasons else ""
+    shown = case.show(F)
+    head = "wrong sign and " if sign < 0 else ""
+    if missing and all_derivatives:
+        return Diagnosis(_signed("pre-activation", sign),
+                         f"{head}missing activation derivative: {'; '.join(reasons)}")
+    kind = "missing-factor" if missing else "extra-factor"
+    word = "missing factor" if missing else "extra factor"
+    return Diagnosis(_signed(kind, sign), f"{head}{word} {shown}{why}")
+
+
+def _explain(case, f):
+    """A phrase for one factor and whether it is an activation derivative."""
+    net = case.net
+    base = f.base if f.is_Pow else f
+    if base in net.weights:
+        l, j, k = list(net.spec.weight_index())[net.weights.index(base)]
+        if l == net.depth and net.widths[-1] == 1:
+            return f"the chain rule through the output weight {case.show(base)}", False
+        return (f"the chain rule through the weight {case.show(base)} from neuron "
+                f"{l - 1}{k} to neuron {l}{j}"), False
+    if base in net.inputs:
+        return f"the input {case.show(base)}", False
+    for l, j in _nonlinear_nodes(net):
+        z, a = net.z_symbol(l, j), net.a_symbol(l, j)
+        act = net.activations[l - 1]
+        local = local_derivative(act, z, a)
+        if f == local or (f.free_symbols <= {z, a} and sp.expand(f - local) == 0):
+            return f"f'({z}) = {case.show(local)}, the derivative of {act} at neuron {l}{j}", True
+    if case.of_loss and len(net.targets) == 1:
+        err = net.a_symbol(net.depth, 1) - net.targets[0]
+        if net.activations[-1] == "linear":
+            err = err.xreplace({net.a_symbol(net.depth, 1): net.z_symbol(net.depth, 1)})
+        if sp.expand(f - err) == 0 or sp.expand(f + err) == 0:
+            return "the output error yhat - y from the loss", False
+    return None, False
