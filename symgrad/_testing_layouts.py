@@ -121,6 +121,11 @@ def _from_matrices(spec, result, checker, transpose):
                      f"got {_kind(result)}")
     wgrads, bgrads = result
     depth = spec.depth
+    if isinstance(wgrads, np.ndarray) and wgrads.ndim == 2 and isinstance(bgrads, np.ndarray) \
+            and bgrads.ndim == 2:
+        checker.fail("your function returned two matrices; it must return a pair "
+                     "(weight_grads, bias_grads) of lists, one entry per layer (did you return "
+                     "the weight gradients only? return (weight_grads, []) without biases)")
     wgrads = _sequence(wgrads, "weight_grads", depth, checker)
     flat = []
     for l, g in enumerate(wgrads, 1):

@@ -39,7 +39,8 @@ def _act_prime(name, z):
 
 def make_backprop(activations, loss="half-squared", *, sign=1.0, mean=True,
                   loss_factor=1.0, skip_fprime_layer=None, transpose_layer=None,
-                  prime_of_a_layer=None, bias_sign=1.0):
+                  prime_of_a_layer=None, bias_sign=1.0, mse_delta_for_bce=False,
+                  noise=0.0):
     """A backprop for a net with per-layer ``activations``; keywords add one bug each.
 
     sign=-1: returns the negative gradient.  mean=False: sums over the batch.
@@ -47,7 +48,9 @@ def make_backprop(activations, loss="half-squared", *, sign=1.0, mean=True,
     skip_fprime_layer=l: forgets f'(z) in layer l (1-based).
     transpose_layer=l: returns dC/dW of layer l transposed (square layers) or
     reshaped (others).  prime_of_a_layer=l: applies f' to a instead of z.
-    bias_sign=-1: flips the bias gradients only.
+    bias_sign=-1: flips the bias gradients only.  mse_delta_for_bce=True: uses
+    (yhat - y) * sigmoid'(z) as the output delta of a cross-entropy net.
+    noise=e: adds e * cos(1 + index) to every weight gradient (no known pattern).
     """
 
     def backprop(weights, biases, X, y):
@@ -59,7 +62,7 @@ def make_backprop(activations, loss="half-squared", *, sign=1.0, mean=True,
             zs.append(z)
             acts.append(a)
         m = len(X) if mean else 1
-        if loss == "bce":           # sigmoid output: dL/dz = yhat - y
+        if loss == "bce" and not mse_delta_for_bce:   # sigmoid output: dL/dz = yhat - y
             delta = (a - y) * loss_factor
             top_done = True
         else:
@@ -77,7 +80,7 @@ def make_backprop(activations, loss="half-squared", *, sign=1.0, mean=True,
             g = delta.T @ acts[l] / m
             if layer == transpose_layer:
                 g = (acts[l].T @ delta / m).reshape(g.shape)
-            wg[l] = sign * g
+            wg[l] = sign * g + noise * np.cos(1.0 + np.arange(g.size)).reshape(g.shape)
             bg[l] = sign * bias_sign * delta.sum(axis=0) / m
             delta = delta @ weights[l]
         return wg, (bg if biases else [])
