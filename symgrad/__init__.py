@@ -13,6 +13,7 @@ from symgrad.errors import (
 from symgrad.network import Network
 from symgrad.numeric import compile_gradients
 from symgrad.spec import parse_arch
+from symgrad.train import TrainingResult, train
 
 __version__ = "0.1.0"
 
@@ -25,8 +26,10 @@ __all__ = [
     "SpecError",
     "SpecTypeError",
     "SymgradError",
+    "TrainingResult",
     "compile_gradients",
     "gradients",
     "parse_arch",
     "reverse_program",
+    "train",
 ]
