@@ -79,12 +79,15 @@ def plot_training(result, path) -> str:
                      label="least squares")
         left.legend(loc="upper right", fontsize="small")
     left.set(xlabel="epoch", ylabel="cost C (log scale)", title=f"cost ({result.stop})")
-    styles = ["-", "--", ":", "-."]
     for i, name in enumerate(result.names):
-        # Identical trajectories (symmetric init) lie on top of each other; different
-        # line styles keep both visible.
-        right.plot(result.recorded, result.trajectory[:, i], label=name,
-                   linestyle=styles[(i // 10) % len(styles)], color=f"C{i % 10}")
+        # Identical trajectories (symmetric init) lie on top of each other: draw the
+        # copy dashed and say in the legend which one it equals.
+        column = result.trajectory[:, i]
+        same = [n for n, j in zip(result.names, range(i))
+                if np.array_equal(result.trajectory[:, j], column)]
+        label = f"{name} (= {same[0]})" if same else name
+        right.plot(result.recorded, column, label=label, linestyle="--" if same else "-",
+                   linewidth=2.5 if same else 1.5, color=f"C{i % 10}")
     if len(result.names) <= 12:
         right.legend(loc="best", fontsize="small", ncol=2)
     verdict = {True: "hidden neurons identical", False: "hidden neurons differ",
@@ -101,7 +104,8 @@ def step_errors(net, params, X, y, parameters=None, steps=STEPS):
     Returns ``(indices, {method: errors})`` where ``errors`` has shape
     (len(steps), len(indices)): the relative error
     ``|fd - exact| / max(|exact|, 1e-300)`` for each step and chosen parameter.
-    ``method`` is ``"central"`` and, for analytic networks, ``"complex"``.
+    ``method`` is ``"central"`` and, for analytic networks, ``"complex"``.  A step
+    so small that ``p + h == p`` gives no estimate: NaN (a gap in the plot).
     """
     from symgrad.finite_diff import finite_differences
     from symgrad.numeric import compile_gradients
@@ -116,7 +120,8 @@ def step_errors(net, params, X, y, parameters=None, steps=STEPS):
     for method in methods:
         rows = []
         for h in steps:
-            _, fd = finite_differences(net, params, X, y, method=method, h=h)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                _, fd = finite_differences(net, params, X, y, method=method, h=h)
             rows.append(np.abs(fd[parameters] - exact[parameters])
                         / np.maximum(np.abs(exact[parameters]), 1e-300))
         errors[method] = np.array(rows)

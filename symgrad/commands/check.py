@@ -17,6 +17,9 @@ def add_parser(sub):
     p.add_argument("--batch", type=int, default=8, metavar="M",
                    help="number of random samples (default 8)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--plot", metavar="FILE.png",
+                   help="draw finite-difference error against step size h (log-log) for a "
+                        "few parameters at the same point (needs matplotlib)")
     p.set_defaults(func=run_check)
     return p
 
@@ -26,7 +29,29 @@ def run_check(args) -> int:
 
     if args.batch < 1:
         raise UsageError(f"--batch must be at least 1, got {args.batch}")
+    if args.plot:
+        from symgrad.commands.train import check_plot_option
+
+        check_plot_option(args.plot)
     net = network_from_args(args)
     report = check(net, seed=args.seed, batch=args.batch)
-    print(report.to_json() if args.json else report.to_text())
+    if args.plot:
+        _plot_steps(net, args)
+    if args.json and args.plot:
+        import json
+
+        print(json.dumps({**report.to_dict(), "plot": args.plot}, indent=2))
+    else:
+        print(report.to_json() if args.json else report.to_text())
+        if args.plot:
+            print(f"plot: {args.plot}")
     return EXIT_OK if report.ok else EXIT_FAIL
+
+
+def _plot_steps(net, args):
+    """Draw error vs step h at the same random point :func:`check` used."""
+    from symgrad.check import random_problem
+    from symgrad.plots import plot_steps
+
+    params, X, y = random_problem(net, args.seed, args.batch)
+    plot_steps(net, params, X, y, args.plot)
