@@ -31,6 +31,7 @@ from symgrad.errors import ParseError
 from symgrad.spec import WEIGHT_TEMPLATE
 
 __all__ = ["LIMITS", "Claim", "Partial", "parse_claim", "parse_derivative",
+           "parse_derivative_or_expression",
            "parse_expression", "parse_quantity"]
 
 
@@ -374,3 +375,15 @@ def parse_quantity(text, net, *, aliases=None, weight_template=WEIGHT_TEMPLATE):
                 toks[0].kind in ("FRAC", "WORD") and toks[0].text.startswith(("d", "frac"))
                 and any(t.kind == "OP" and t.text == "/" for t in toks))
             raise (d_err if looks else e_err) from None
+
+
+def parse_derivative_or_expression(text, net, *, aliases=None,
+                                   weight_template=WEIGHT_TEMPLATE):
+    """Like :func:`parse_quantity`, but a derivative comes back as ``(of, parameter)``.
+
+    >>> from symgrad import Network
+    >>> parse_derivative_or_expression("∂L/∂w₁₂₁", Network([2, 2, 1]))
+    ('L', w121)
+    """
+    q = parse_quantity(text, net, aliases=aliases, weight_template=weight_template)
+    return (q.of, q.parameter) if isinstance(q, Partial) else q
