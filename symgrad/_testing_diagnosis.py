@@ -72,9 +72,11 @@ def variant_gradient(spec, params, X, Y, *, unit_slope=None, slope_of_a=None, lo
     """dC/dparams with one deliberate change (none by default).
 
     ``unit_slope=l`` replaces layer l's activation derivative by 1;
-    ``slope_of_a=l`` evaluates it at the activation instead of the pre-activation;
-    ``loss`` differentiates another loss at the output.
+    ``slope_of_a=l`` evaluates it at the activation instead of the pre-activation
+    (each also takes a set of layers); ``loss`` differentiates another loss at the
+    output.
     """
+    unit_slope, slope_of_a = _layer_set(unit_slope), _layer_set(slope_of_a)
     weights, biases = split(spec, params)
     zs, acts = [None], [X]
     with np.errstate(all="ignore"):
@@ -87,12 +89,18 @@ def variant_gradient(spec, params, X, Y, *, unit_slope=None, slope_of_a=None, lo
         gw, gb = [None] * len(weights), [None] * len(weights)
         for l in range(len(weights), 0, -1):
             slope = _activation(spec.activations[l - 1])[1]
-            here = 1.0 if l == unit_slope else slope(acts[l] if l == slope_of_a else zs[l])
+            here = 1.0 if l in unit_slope else slope(acts[l] if l in slope_of_a else zs[l])
             delta = upstream * here                              # dL/dz = dL/da * f'(z)
             gw[l - 1] = delta.T @ acts[l - 1] / m                # dC/dW = mean of delta a^T
             gb[l - 1] = delta.sum(axis=0) / m
             upstream = delta @ weights[l - 1]                    # dL/da below = W^T delta
     return np.concatenate([g.ravel() for g in gw] + (gb if spec.bias else []))
+
+
+def _layer_set(layers):
+    if layers is None:
+        return frozenset()
+    return frozenset([layers]) if isinstance(layers, int) else frozenset(layers)
 
 
 def fit_factor(u, t):
@@ -147,9 +155,9 @@ def _constant_reasons(loss):
 def _variants(net, trials):
     """``[(code, text, [gradient per trial])]`` for the bug hypotheses that apply."""
     spec, out = net.spec, []
-    for l, act in enumerate(spec.activations, 1):
-        if act == "linear":
-            continue
+    smooth = [l for l, a in enumerate(spec.activations, 1) if a not in ("linear",)]
+    for l in smooth:
+        act = spec.activations[l - 1]
         where = "the output layer" if l == spec.depth else f"layer {l}"
         hint = (" (for a sigmoid output this is the cross-entropy shortcut delta = "
                 "yhat - y used with a squared loss)"
@@ -163,6 +171,22 @@ def _variants(net, trials):
                         f"{act}' evaluated at the activation a{l} instead of at z{l} in "
                         f"{where} (e.g. {act}_prime(a) where a = {act}(z) already)",
                         {"slope_of_a": l}))
+    hidden = [l for l in smooth if l < spec.depth]
+    for layers in ([hidden] if len(hidden) > 1 else []) + ([smooth] if len(smooth) > 1 and
+                                                            smooth != hidden else []):
+        names = ", ".join(map(str, layers))
+        out.append(("activation-derivative",
+                    f"missing activation derivative in layers {names}: yours matches the "
+                    "gradient with every f'(z) of those layers replaced by 1 (the backward "
+                    "step delta = f'(z) * (delta_above @ W_above) lost its f'(z))",
+                    {"unit_slope": layers}))
+        smooth_only = [l for l in layers if spec.activations[l - 1] not in ("relu",
+                                                                            "leaky_relu")]
+        if len(smooth_only) > 1:
+            out.append(("derivative-at-a",
+                        f"f' evaluated at the activation a instead of at z in layers "
+                        f"{', '.join(map(str, smooth_only))} (e.g. sigmoid_prime(a) where "
+                        "a = sigmoid(z) already)", {"slope_of_a": smooth_only}))
     if spec.loss == "bce":
         out.append(("loss-delta", "the squared-error output delta (yhat - y) * f'(z) is used for "
                     "the cross-entropy loss, whose output delta is yhat - y",

@@ -37,6 +37,10 @@ def _act_prime(name, z):
     raise ValueError(name)
 
 
+def _layers(value):
+    return () if value is None else (value,) if isinstance(value, int) else tuple(value)
+
+
 def make_backprop(activations, loss="half-squared", *, sign=1.0, mean=True,
                   loss_factor=1.0, skip_fprime_layer=None, transpose_layer=None,
                   prime_of_a_layer=None, bias_sign=1.0, mse_delta_for_bce=False,
@@ -45,7 +49,7 @@ def make_backprop(activations, loss="half-squared", *, sign=1.0, mean=True,
 
     sign=-1: returns the negative gradient.  mean=False: sums over the batch.
     loss_factor=2: differentiates (y - yhat)**2 when the loss is half-squared.
-    skip_fprime_layer=l: forgets f'(z) in layer l (1-based).
+    skip_fprime_layer=l: forgets f'(z) in layer l (1-based; or a tuple of layers).
     transpose_layer=l: returns dC/dW of layer l transposed (square layers) or
     reshaped (others).  prime_of_a_layer=l: applies f' to a instead of z.
     bias_sign=-1: flips the bias gradients only.  mse_delta_for_bce=True: uses
@@ -73,9 +77,9 @@ def make_backprop(activations, loss="half-squared", *, sign=1.0, mean=True,
         for l in range(len(weights) - 1, -1, -1):
             layer = l + 1
             if not (top_done and l == len(weights) - 1):
-                if layer == prime_of_a_layer:
+                if layer in _layers(prime_of_a_layer):
                     delta = delta * _act_prime(activations[l], acts[l + 1])
-                elif layer != skip_fprime_layer:
+                elif layer not in _layers(skip_fprime_layer):
                     delta = delta * _act_prime(activations[l], zs[l])
             g = delta.T @ acts[l] / m
             if layer == transpose_layer:
