@@ -1,5 +1,6 @@
 """symgrad: the exact truth about neural-network gradients."""
 
+from symgrad.derivation import derivation
 from symgrad.derive import gradients, reverse_program
 from symgrad.errors import (
     DataError,
@@ -13,6 +14,7 @@ from symgrad.errors import (
 from symgrad.network import Network
 from symgrad.numeric import compile_gradients
 from symgrad.spec import parse_arch
+from symgrad.tables import gradient_table
 from symgrad.train import TrainingResult, train
 
 __version__ = "0.1.0"
@@ -28,6 +30,8 @@ __all__ = [
     "SymgradError",
     "TrainingResult",
     "compile_gradients",
+    "derivation",
+    "gradient_table",
     "gradients",
     "parse_arch",
     "reverse_program",
