@@ -119,7 +119,8 @@ def networks(*, min_depth=1, max_depth=3, min_width=1, max_width=4, activations=
     _integer("min_width", min_width, 1)
     _integer("max_width", max_width, min_width)
     hidden = _names("activations", activations, ACTIVATIONS)
-    outs = _names("output_activations", output_activations, hidden)
+    outs = (hidden if output_activations is None
+            else _names("output_activations", output_activations, ACTIVATIONS))
     losses = _names("losses", losses, LOSSES)
     if "sigmoid" not in outs:
         if losses == ("bce",):

@@ -65,6 +65,12 @@ def test_networks_reach_every_loss_and_depth():
         assert cond(find(nets, cond, settings=settings(database=None, max_examples=500)))
 
 
+def test_output_activations_need_not_be_hidden_activations():
+    net = find(sgst.networks(min_depth=2, activations=["tanh"], output_activations=["linear"]),
+               lambda n: True)
+    assert net.activations == ("tanh",) * (net.depth - 1) + ("linear",)
+
+
 def test_networks_drop_bce_without_a_sigmoid_output():
     net = find(sgst.networks(output_activations=["linear"]), lambda n: True)
     assert net.activations[-1] == "linear"
@@ -138,6 +144,8 @@ BAD = [  # (id, strategy factory, keyword arguments, words in the message)
     ("width bool", sgst.networks, dict(min_width=True), "min_width"),
     ("unknown activation", sgst.networks, dict(activations=["tanhh"]), "did you mean 'tanh'"),
     ("empty activations", sgst.networks, dict(activations=[]), "at least one"),
+    ("unknown output activation", sgst.networks, dict(output_activations=["softmax"]),
+     "unknown output_activation"),
     ("unknown loss", sgst.networks, dict(losses=["mse"]), "unknown loss"),
     ("bce without sigmoid", sgst.networks, dict(losses=["bce"], activations=["relu"]),
      "sigmoid output"),
