@@ -177,6 +177,9 @@ class _Lexer:
             self.add("NUM", m.group(), i)
             return m.end()
         if c.isalpha():
+            if s.startswith("leaky_relu", i):          # the one name with an underscore
+                self.add("WORD", "leaky_relu", i)
+                return i + len("leaky_relu")
             m = _WORD.match(s, i)
             if m.end() - i > LIMITS["max_word_chars"]:
                 raise fail(f"a name of {m.end() - i} characters at column {self.col(i)}; "

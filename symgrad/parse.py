@@ -140,6 +140,10 @@ def _split_lhs(toks):
     if toks[0].kind == "FRAC":
         num, i = _braced(toks, 1)
         den, j = _braced(toks, i)
+        if j != len(toks) and len(num) == 1 and num[0].kind in ("PARTIAL", "WORD") \
+                and num[0].text in ("∂", "d"):
+            raise fail(f"derivative operator without a quantity at column {toks[0].col}: "
+                       "name what is differentiated, as in ∂z11/∂w111 (not ∂/∂w111 (...))")
         if j != len(toks):
             raise fail(f"unexpected {toks[j].text!r} at column {toks[j].col} after "
                        "\\frac{..}{..} on the left side")
