@@ -173,6 +173,8 @@ class TrainingResult:
 
     def to_dict(self) -> dict:
         """JSON-ready dict with full float precision (non-finite values become None)."""
+        with np.errstate(over="ignore"):       # the gradient after a divergence may be huge
+            gradient_norm = _num(np.linalg.norm(self.gradient))
         return {
             "network": self.net.describe(), "arch": self.net.spec.arch,
             "parameters": {n: _num(v) for n, v in self.parameters.items()},
@@ -180,7 +182,7 @@ class TrainingResult:
             "cost": _num(self.cost), "initial_cost": _num(self.costs[0]),
             "epochs": int(self.epochs_run), "epochs_requested": int(self.epochs),
             "stop": self.stop, "message": self._stop_line(),
-            "gradient_norm": _num(np.linalg.norm(self.gradient)),
+            "gradient_norm": gradient_norm,
             "symmetric": self.symmetric, "separated_at": self.separated_at,
             "symmetry": self.symmetry_verdict(),
             "split": self.split, "collinear": self.collinear, "rank": self.rank,

@@ -1,0 +1,84 @@
+"""Figures: right size, not blank, the numbers behind the step-size plot, missing extra."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from symgrad import Network, train
+from symgrad.check import random_problem
+from symgrad.plots import STEPS, plot_steps, plot_training, step_errors
+
+image = pytest.importorskip("matplotlib.image")
+
+
+def assert_picture(path, size=(1000, 400)):
+    pixels = image.imread(str(path))
+    assert (pixels.shape[1], pixels.shape[0]) == size
+    rgb = pixels[..., :3]
+    assert rgb.var() > 1e-3                       # not blank
+    assert len(np.unique(rgb.reshape(-1, 3), axis=0)) > 20   # lines, text, several colours
+
+
+def test_training_plot_has_fixed_size_and_content(tmp_path):
+    x = np.linspace(-1, 1, 30)
+    X = np.column_stack([0.3 * x, 0.7 * x])
+    result = train(Network([2, 2, 1]), X, 3 * x, epochs=60, lr=0.2, init="symmetric",
+                   backend="numpy")
+    path = plot_training(result, tmp_path / "run.png")
+    assert_picture(path)
+
+
+def test_training_plot_survives_zero_cost_and_a_single_epoch(tmp_path):
+    x = np.linspace(-1, 1, 5)
+    result = train(Network([1, 1]), x[:, None], 0 * x, epochs=1, lr=0.1, init="zeros",
+                   backend="numpy")
+    assert result.cost == 0.0
+    assert_picture(plot_training(result, tmp_path / "zero.png"))
+
+
+def test_step_plot_has_fixed_size_and_content(tmp_path):
+    net = Network([2, 3, 1], activation="tanh", bias=True)
+    params, X, y = random_problem(net, seed=0, batch=8)
+    assert_picture(plot_steps(net, params, X, y, tmp_path / "steps.png"))
+
+
+def test_central_difference_error_is_v_shaped_for_tanh():
+    net = Network([2, 3, 1], activation="tanh")
+    params, X, y = random_problem(net, seed=1, batch=8)
+    indices, errors = step_errors(net, params, X, y, parameters=[0])
+    central = errors["central"][:, 0]
+    at = {h: i for i, h in enumerate(np.round(np.log10(STEPS), 6))}
+    bottom = central[at[-5.0]]
+    assert bottom < 1e-7                                  # near the optimum h ~ eps**(1/3)
+    assert central[at[0.0]] > 1e3 * bottom                # truncation arm
+    assert central[at[-14.0]] > 1e3 * bottom              # round-off arm
+    assert errors["complex"][at[-16.0], 0] < 1e-13        # no round-off arm
+
+
+def test_linear_net_has_no_truncation_error():
+    # The cost is quadratic in each single weight, so central differences are exact
+    # up to round-off even with h = 1.
+    net = Network([2, 2, 1])
+    params, X, y = random_problem(net, seed=2, batch=8)
+    _, errors = step_errors(net, params, X, y)
+    assert errors["central"][-1].max() < 1e-12
+
+
+def test_relu_nets_skip_the_complex_step():
+    net = Network([2, 2, 1], activation="relu")
+    params, X, y = random_problem(net, seed=0, batch=4)
+    _, errors = step_errors(net, params, X, y)
+    assert list(errors) == ["central"]
+
+
+def test_missing_matplotlib_is_a_missing_extra_error(tmp_path):
+    code = ("import sys; sys.modules['matplotlib'] = None\n"
+            "from symgrad.plots import require_matplotlib\n"
+            "try:\n    require_matplotlib()\n"
+            "except ImportError as exc:\n    print(type(exc).__name__, exc)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert "MissingExtraError" in out
+    assert "python -m pip install 'symgrad[plot]'" in out

@@ -1,0 +1,186 @@
+"""symgrad.train: convergence to least squares, the symmetry story, stops, the result."""
+
+import json
+
+import numpy as np
+import pytest
+
+from symgrad import Network, SpecError, SpecTypeError, compile_gradients, train
+from symgrad.data import split_feature, synthetic
+from symgrad.train import effective_map, initial_parameters, sibling_equalities
+
+SEED_NET = Network([2, 2, 1])
+
+
+def seed_data(slope=3.0, intercept=0.0, noise=0.0, samples=60, a=0.3, seed=0):
+    return split_feature(synthetic(samples=samples, slope=slope, intercept=intercept,
+                                   noise=noise, seed=seed), a)
+
+
+def run(net=SEED_NET, data=None, **kwargs):
+    data = seed_data() if data is None else data
+    options = {"epochs": 400, "lr": 0.1, "backend": "numpy", "split": data.split}
+    options.update(kwargs)
+    return train(net, data.X, data.y, **options)
+
+
+def seed_slope(p, a):
+    """The seed answer's slope, written out by hand: w211*(w111*a + ...) + ..."""
+    w111, w112, w121, w122, w211, w212 = p
+    return w211 * (w111 * a + w112 * (1 - a)) + w212 * (w121 * a + w122 * (1 - a))
+
+
+def test_noise_free_data_converge_to_the_true_slope_and_least_squares():
+    result = run(epochs=3000)
+    slope = result.effective_map["slope"]
+    assert abs(slope - 3.0) < 1e-6                                  # the truth
+    assert abs(slope - result.least_squares["slope"]) < 1e-6        # numpy.linalg.lstsq
+    assert abs(slope - seed_slope(result.params, 0.3)) < 1e-12      # the hand formula
+    assert result.cost < 1e-12 and result.collinear and result.rank == 1
+
+
+def test_noisy_data_with_bias_agree_with_polyfit():
+    data = seed_data(slope=-1.5, intercept=0.8, noise=0.2, samples=100, seed=3)
+    result = run(Network([2, 2, 1], bias=True), data, epochs=4000, lr=0.1, tol=1e-20)
+    slope, intercept = np.polyfit(data.feature, data.y, 1)
+    assert abs(result.effective_map["slope"] - slope) < 1e-6
+    assert abs(result.effective_map["intercept"] - intercept) < 1e-6
+    assert abs(result.cost - result.least_squares["cost"]) < 1e-10
+
+
+def test_effective_map_is_the_product_of_the_weight_matrices():
+    rng = np.random.default_rng(5)
+    net = Network([3, 4, 2, 2], bias=True)
+    p = rng.normal(size=len(net.parameters))
+    eff = effective_map(net.spec, p)
+    x = rng.normal(size=3)
+    # Independent forward pass through the symbolic network.
+    values = dict(zip(net.parameters, p)) | dict(zip(net.inputs, x))
+    yhat = [float(o.subs(values)) for o in net.outputs]
+    mine = [sum(eff["coefficients"][f"x{k + 1}"][j] * x[k] for k in range(3))
+            + eff["intercept"][j] for j in range(2)]
+    assert np.allclose(mine, yhat, rtol=1e-12)
+
+
+def test_symmetric_init_stays_bit_identical_at_every_step():
+    result = run(init="symmetric", epochs=300, record_every=1)
+    T = result.trajectory
+    assert T.shape == (result.epochs_run + 1, 6) and result.recorded.tolist() == list(
+        range(result.epochs_run + 1))
+    assert (T[:, 0] == T[:, 2]).all() and (T[:, 1] == T[:, 3]).all() and (T[:, 4] == T[:, 5]).all()
+    assert result.symmetric is True and result.separated_at is None
+    assert "stayed identical: w111 = w121, w112 = w122, w211 = w212" in result.to_text()
+    assert abs(result.effective_map["slope"] - 3.0) < 1e-6   # and it still fits
+
+
+@pytest.mark.parametrize("options", [{"momentum": 0.9, "lr": 0.02}, {"batch_size": 7}],
+                         ids=["momentum", "mini-batch"])
+def test_symmetry_survives_momentum_and_mini_batches(options):
+    net = Network([2, 2, 1], bias=True)
+    result = run(net, init="symmetric", epochs=100, **options)
+    T = result.trajectory
+    names = result.names
+    for left, right in [("w111", "w121"), ("w112", "w122"), ("w211", "w212"), ("b11", "b12")]:
+        assert (T[:, names.index(left)] == T[:, names.index(right)]).all(), (left, right)
+    assert result.symmetric is True
+
+
+def test_random_init_breaks_symmetry():
+    result = run(init="random", seed=2)
+    p = result.parameters
+    assert p["w111"] != p["w121"] and p["w211"] != p["w212"]
+    assert result.symmetric is False and result.symmetric_start is False
+    assert result.symmetry_verdict().startswith("hidden neurons separated")
+
+
+def test_zero_init_without_bias_is_a_saddle_not_a_fit():
+    result = run(init="zeros")
+    _, grad = compile_gradients(SEED_NET, backend="numpy")(np.zeros(6), seed_data().X,
+                                                           seed_data().y)
+    assert not grad.any()                            # the gradient really is exactly 0
+    assert result.stop == "stationary" and result.epochs_run == 0
+    assert not result.params.any() and result.cost == result.costs[0] > 0
+    text = result.to_text()
+    assert "stationary point, not a fit" in text and "saddle" in text
+    assert "converged" not in text
+
+
+def test_zero_init_with_bias_only_learns_the_mean():
+    data = seed_data(intercept=2.0)
+    result = run(Network([2, 2, 1], bias=True), data, init="zeros", epochs=500, lr=0.5)
+    p = result.parameters
+    assert all(p[n] == 0.0 for n in ("w111", "w112", "w121", "w122", "w211", "w212", "b11"))
+    assert abs(p["b21"] - np.mean(data.y)) < 1e-9
+
+
+def test_divergence_keeps_the_last_good_state():
+    result = run(lr=1e6, epochs=50)
+    assert result.stop == "diverged"
+    assert np.isfinite(result.params).all() and np.isfinite(result.costs).all()
+    f = compile_gradients(SEED_NET, backend="numpy")
+    assert f(result.params, seed_data().X, seed_data().y)[0] == result.cost
+    assert "last good state" in result.message and "smaller lr" in result.message
+    json.loads(result.to_json())
+
+
+def test_tolerance_stops_early():
+    result = run(epochs=10_000, tol=1e-9)
+    assert result.stop == "converged" and result.epochs_run < 10_000
+    assert abs(result.costs[-2] - result.costs[-1]) <= 1e-9
+
+
+def test_trajectory_starts_at_init_and_ends_at_result():
+    result = run(epochs=95, record_every=10)
+    assert result.recorded.tolist() == list(range(0, 100, 10)[:10]) + [95]
+    assert np.array_equal(result.trajectory[0], result.initial)
+    assert np.array_equal(result.trajectory[-1], result.params)
+    assert np.array_equal(result.initial, initial_parameters(SEED_NET.spec, "random", 0))
+
+
+def test_to_dict_has_the_issue_keys_at_full_precision():
+    result = run(epochs=50)
+    d = json.loads(result.to_json())
+    for key in ("parameters", "cost", "epochs", "symmetric", "effective_map", "least_squares"):
+        assert key in d
+    assert [d["parameters"][n] for n in result.names] == result.params.tolist()
+    assert d["cost"] == result.cost and d["epochs"] == 50
+
+
+def test_auto_backend_is_reported():
+    result = run(epochs=20, backend="auto", init="symmetric")
+    assert result.settings["backend"] == compile_gradients(SEED_NET, backend="auto").backend
+    assert result.symmetric is True
+
+
+def test_sibling_equalities_for_deeper_nets():
+    eq = sibling_equalities(Network([1, 3, 2, 1], bias=True).spec)
+    assert "w111 = w121 = w131" in eq and "b11 = b12 = b13" in eq
+    assert "w211 = w212 = w213" in eq and "w311 = w312" in eq
+
+
+def test_no_hidden_siblings_means_no_verdict():
+    data = synthetic(samples=20, slope=2.0)
+    result = run(Network([1, 1]), data, split=None, epochs=200, lr=0.5)
+    assert result.symmetric is None and "no symmetry" in result.symmetry_verdict()
+    assert abs(result.effective_map["coefficients"]["x1"] - 2.0) < 1e-9
+
+
+BAD_OPTIONS = [
+    ("negative-epochs", {"epochs": -1}, SpecError, "epochs"),
+    ("float-epochs", {"epochs": 2.5}, SpecTypeError, "epochs"),
+    ("zero-lr", {"lr": 0.0}, SpecError, "lr"),
+    ("nan-lr", {"lr": float("nan")}, SpecError, "lr"),
+    ("momentum-one", {"momentum": 1.0}, SpecError, "momentum"),
+    ("zero-batch", {"batch_size": 0}, SpecError, "batch_size"),
+    ("negative-tol", {"tol": -1.0}, SpecError, "tol"),
+    ("typo-init", {"init": "symetric"}, SpecError, "did you mean 'symmetric'"),
+    ("short-init-array", {"init": [1.0, 2.0]}, SpecError, "6 finite values"),
+    ("bad-split", {"split": 1.0}, SpecError, "between 0 and 1"),
+]
+
+
+@pytest.mark.parametrize("options, error, words", [b[1:] for b in BAD_OPTIONS],
+                         ids=[b[0] for b in BAD_OPTIONS])
+def test_bad_options(options, error, words):
+    with pytest.raises((error, ValueError), match=words):
+        run(**options)
