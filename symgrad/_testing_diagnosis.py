@@ -120,6 +120,9 @@ def describe_factor(cs, ms, loss):
     if _same(cs, [-1.0] * len(cs)):
         return "sign", ("wrong sign: yours = -1 x true; you may return the descent step "
                         "(-gradient) or compute y - yhat where the loss needs yhat - y")
+    if all(abs(c) < 1e-12 for c in cs):
+        return "zero", ("yours are all 0: the gradient is never filled in, or was "
+                        "written into an integer array")
     shows_m = any(m > 1 for m in ms)
     if shows_m and _same(cs, [float(m) for m in ms]):
         return "batch-mean", ("yours = m x true, where m is the batch size: the 1/m of the "
@@ -210,7 +213,7 @@ def _match(trials, hypotheses, close, loss):
         if not all(close(t.yours, c * g) for t, c, g in zip(trials, cs, grads)):
             continue
         fcode, ftext = describe_factor(cs, ms, loss)
-        if code is None and fcode is None:
+        if (code is None and fcode is None) or (code is not None and fcode == "zero"):
             continue
         if code is None:
             found.append(Finding(fcode, ftext))
@@ -303,6 +306,12 @@ def diagnose(net, trials, close):
     """Return the :class:`Finding` list for failing ``trials`` (objects with
     ``params, X, Y, m, yours, true``); ``close(a, b)`` is the test's tolerance."""
     truth = (None, None, [t.true for t in trials])
+    spec_names = net.spec.parameter_names()
+    bad = [n for i, n in enumerate(spec_names) if any(not np.isfinite(t.yours[i]) for t in trials)]
+    if bad:
+        names = ", ".join(bad[:6]) + (", ..." if len(bad) > 6 else "")
+        return [Finding("not-finite", f"your gradient has NaN or inf entries ({names}): "
+                        "overflow in exp, 0/0, or an uninitialised array")]
     found = _match(trials, [truth] + _variants(net, trials), close, net.spec.loss)
     blocks = _block_findings(net, trials, close)
     # A whole-gradient explanation makes per-block factors redundant.

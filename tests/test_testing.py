@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
 
 from buggy_backprops import make_backprop
 from symgrad import Network, SpecError, compile_gradients
+from symgrad import strategies as sgst
 from symgrad._testing_diagnosis import variant_gradient
 from symgrad.backprop import backprop_function
 from symgrad.check import random_problem
@@ -134,6 +136,18 @@ def test_missing_mean_needs_two_samples():
     net, acts = NETS["2-2-1 linear"]
     err = _mismatch(make_backprop(acts, mean=False), net)
     assert "the smallest batch that shows it: m=2" in str(err)
+
+
+def test_zero_and_nan_gradients_are_named():
+    net = NETS["3-4-2 relu bias"][0]
+
+    def filled(value):
+        return lambda W, b, X, y: ([np.full(w.shape, value) for w in W],
+                                   [np.zeros(len(v)) for v in b])
+
+    assert _mismatch(filled(0.0), net).diagnoses == ["zero"]
+    err = _mismatch(filled(np.nan), net)
+    assert err.diagnoses == ["not-finite"] and "w111, w112" in str(err)
 
 
 def test_unexplained_bug_says_so():
@@ -297,3 +311,21 @@ def test_unchanged_variant_equals_compiled_gradient(net):
     expected = compile_gradients(net)(params, X, Y)[1]
     np.testing.assert_allclose(variant_gradient(net.spec, params, X, Y), expected,
                                rtol=1e-10, atol=1e-13)
+
+
+# -- on any network ------------------------------------------------------------------
+
+@settings(max_examples=12, deadline=None)
+@given(sgst.networks(max_depth=3, max_width=3))
+def test_a_correct_backprop_passes_on_any_network(net):
+    assert_backprop_matches(backprop_function(net), net, layout="vector", batches=2)
+
+
+@settings(max_examples=12, deadline=None)
+@given(sgst.networks(max_depth=3, max_width=3,
+                     activations=["linear", "tanh", "sigmoid", "softplus"]))
+def test_a_sign_flip_is_named_on_any_smooth_network(net):
+    f = backprop_function(net)
+    err = _mismatch(lambda p, X, y: -f(p, X, y)[1], net, layout="vector", batches=2,
+                    shrink=False)
+    assert err.diagnoses[0] == "sign"
