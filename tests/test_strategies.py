@@ -181,6 +181,7 @@ def test_arguments_are_keyword_only():
 def test_strategies_are_not_imported_by_symgrad():
     import subprocess
     import sys
-    code = "import sys, symgrad; print('symgrad.strategies' in sys.modules, 'hypothesis' in sys.modules)"
+    code = ("import sys, symgrad; "
+            "print('symgrad.strategies' in sys.modules, 'hypothesis' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
