@@ -134,7 +134,7 @@ class Parser:
 
     def power(self):
         base = self.primary()
-        if not self.is_op("^"):
+        if not self.is_op("^") or self.sample_superscript():
             return base
         tok = self.take()
         self.enter(tok)
@@ -144,6 +144,17 @@ class Parser:
             *head, last = base[1]
             return self.node("mul", head + [self.make_pow(last, exponent, tok)], True)
         return self.make_pow(base, exponent, tok)
+
+    def sample_superscript(self) -> bool:
+        """Skip ``^{(i)}`` (sample i, as in ``x_1^{(i)}``) when ``i`` is a sample index."""
+        kinds = [t.kind for t in self.toks[self.pos + 1:self.pos + 6]]
+        for shape in (["LB", "LP", "WORD", "RP", "RB"], ["LP", "WORD", "RP"]):
+            if kinds[:len(shape)] == shape:
+                var = self.toks[self.pos + shape.index("WORD") + 1].text
+                if var in self.sample_vars:
+                    self.pos += len(shape) + 1
+                    return True
+        return False
 
     def make_pow(self, base, exponent, tok):
         e = const(exponent)

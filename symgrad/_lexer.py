@@ -91,7 +91,8 @@ def check_text(text, what: str = "claim") -> str:
             raise fail(f"control or invalid character U+{ord(c):04X} at column {i + 1}; "
                        "remove it")
     if not text.strip():
-        raise fail(f"empty {what}; write for example dz21/dw111 = w211*x1")
+        example = "dz21/dw111 = w211*x1" if what == "claim" else "w211*x1"
+        raise fail(f"empty {what}; write for example {example}")
     return text
 
 

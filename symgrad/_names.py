@@ -177,6 +177,8 @@ class Names:
                     best[j] = (cand, True, best[j][2])
         if best[n] is None:
             reach = max(i for i in range(n + 1) if best[i] is not None)
+            if reach and flat[reach] in "0123456789_'":    # 'y2': report the whole name
+                reach = best[reach][2][0]
             raise ParseError(self.unknown_message(flat[reach:], flat, sample_vars))
         if best[n][1]:
             raise ParseError(f"ambiguous name {flat!r}: it can be split into names in more "
@@ -223,6 +225,28 @@ class Names:
         parts.append("functions " + ", ".join(FUNCTIONS))
         return f"the {s.arch} network has " + ", ".join(parts)
 
+    def kind_phrase(self, piece: str) -> str:
+        """What the network has of the kind ``piece`` looks like (all kinds if unclear)."""
+        s = self.spec
+        net = f"the {s.arch} network"
+        if re.fullmatch(re.escape(self.stem) + r"[\d_]+", piece):
+            return (f"{net} has weights {self._first_last('w', s.weight_index())} "
+                    f"(layer 1..{s.depth}, named {self.template})")
+        if re.fullmatch(r"b[\d_]+", piece):
+            if not s.bias:
+                return f"{net} has no biases (add --bias, or bias=True)"
+            return f"{net} has biases {self._first_last('b', s.bias_index())}"
+        if re.fullmatch(r"[za][\d_]+", piece):
+            nodes = [(l, j) for l in range(1, s.depth + 1) for j in range(1, s.widths[l] + 1)]
+            return (f"{net} has nodes {self._first_last(piece[0], nodes)} "
+                    f"(layer 1..{s.depth})")
+        if re.fullmatch(r"x[\d_]+", piece):
+            return f"{net} has inputs x1..x{s.n_inputs}"
+        if re.fullmatch(r"(y|yhat|y')[\d_]*", piece):
+            return (f"{net} has target {', '.join(s.target_names())} and output "
+                    + ("yhat" if s.n_outputs == 1 else f"yhat1..yhat{s.n_outputs}"))
+        return self.known_kinds()
+
     def candidates(self, limit: int = 3000) -> list:
         """Known names for "did you mean" (at most ``limit`` of them)."""
         s, out = self.spec, []
@@ -249,7 +273,7 @@ class Names:
                     "outside, write x1, y, yhat")
         if re.fullmatch(r"L_[A-Za-z]", piece):
             return f"{where}: the per-sample loss L_i can only be on the left, as in dL_i/dw111"
-        text = f"unknown name {where}: {self.known_kinds()}"
+        text = f"unknown name {where}: {self.kind_phrase(piece)}"
         close = difflib.get_close_matches(piece, self.candidates(), n=1, cutoff=0.6)
         if close:
             text += f"; did you mean {close[0]!r}?"

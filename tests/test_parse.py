@@ -84,6 +84,7 @@ def test_seed_question_claim_is_a_per_sample_mean():
     r"dC/dw111 = \sum_{i=1}^{m} (y_i - ŷ_i) x_{i,1} / m",
     r"dC/dw111 = \frac{\sum_{n=1}^{N} (y_n - \hat{y}_n) x_{n1}}{N}",
     r"dC/dw111 = (1/m) Σ_i (y_i − ŷ_i)·x_{i1}",
+    r"dC/dw111 = \frac{1}{m}\sum_{i=1}^{m} (y^{(i)} - \hat{y}^{(i)}) x_1^{(i)}",
 ])
 def test_mean_forms(text):
     claim = parse_claim(text, NET)
