@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from symgrad.derive import local_derivative
-from symgrad.equivalence import MAX_OPS, agree, constant_ratio
+from symgrad.equivalence import MAX_GENERATORS, MAX_OPS, generators, agree, constant_ratio
 
 #: The base kinds; a compound kind is ``"sign+" + kind``.
 KINDS = ("sign", "scale", "wrong-parameter", "transposed-index", "pre-activation",
@@ -53,6 +53,51 @@ class Diagnosis:
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "detail": self.detail}
+
+
+def _compact_z(net, l, j):
+    """``z{l}{j}`` written in the names of the layer below: ``b21 + w211*a11 + ...``."""
+    def below(k):
+        if l == 1:
+            return net.inputs[k - 1]
+        linear = net.activations[l - 2] == "linear"
+        return net.z_symbol(l - 1, k) if linear else net.a_symbol(l - 1, k)
+    z = sp.Add(*(net.weight(l, j, k) * below(k) for k in range(1, net.widths[l - 1] + 1)))
+    if net.bias:
+        z += dict(zip(net.spec.bias_index(), net.biases))[l, j]
+    return z
+
+
+def compress(net, expr):
+    """Replace base sub-expressions by the names ``z{l}{j}``/``a{l}{j}`` they define.
+
+    Whole definitions are replaced, and so are sums that contain a neuron's whole
+    pre-activation (``w111*x1 + w112*x2 - w211*x1`` becomes ``z11 - w211*x1``).
+
+    >>> from symgrad import Network
+    >>> net = Network([2, 2, 1])
+    >>> compress(net, net.z(1, 1) * net.weight(2, 1, 1))
+    w211*z11
+    """
+    names, sums = {}, []
+    for l in range(1, net.depth + 1):
+        linear = net.activations[l - 1] == "linear"
+        for j in range(1, net.widths[l] + 1):
+            names[net.a(l, j)] = net.z_symbol(l, j) if linear else net.a_symbol(l, j)
+            names[net.z(l, j)] = net.z_symbol(l, j)
+            sums.append((_compact_z(net, l, j), net.z_symbol(l, j)))
+
+    def fold(e):
+        if e.is_Atom or not e.args:
+            return e
+        e = e.func(*(fold(a) for a in e.args))
+        if e.is_Add:
+            for z, name in sums:  # lower layers first: their names appear in higher sums
+                if z.is_Add and set(z.args) <= set(e.args):
+                    e = e - z + name
+        return e
+
+    return fold(expr.xreplace(names))
 
 
 def _signed(kind: str, sign: int) -> str:
@@ -119,7 +164,7 @@ def _wrong_parameter(case, sign):
     swap = _transpose_map(net)
     for q in net.parameters:
         Tq = case.truth(q)
-        if q == p or Tq == 0 or not agree(expr, Tq, case.points):
+        if q == p or Tq == 0 or not case.agree(expr, Tq):
             continue
         if swap.get(p) == q:
             return Diagnosis(_signed("transposed-index", sign),
@@ -134,7 +179,7 @@ def _wrong_parameter(case, sign):
                          "indices)")
     if p in swap and swap:
         renamed = expr.xreplace(swap)
-        if renamed != expr and agree(renamed, case.truth(swap[p]), case.points):
+        if renamed != expr and case.agree(renamed, case.truth(swap[p])):
             return Diagnosis(_signed("transposed-index", sign),
                              "the claim is right with every weight read as w{l}{k}{j} "
                              "(from-input before to-neuron); symgrad uses w{l}{j}{k}: "
@@ -158,18 +203,20 @@ def _pre_activation(case, sign):
         detail = f"{z} used where {a} = {act}({z}) was meant"
         if a in case.true_compact.free_symbols:
             swapped = case.true_compact.xreplace({a: z}).xreplace(defs)
-            if agree(expr, swapped, case.points):
+            if case.agree(expr, swapped):
                 return Diagnosis(_signed("pre-activation", sign), detail)
         if z in case.claimed_compact.free_symbols:
             fixed = case.claimed_compact.xreplace({z: a}).xreplace(defs)
-            if agree(sign * fixed, case.true, case.points):
+            if case.agree(sign * fixed, case.true):
                 return Diagnosis(_signed("pre-activation", sign), detail)
     return None
 
 
-def _ratio(num, den):
+def _ratio(num, den, limit=MAX_OPS):
     """``cancel(num/den)`` when both are small enough, else None."""
-    if den == 0 or sp.count_ops(num) + sp.count_ops(den) > MAX_OPS:
+    if den == 0 or sp.count_ops(num) + sp.count_ops(den) > limit:
+        return None
+    if generators(num) + generators(den) > 2 * MAX_GENERATORS:
         return None
     try:
         return sp.cancel(num / den)
@@ -180,12 +227,13 @@ def _ratio(num, den):
 def _factor(case):
     """missing-factor / extra-factor / missing f'(z): true = claimed*F, F simple."""
     defs = case.net.intermediate_definitions
-    for num, den, compact in ((case.true_compact, case.claimed_compact, True),
-                              (case.true, case.claimed, False)):
-        F = _ratio(num, den)
+    forms = ((case.true_compact, compress(case.net, case.claimed), True, MAX_OPS),
+             (case.true, case.claimed, False, MAX_OPS // 2))
+    for num, den, compact, limit in forms:
+        F = _ratio(num, den, limit)
         if F is None or F.is_number or sp.count_ops(F) > 40:
             continue
-        if not agree(case.claimed * F.xreplace(defs), case.true, case.points):
+        if not case.agree(case.claimed * F.xreplace(defs), case.true):
             continue
         sign = -1 if F.as_coeff_Mul()[0] < 0 else 1
         F = sign * F
@@ -247,3 +295,103 @@ def _explain(case, f):
         if sp.expand(f - err) == 0 or sp.expand(f + err) == 0:
             return "the output error yhat - y from the loss", False
     return None, False
+
+
+# -- comparing two derivatives ------------------------------------------------
+
+def _condition(net, f, show) -> str:
+    """``f = 0`` said in the user's terms: ``w211 = w212``, ``x1 = 0``, exact prediction."""
+    if f.is_Symbol:
+        return f"{show(f)} = 0"
+    if net.spec.n_outputs == 1:
+        error = net.targets[0] - net.output
+        if sp.expand(f - error) == 0 or sp.expand(f + error) == 0:
+            out = compress(net, net.output)
+            return f"the prediction is exact (y = {show(out)})"
+    for l in range(1, net.depth + 1):
+        for j in range(1, net.widths[l] + 1):
+            z = net.z(l, j)
+            if sp.expand(f - z) == 0 or sp.expand(f + z) == 0:
+                return f"{show(net.z_symbol(l, j))} = 0"
+    f = compress(net, f)
+    terms = sp.Add.make_args(f)
+    plus = [t for t in terms if t.as_coeff_Mul()[0] > 0]
+    minus = [-t for t in terms if t.as_coeff_Mul()[0] < 0]
+    if plus and minus:
+        return f"{show(sp.Add(*plus))} = {show(sp.Add(*minus))}"
+    return f"{show(f)} = 0"
+
+
+def coincidence_conditions(net, difference, show=str):
+    """When is ``difference`` zero?  Returns ``(factored, [condition, ...])``.
+
+    ``difference`` is in base symbols.  It is factored (only when small enough)
+    and each factor of the numerator gives one condition; the difference is zero
+    exactly when at least one holds.  ``factored`` is None when the difference
+    was too large to factor.
+
+    >>> from symgrad import Network
+    >>> from symgrad.derive import gradients
+    >>> net = Network([2, 2, 1])
+    >>> g = gradients(net, "loss")
+    >>> _, conds = coincidence_conditions(net, g[net.weight(1, 1, 1)] - g[net.weight(1, 2, 1)])
+    >>> conds
+    ['x1 = 0', 'w211 = w212', 'the prediction is exact (y = z21)']
+    """
+    if sp.count_ops(difference) > MAX_OPS:
+        return None, []
+    try:
+        factored = sp.factor(difference)
+        numerator = sp.fraction(sp.together(factored))[0]
+        _, factors = sp.factor_list(numerator)
+    except (sp.PolynomialError, ValueError, TypeError, RecursionError):
+        return None, []
+    factors = sorted((f for f, _ in factors if not f.is_number), key=sp.count_ops)
+    return factored, [_condition(net, f, show) for f in factors]
+
+
+def hidden_neuron(net, p):
+    """``(l, j)`` of the hidden neuron that parameter ``p`` feeds, or None."""
+    if p in net.weights:
+        l, j, _ = list(net.spec.weight_index())[net.weights.index(p)]
+    elif p in net.biases:
+        l, j = list(net.spec.bias_index())[net.biases.index(p)]
+    else:
+        return None
+    return (l, j) if l < net.depth else None
+
+
+def symmetry(net, grads, l, j, jj, of="L", show=str) -> str:
+    """Show that neurons ``(l, j)`` and ``(l, jj)`` stay tied once their weights are equal.
+
+    Ties every incoming weight (and bias) and every outgoing weight of neuron
+    ``jj`` to neuron ``j``'s, then proves each pair of their gradients equal.
+    ``grads`` is ``{parameter: derivative}`` in base symbols.
+    """
+    from symgrad.equivalence import prove_equal, random_points
+
+    tie, pairs = {}, []
+    W = net.widths
+    for k in range(1, W[l - 1] + 1):
+        tie[net.weight(l, jj, k)] = net.weight(l, j, k)
+        pairs.append((net.weight(l, j, k), net.weight(l, jj, k)))
+    if net.bias:
+        b = {idx: s for idx, s in zip(net.spec.bias_index(), net.biases)}
+        tie[b[l, jj]] = b[l, j]
+        pairs.append((b[l, j], b[l, jj]))
+    for i in range(1, W[l + 1] + 1):
+        tie[net.weight(l + 1, i, jj)] = net.weight(l + 1, i, j)
+        pairs.append((net.weight(l + 1, i, j), net.weight(l + 1, i, jj)))
+    tied = [(grads[p].xreplace(tie), grads[q].xreplace(tie)) for p, q in pairs]
+    proved = all(prove_equal(a, b) for a, b in tied)
+    symbols = set().union(*(a.free_symbols | b.free_symbols for a, b in tied))
+    if not proved and not all(agree(a, b, random_points(symbols, 12)) for a, b in tied):
+        return ""
+    how = "proved symbolically" if proved else "at 12 random points, not proved"
+    ties = ", ".join(f"{show(q)}={show(p)}" for q, p in tie.items())
+    equal = ", ".join(f"d{of}/d{show(p)} = d{of}/d{show(q)}" for p, q in pairs)
+    return (f"symmetry: if neurons {l}{j} and {l}{jj} start identical ({ties}), then {equal} "
+            f"for every input and target ({how}). Every gradient-descent step then changes "
+            "both neurons by the same amount, so they stay identical and the layer acts like "
+            "fewer neurons; random initialisation breaks the tie. Equal weights make equal "
+            "gradients, not the other way round.")

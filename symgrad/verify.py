@@ -34,9 +34,23 @@ from functools import lru_cache
 import sympy as sp
 
 from symgrad.derive import gradients
-from symgrad.diagnose import Diagnosis, diagnose
-from symgrad.equivalence import POINTS, decide, json_number, random_points
-from symgrad.errors import ParseError, SpecError, SymgradError
+from symgrad.diagnose import (
+    Diagnosis,
+    coincidence_conditions,
+    compress,
+    diagnose,
+    hidden_neuron,
+    symmetry,
+)
+from symgrad.equivalence import (
+    POINTS,
+    decide,
+    evaluate,
+    json_number,
+    random_points,
+    same_value,
+)
+from symgrad.errors import SpecError, SymgradError
 from symgrad.spec import WEIGHT_TEMPLATE, weight_label
 
 #: Marks of the text report, and their ASCII fallbacks for terminals that lack them.
@@ -93,18 +107,22 @@ class Case:
     def of_loss(self) -> bool:
         return self.of_key == "loss"
 
+    def values(self, expr) -> list:
+        """Values of ``expr`` at the case's points (memoised: diagnoses reuse them)."""
+        memo = self.__dict__.setdefault("_memo", {})
+        if expr not in memo:
+            memo[expr] = [evaluate(expr, p) for p in self.points]
+        return memo[expr]
+
+    def agree(self, a, b) -> bool:
+        """True when ``a`` and ``b`` agree at every point of the case."""
+        return all(same_value(u, v) is True for u, v in zip(self.values(a), self.values(b)))
+
     def truth(self, q, compact: bool = False):
         return _truths(self.net, self.of_key, "compact" if compact else "expanded")[q]
 
     def compress(self, expr):
-        """Replace base sub-expressions by the names ``z{l}{j}``/``a{l}{j}`` they define."""
-        net, names = self.net, {}
-        for l in range(1, net.depth + 1):
-            linear = net.activations[l - 1] == "linear"
-            for j in range(1, net.widths[l] + 1):
-                names[net.a(l, j)] = net.z_symbol(l, j) if linear else net.a_symbol(l, j)
-                names[net.z(l, j)] = net.z_symbol(l, j)
-        return expr.xreplace(names)
+        return compress(self.net, expr)
 
 
 @dataclass
@@ -201,7 +219,7 @@ def verify_expression(net, of: str, parameter, claimed, *, per_sample_mean: bool
     base = claimed.xreplace(defs)
     everything = net.inputs + net.targets + net.parameters
     decision = decide(base, true, points=points, seed=seed, symbols=everything,
-                      proof_forms=[(claimed_compact, true_compact)])
+                      proof_forms=[(compress(net, base), true_compact)])
     shown_true = show(true_compact)
     if of == "C" and per_sample_mean:
         shown_true = f"(1/m)*sum_i({shown_true})"
@@ -281,4 +299,115 @@ def verify(net, claims, aliases=None, *, weight_template: str = WEIGHT_TEMPLATE,
     return verdicts
 
 
-__all__ = ["Verdict", "verify", "verify_claim", "verify_expression", "ParseError"]
+
+
+@dataclass
+class Comparison:
+    """The outcome of :func:`compare`; fields match ``symgrad compare --json``."""
+
+    first: str
+    second: str
+    equal: bool
+    method: str
+    first_value: str
+    second_value: str
+    difference: str | None = None
+    conditions: list = field(default_factory=list)
+    counterexample: dict | None = None
+    symmetry: str | None = None
+    counterexample_text: str | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict:
+        return {"first": self.first, "second": self.second, "equal": self.equal,
+                "method": self.method, "first_value": self.first_value,
+                "second_value": self.second_value, "difference": self.difference,
+                "conditions": list(self.conditions), "counterexample": self.counterexample,
+                "symmetry": self.symmetry}
+
+    def to_text(self, ascii: bool = False) -> str:
+        width = max(len(self.first), len(self.second))
+        lines = [f"{self.first:<{width}} = {self.first_value}",
+                 f"{self.second:<{width}} = {self.second_value}"]
+        if self.equal:
+            lines.append(f"identically equal ({self.method})")
+        else:
+            lines.append("not identically equal")
+            if self.counterexample_text:
+                lines.append(f"    counterexample: {self.counterexample_text}")
+            if self.difference is not None:
+                lines.append(f"    difference:     {self.difference}")
+            if self.conditions:
+                lines.append("    equal exactly when " + ", or ".join(self.conditions))
+        if self.symmetry:
+            lines.append(self.symmetry)
+        text = "\n".join(lines)
+        return text.encode("ascii", "replace").decode() if ascii else text
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+
+def _side(net, item, show, parse_options):
+    """``(label, compact, base, of_key, parameter)`` of one side of a comparison."""
+    defs = net.intermediate_definitions
+    if isinstance(item, tuple):
+        of, p = item
+        key = _of_key(net, of)
+        compact = _truths(net, key, "compact")[p]
+        return f"d{of}/d{show(p)}", compact, _truths(net, key, "expanded")[p], key, p
+    if isinstance(item, str):
+        from symgrad.parse import parse_derivative_or_expression
+
+        item = parse_derivative_or_expression(item, net, **parse_options)
+        if isinstance(item, tuple):
+            return _side(net, item, show, parse_options)
+    expr = sp.sympify(item)
+    return show(expr), expr, expr.xreplace(defs), None, None
+
+
+def compare(net, first, second, aliases=None, *, weight_template: str = WEIGHT_TEMPLATE,
+            points: int = POINTS, seed: int = 0) -> Comparison:
+    """Are two derivatives (or expressions) identically equal?  If not, when do they coincide?
+
+    Each side is text (``"dL/dw111"`` or an expression, read by :mod:`symgrad.parse`),
+    a pair ``(of, parameter)`` such as ``("L", w111)``, or a SymPy expression.
+    When they differ, the result holds a counterexample and the conditions under
+    which they coincide (from the factored difference).  For the gradients of two
+    neurons of one hidden layer it also shows the symmetry: started identical,
+    they get identical gradients and stay identical under gradient descent.
+
+    >>> from symgrad import Network
+    >>> net = Network([2, 2, 1])
+    >>> c = compare(net, ("L", net.weight(1, 1, 1)), ("L", net.weight(1, 2, 1)))
+    >>> c.equal, c.conditions
+    (False, ['x1 = 0', 'w211 = w212', 'the prediction is exact (y = z21)'])
+    """
+    show = Names(net, weight_template, aliases)
+    options = {"aliases": aliases, "weight_template": weight_template}
+    label1, compact1, base1, key1, p1 = _side(net, first, show, options)
+    label2, compact2, base2, key2, p2 = _side(net, second, show, options)
+    everything = net.inputs + net.targets + net.parameters
+    decision = decide(base1, base2, points=points, seed=seed, symbols=everything,
+                      proof_forms=[(compact1, compact2)])
+    result = Comparison(label1, label2, decision.equal, decision.method,
+                        show(compact1), show(compact2))
+    if not decision.equal:
+        ce = decision.counterexample
+        result.counterexample = {"values": {show(s): json_number(v) for s, v in ce.values.items()},
+                                 "first": json_number(ce.claimed), "second": json_number(ce.true)}
+        named = type(ce)({sp.Symbol(show(s)): v for s, v in ce.values.items()}, ce.claimed,
+                         ce.true, ce.others_free)
+        result.counterexample_text = named.text(labels=(label1, label2))
+        factored, result.conditions = coincidence_conditions(net, base1 - base2, show)
+        if factored is not None:
+            result.difference = show(sp.Mul(*(compress(net, f)
+                                              for f in sp.Mul.make_args(factored))))
+    n1, n2 = (hidden_neuron(net, p) if p is not None else None for p in (p1, p2))
+    if key1 is not None and key1 == key2 and n1 and n2 and n1[0] == n2[0] and n1 != n2:
+        of = first[0] if isinstance(first, tuple) else label1[1:].split("/")[0]
+        grads = _truths(net, key1, "expanded")
+        result.symmetry = symmetry(net, grads, n1[0], n1[1], n2[1], of, show) or None
+    return result
+
+
+__all__ = ["Comparison", "Verdict", "compare", "verify", "verify_claim", "verify_expression"]

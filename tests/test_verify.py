@@ -1,0 +1,174 @@
+"""Tests for symgrad.verify and symgrad.diagnose: verdicts, diagnoses, compare."""
+
+import time
+
+import pytest
+import sympy as sp
+
+from symgrad import Network
+from symgrad.derive import gradients
+from symgrad.verify import compare, verify_expression
+
+SEED = Network([2, 2, 1])
+S = SEED.symbols
+TANH = Network([2, 2, 1], activation="tanh")
+T = TANH.symbols
+SIG = Network([2, 3, 1], activation="sigmoid", bias=True)
+G = SIG.symbols
+
+
+def recompute(net, verdict, of, param, claimed):
+    """Independent check of a counterexample: exact subs of its values into both sides."""
+    ce = verdict.counterexample
+    point = {net.symbols[name]: sp.nsimplify(v, rational=True) for name, v in ce["values"].items()}
+    key = "loss" if of in ("L", "C") else of
+    true = gradients(net, key, method="diff")[param]
+    claimed = claimed.subs(net.intermediate_definitions)
+    c, t = claimed.subs(point).evalf(30), true.subs(point).evalf(30)
+    assert not c.free_symbols and not t.free_symbols, "counterexample leaves a symbol free"
+    assert abs(float(c) - ce["claimed"]) <= 1e-9 * max(1, abs(float(c)))
+    assert abs(float(t) - ce["true"]) <= 1e-9 * max(1, abs(float(t)))
+    assert abs(float(c) - float(t)) > 1e-9
+
+
+def test_seed_claim_missing_factor_w211():
+    v = verify_expression(SEED, "z21", S["w111"], S["x1"])
+    assert v.correct is False
+    assert v.diagnosis.kind == "missing-factor"
+    assert "w211" in v.diagnosis.detail and "output weight" in v.diagnosis.detail
+    assert v.true == "w211*x1"
+    assert v.counterexample == {"values": {"x1": 1, "w211": 2}, "claimed": 1, "true": 2}
+    recompute(SEED, v, "z21", S["w111"], S["x1"])
+
+
+def test_seed_question_cost_claim_is_sign_and_missing_factor():
+    # dC/dw111 = (1/m) sum_i (y - y') x_{i1}: the summand is (y - z21)*x1
+    rhs = (S["y"] - S["z21"]) * S["x1"]
+    v = verify_expression(SEED, "C", S["w111"], rhs, per_sample_mean=True)
+    assert v.correct is False
+    assert v.diagnosis.kind == "sign+missing-factor"
+    assert "w211" in v.diagnosis.detail and "sign" in v.diagnosis.detail
+    recompute(SEED, v, "C", S["w111"], rhs)
+
+
+ANSWER = [("w111", "x1*w211"), ("w121", "x1*w212"), ("w112", "x2*w211"),
+          ("w122", "x2*w212"), ("w211", "z11"), ("w212", "z12")]
+
+
+@pytest.mark.parametrize("param,rhs", ANSWER)
+def test_seed_answer_six_derivatives_are_proved(param, rhs):
+    expr = sp.Mul(*(S[n] for n in rhs.split("*")))
+    v = verify_expression(SEED, "z21", S[param], expr)
+    assert v.correct and v.method == "proved symbolically" and v.diagnosis is None
+
+
+def test_tanh_and_sigmoid_identities_accepted():
+    v = verify_expression(TANH, "z21", T["w111"], T["w211"] * T["x1"] * sp.sech(T["z11"]) ** 2)
+    assert v.correct and v.method == "proved symbolically"
+    z = G["z11"]
+    claim = G["w211"] * sp.exp(-z) / (1 + sp.exp(-z)) ** 2 * (G["z21"] - G["y"])
+    v = verify_expression(SIG, "L", G["b11"], claim)
+    assert v.correct
+    claim = G["w211"] * G["a11"] * (1 - G["a11"]) * G["x2"] * (G["a21"] - G["y"])
+    assert verify_expression(SIG, "L", G["w112"], claim).correct
+
+
+# (network, of, parameter, claimed, expected kind, words in the detail)
+WRONG = [
+    ("seed", "L", "w111", "w211*x1*(y - z21)", "sign", ["sign"]),
+    ("seed", "L", "w111", "2*w211*x1*(z21 - y)", "scale", ["1/2", "half-squared"]),
+    ("seed", "z21", "w111", "w212*x1", "wrong-parameter", ["w121"]),
+    ("seed", "z21", "w112", "w212*x1", "transposed-index", ["w121"]),
+    ("seed", "z21", "w111", "x1", "missing-factor", ["w211"]),
+    ("seed", "z21", "w211", "w211*z11", "extra-factor", ["w211"]),
+    ("seed", "z21", "w211", "x1 + z12", "other", []),
+    ("tanh", "z21", "w211", "z11", "pre-activation", ["z11", "a11"]),
+    ("tanh", "z21", "w111", "w211*x1", "pre-activation", ["derivative", "tanh"]),
+    ("tanh", "z21", "w111", "w211*x1*(1 - z11**2)", "pre-activation", ["z11"]),
+    ("seed", "L", "w111", "-x1*(z21 - y)", "sign+missing-factor", ["w211"]),
+    ("seed", "L", "w111", "-2*w211*x1*(z21 - y)", "sign+scale", []),
+]
+
+
+def _expr(net, text):
+    # build SymPy from a fixed table of test strings over the net's own symbols
+    return sp.sympify(text, locals=dict(net.symbols))
+
+
+@pytest.mark.parametrize("which,of,param,text,kind,words", WRONG,
+                         ids=[f"{w[4]}:{w[3]}" for w in WRONG])
+def test_each_diagnosis_kind(which, of, param, text, kind, words):
+    net = {"seed": SEED, "tanh": TANH}[which]
+    claimed = _expr(net, text)
+    v = verify_expression(net, of, net.symbols[param], claimed)
+    assert v.correct is False
+    assert v.diagnosis.kind == kind, v.diagnosis
+    for word in words:
+        assert word in v.diagnosis.detail
+    recompute(net, v, of, net.symbols[param], claimed)
+
+
+def test_transposed_convention_throughout():
+    # a user who names weights w{l}{k}{j}: their "dz21/dw112 = x1*w221" is our dz21/dw121
+    net = Network([2, 2, 1])
+    n = net.symbols
+    v = verify_expression(net, "z21", n["w112"], n["x1"] * sp.Symbol("w221", real=True)
+                          .xreplace({}).subs({}) if False else n["x1"] * n["w212"])
+    assert v.diagnosis.kind == "transposed-index"
+
+
+def test_cost_without_mean_is_checked_per_sample_with_a_note():
+    v = verify_expression(SEED, "C", S["w211"], S["z11"] * (S["z21"] - S["y"]))
+    assert v.correct and any("m = 1" in note for note in v.notes)
+
+
+def test_verdict_dict_has_the_contract_keys():
+    v = verify_expression(SEED, "z21", S["w111"], S["x1"])
+    d = v.to_dict()
+    for key in ("claim", "of", "parameter", "correct", "method", "true", "diagnosis",
+                "counterexample"):
+        assert key in d
+    assert set(d["diagnosis"]) == {"kind", "detail"}
+    assert set(d["counterexample"]) == {"values", "claimed", "true"}
+    ok = verify_expression(SEED, "z21", S["w111"], S["x1"] * S["w211"]).to_dict()
+    assert ok["diagnosis"] is None and ok["counterexample"] is None and ok["correct"] is True
+
+
+def test_weight_template_renames_the_report():
+    v = verify_expression(SEED, "z21", S["w121"], S["x1"], weight_template="w{l}{k}{j}")
+    assert v.parameter == "w112" and v.true == "w221*x1"
+
+
+def test_compare_seed_conditions_and_symmetry():
+    c = compare(SEED, ("L", S["w111"]), ("L", S["w121"]))
+    assert not c.equal
+    assert c.conditions == ["x1 = 0", "w211 = w212", "the prediction is exact (y = z21)"]
+    assert "stay identical" in c.symmetry and "dL/dw112 = dL/dw122" in c.symmetry
+    # the concrete tie, checked independently with sympy.diff
+    g = gradients(SEED, "loss", method="diff")
+    tie = {S["w121"]: S["w111"], S["w122"]: S["w112"], S["w212"]: S["w211"]}
+    for p, q in [("w111", "w121"), ("w112", "w122"), ("w211", "w212")]:
+        assert sp.expand(g[S[p]].subs(tie) - g[S[q]].subs(tie)) == 0
+    # and the conditions: the difference vanishes under each one
+    diff = g[S["w111"]] - g[S["w121"]]
+    assert diff.subs(S["x1"], 0) == 0 and diff.subs(S["w212"], S["w211"]) == 0
+    assert sp.expand(diff.subs(S["y"], SEED.output)) == 0
+
+
+def test_compare_equal_and_different_layers():
+    c = compare(SEED, ("z21", S["w111"]), S["x1"] * S["w211"])
+    assert c.equal and c.method == "proved symbolically" and c.symmetry is None
+    c = compare(SEED, ("L", S["w111"]), ("L", S["w211"]))
+    assert not c.equal and c.symmetry is None
+    assert "z11 = w211*x1" in c.conditions
+
+
+def test_speed_of_one_verdict_is_printed(capsys):
+    net = Network([2, 3, 1], activation="tanh")
+    n = net.symbols
+    start = time.perf_counter()
+    v = verify_expression(net, "L", n["w111"], n["w211"] * n["x1"] * (n["z21"] - n["y"]))
+    elapsed = time.perf_counter() - start
+    assert v.correct is False and v.diagnosis.kind == "pre-activation"
+    with capsys.disabled():
+        print(f"\n2-3-1 tanh wrong-claim verdict with diagnosis: {elapsed * 1000:.0f} ms")
