@@ -334,3 +334,21 @@ def test_the_banned_use_check_can_fail():
 def test_parser_never_calls_code_evaluating_functions(module):
     """No eval/exec/sympify/parse_expr, and no S(...)/Symbol(...) built from text."""
     assert _banned_uses(inspect.getsource(module)) == []
+
+
+def _doc_rows():
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parent.parent / "docs" / "claims.md"
+    rows = re.findall(r"^\| `(.+?)` \| `(.+?)` \|$", doc.read_text(encoding="utf-8"), re.M)
+    return [(a, b) for a, b in rows if "=" in a]
+
+
+@pytest.mark.parametrize("written,read", _doc_rows())
+def test_docs_claims_tables(written, read):
+    """docs/claims.md: each 'You write' reads as its 'symgrad reads'."""
+    assert parse_claim(written, NET, aliases={"z_b": "z21"}).plain() == read
+
+
+def test_docs_claims_has_rows():
+    assert len(_doc_rows()) >= 30
