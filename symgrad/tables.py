@@ -17,7 +17,6 @@ written with sample-indexed symbols (``x_{1}^{(i)}``).
 
 from __future__ import annotations
 
-import sympy as sp
 
 from symgrad import render
 from symgrad.derive import FORMS, gradients, reverse_program
@@ -74,6 +73,10 @@ class GradientTable:
         return list(self.expressions)
 
     # -- cells ------------------------------------------------------------------
+    def label(self, param, latex: bool = False) -> str:
+        """The parameter's name as printed (weights follow the template)."""
+        return (self._latex_plain if latex else self._text_plain)[param]
+
     def latex_cell(self, param) -> str:
         """LaTeX of one row's derivative (one line; see :func:`render.latex_lines`)."""
         expr = self.expressions[param]
@@ -91,10 +94,7 @@ class GradientTable:
 
     def _of(self, latex: bool) -> str:
         sym = render.quantity(self.net, self.of)
-        names = self._latex_plain if latex else self._text_plain
-        if self.of == "output":
-            names = render.names(self.net, latex=latex, template=self.template)
-        return names.get(sym, sym.name)
+        return (self._latex_plain if latex else self._text_plain).get(sym, sym.name)
 
     def _where(self, latex: bool) -> list:
         """``(left, right)`` definitions printed under the table."""
@@ -255,4 +255,3 @@ def gradient_table(net, of: str = "output", form: str = "compact",
 
 
 __all__ = ["GradientTable", "gradient_table", "LONGTABLE_ROWS"]
-_ = sp  # sympy is the type of every expression here
