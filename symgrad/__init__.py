@@ -1,5 +1,6 @@
 """symgrad: the exact truth about neural-network gradients."""
 
+from symgrad.comparison import compare
 from symgrad.derivation import derivation
 from symgrad.derive import gradients, reverse_program
 from symgrad.errors import (
@@ -16,6 +17,7 @@ from symgrad.numeric import compile_gradients
 from symgrad.spec import parse_arch
 from symgrad.tables import gradient_table
 from symgrad.train import TrainingResult, train
+from symgrad.verify import Verdict, verify
 
 __version__ = "0.1.0"
 
@@ -29,6 +31,8 @@ __all__ = [
     "SpecTypeError",
     "SymgradError",
     "TrainingResult",
+    "Verdict",
+    "compare",
     "compile_gradients",
     "derivation",
     "gradient_table",
@@ -36,4 +40,5 @@ __all__ = [
     "parse_arch",
     "reverse_program",
     "train",
+    "verify",
 ]

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from symgrad.derive import local_derivative
-from symgrad.equivalence import MAX_GENERATORS, MAX_OPS, generators, agree, constant_ratio
+from symgrad.equivalence import MAX_GENERATORS, MAX_OPS, constant_ratio, generators
 
 #: The base kinds; a compound kind is ``"sign+" + kind``.
 KINDS = ("sign", "scale", "wrong-parameter", "transposed-index", "pre-activation",
@@ -295,103 +295,3 @@ def _explain(case, f):
         if sp.expand(f - err) == 0 or sp.expand(f + err) == 0:
             return "the output error yhat - y from the loss", False
     return None, False
-
-
-# -- comparing two derivatives ------------------------------------------------
-
-def _condition(net, f, show) -> str:
-    """``f = 0`` said in the user's terms: ``w211 = w212``, ``x1 = 0``, exact prediction."""
-    if f.is_Symbol:
-        return f"{show(f)} = 0"
-    if net.spec.n_outputs == 1:
-        error = net.targets[0] - net.output
-        if sp.expand(f - error) == 0 or sp.expand(f + error) == 0:
-            out = compress(net, net.output)
-            return f"the prediction is exact (y = {show(out)})"
-    for l in range(1, net.depth + 1):
-        for j in range(1, net.widths[l] + 1):
-            z = net.z(l, j)
-            if sp.expand(f - z) == 0 or sp.expand(f + z) == 0:
-                return f"{show(net.z_symbol(l, j))} = 0"
-    f = compress(net, f)
-    terms = sp.Add.make_args(f)
-    plus = [t for t in terms if t.as_coeff_Mul()[0] > 0]
-    minus = [-t for t in terms if t.as_coeff_Mul()[0] < 0]
-    if plus and minus:
-        return f"{show(sp.Add(*plus))} = {show(sp.Add(*minus))}"
-    return f"{show(f)} = 0"
-
-
-def coincidence_conditions(net, difference, show=str):
-    """When is ``difference`` zero?  Returns ``(factored, [condition, ...])``.
-
-    ``difference`` is in base symbols.  It is factored (only when small enough)
-    and each factor of the numerator gives one condition; the difference is zero
-    exactly when at least one holds.  ``factored`` is None when the difference
-    was too large to factor.
-
-    >>> from symgrad import Network
-    >>> from symgrad.derive import gradients
-    >>> net = Network([2, 2, 1])
-    >>> g = gradients(net, "loss")
-    >>> _, conds = coincidence_conditions(net, g[net.weight(1, 1, 1)] - g[net.weight(1, 2, 1)])
-    >>> conds
-    ['x1 = 0', 'w211 = w212', 'the prediction is exact (y = z21)']
-    """
-    if sp.count_ops(difference) > MAX_OPS:
-        return None, []
-    try:
-        factored = sp.factor(difference)
-        numerator = sp.fraction(sp.together(factored))[0]
-        _, factors = sp.factor_list(numerator)
-    except (sp.PolynomialError, ValueError, TypeError, RecursionError):
-        return None, []
-    factors = sorted((f for f, _ in factors if not f.is_number), key=sp.count_ops)
-    return factored, [_condition(net, f, show) for f in factors]
-
-
-def hidden_neuron(net, p):
-    """``(l, j)`` of the hidden neuron that parameter ``p`` feeds, or None."""
-    if p in net.weights:
-        l, j, _ = list(net.spec.weight_index())[net.weights.index(p)]
-    elif p in net.biases:
-        l, j = list(net.spec.bias_index())[net.biases.index(p)]
-    else:
-        return None
-    return (l, j) if l < net.depth else None
-
-
-def symmetry(net, grads, l, j, jj, of="L", show=str) -> str:
-    """Show that neurons ``(l, j)`` and ``(l, jj)`` stay tied once their weights are equal.
-
-    Ties every incoming weight (and bias) and every outgoing weight of neuron
-    ``jj`` to neuron ``j``'s, then proves each pair of their gradients equal.
-    ``grads`` is ``{parameter: derivative}`` in base symbols.
-    """
-    from symgrad.equivalence import prove_equal, random_points
-
-    tie, pairs = {}, []
-    W = net.widths
-    for k in range(1, W[l - 1] + 1):
-        tie[net.weight(l, jj, k)] = net.weight(l, j, k)
-        pairs.append((net.weight(l, j, k), net.weight(l, jj, k)))
-    if net.bias:
-        b = {idx: s for idx, s in zip(net.spec.bias_index(), net.biases)}
-        tie[b[l, jj]] = b[l, j]
-        pairs.append((b[l, j], b[l, jj]))
-    for i in range(1, W[l + 1] + 1):
-        tie[net.weight(l + 1, i, jj)] = net.weight(l + 1, i, j)
-        pairs.append((net.weight(l + 1, i, j), net.weight(l + 1, i, jj)))
-    tied = [(grads[p].xreplace(tie), grads[q].xreplace(tie)) for p, q in pairs]
-    proved = all(prove_equal(a, b) for a, b in tied)
-    symbols = set().union(*(a.free_symbols | b.free_symbols for a, b in tied))
-    if not proved and not all(agree(a, b, random_points(symbols, 12)) for a, b in tied):
-        return ""
-    how = "proved symbolically" if proved else "at 12 random points, not proved"
-    ties = ", ".join(f"{show(q)}={show(p)}" for q, p in tie.items())
-    equal = ", ".join(f"d{of}/d{show(p)} = d{of}/d{show(q)}" for p, q in pairs)
-    return (f"symmetry: if neurons {l}{j} and {l}{jj} start identical ({ties}), then {equal} "
-            f"for every input and target ({how}). Every gradient-descent step then changes "
-            "both neurons by the same amount, so they stay identical and the layer acts like "
-            "fewer neurons; random initialisation breaks the tie. Equal weights make equal "
-            "gradients, not the other way round.")

@@ -34,14 +34,7 @@ from functools import lru_cache
 import sympy as sp
 
 from symgrad.derive import gradients
-from symgrad.diagnose import (
-    Diagnosis,
-    coincidence_conditions,
-    compress,
-    diagnose,
-    hidden_neuron,
-    symmetry,
-)
+from symgrad.diagnose import Diagnosis, compress, diagnose
 from symgrad.equivalence import (
     POINTS,
     decide,
@@ -186,6 +179,12 @@ def _of_key(net, of: str) -> str:
     raise SpecError(f"cannot differentiate {of!r}: use L, C or a neuron's z/a name")
 
 
+def _linear_names(net) -> dict:
+    """``{a{l}{j}: z{l}{j}}`` for linear layers, where the two are the same."""
+    return {net.a_symbol(l, j): net.z_symbol(l, j) for l in range(1, net.depth + 1)
+            if net.activations[l - 1] == "linear" for j in range(1, net.widths[l] + 1)}
+
+
 def verify_expression(net, of: str, parameter, claimed, *, per_sample_mean: bool = False,
                       text: str | None = None, notes=(), weight_template: str = WEIGHT_TEMPLATE,
                       aliases=None, points: int = POINTS, seed: int = 0) -> Verdict:
@@ -210,8 +209,7 @@ def verify_expression(net, of: str, parameter, claimed, *, per_sample_mean: bool
     if of == "C" and not per_sample_mean:
         notes += (NOTE_SINGLE_SAMPLE,)
     defs = net.intermediate_definitions
-    linear = {net.a_symbol(l, j): net.z_symbol(l, j) for l in range(1, net.depth + 1)
-              if net.activations[l - 1] == "linear" for j in range(1, net.widths[l] + 1)}
+    linear = _linear_names(net)
     claimed = sp.sympify(claimed)
     claimed_compact = claimed.xreplace(linear)
     true_compact = _truths(net, key, "compact")[parameter]
@@ -223,7 +221,7 @@ def verify_expression(net, of: str, parameter, claimed, *, per_sample_mean: bool
     shown_true = show(true_compact)
     if of == "C" and per_sample_mean:
         shown_true = f"(1/m)*sum_i({shown_true})"
-    label = text or f"d{of}/d{show(parameter)} = {show(claimed)}"
+    label = text or f"d{of}/d{show(parameter)} = {show(claimed_compact)}"
     verdict = Verdict(label, of, show(parameter), decision.equal, decision.method,
                       shown_true, notes=notes)
     if decision.equal:
@@ -244,8 +242,13 @@ def verify_expression(net, of: str, parameter, claimed, *, per_sample_mean: bool
 
 def verify_claim(net, claim, **options) -> Verdict:
     """Verdict on a parsed :class:`symgrad.parse.Claim`."""
+    show = Names(net, options.get("weight_template", WEIGHT_TEMPLATE), options.get("aliases"))
+    rhs = show(claim.rhs.xreplace(_linear_names(net)))
+    if claim.per_sample_mean:
+        rhs = f"(1/m)*sum_i({rhs})"
+    label = f"d{claim.of_text}/d{show(claim.parameter)} = {rhs}"
     return verify_expression(net, claim.of, claim.parameter, claim.rhs,
-                             per_sample_mean=claim.per_sample_mean, text=claim.plain(),
+                             per_sample_mean=claim.per_sample_mean, text=label,
                              notes=claim.notes, **options)
 
 
@@ -301,113 +304,4 @@ def verify(net, claims, aliases=None, *, weight_template: str = WEIGHT_TEMPLATE,
 
 
 
-@dataclass
-class Comparison:
-    """The outcome of :func:`compare`; fields match ``symgrad compare --json``."""
-
-    first: str
-    second: str
-    equal: bool
-    method: str
-    first_value: str
-    second_value: str
-    difference: str | None = None
-    conditions: list = field(default_factory=list)
-    counterexample: dict | None = None
-    symmetry: str | None = None
-    counterexample_text: str | None = field(default=None, repr=False)
-
-    def to_dict(self) -> dict:
-        return {"first": self.first, "second": self.second, "equal": self.equal,
-                "method": self.method, "first_value": self.first_value,
-                "second_value": self.second_value, "difference": self.difference,
-                "conditions": list(self.conditions), "counterexample": self.counterexample,
-                "symmetry": self.symmetry}
-
-    def to_text(self, ascii: bool = False) -> str:
-        width = max(len(self.first), len(self.second))
-        lines = [f"{self.first:<{width}} = {self.first_value}",
-                 f"{self.second:<{width}} = {self.second_value}"]
-        if self.equal:
-            lines.append(f"identically equal ({self.method})")
-        else:
-            lines.append("not identically equal")
-            if self.counterexample_text:
-                lines.append(f"    counterexample: {self.counterexample_text}")
-            if self.difference is not None:
-                lines.append(f"    difference:     {self.difference}")
-            if self.conditions:
-                lines.append("    equal exactly when " + ", or ".join(self.conditions))
-        if self.symmetry:
-            lines.append(self.symmetry)
-        text = "\n".join(lines)
-        return text.encode("ascii", "replace").decode() if ascii else text
-
-    def __str__(self) -> str:
-        return self.to_text()
-
-
-def _side(net, item, show, parse_options):
-    """``(label, compact, base, of_key, parameter)`` of one side of a comparison."""
-    defs = net.intermediate_definitions
-    if isinstance(item, tuple):
-        of, p = item
-        key = _of_key(net, of)
-        compact = _truths(net, key, "compact")[p]
-        return f"d{of}/d{show(p)}", compact, _truths(net, key, "expanded")[p], key, p
-    if isinstance(item, str):
-        from symgrad.parse import parse_derivative_or_expression
-
-        item = parse_derivative_or_expression(item, net, **parse_options)
-        if isinstance(item, tuple):
-            return _side(net, item, show, parse_options)
-    expr = sp.sympify(item)
-    return show(expr), expr, expr.xreplace(defs), None, None
-
-
-def compare(net, first, second, aliases=None, *, weight_template: str = WEIGHT_TEMPLATE,
-            points: int = POINTS, seed: int = 0) -> Comparison:
-    """Are two derivatives (or expressions) identically equal?  If not, when do they coincide?
-
-    Each side is text (``"dL/dw111"`` or an expression, read by :mod:`symgrad.parse`),
-    a pair ``(of, parameter)`` such as ``("L", w111)``, or a SymPy expression.
-    When they differ, the result holds a counterexample and the conditions under
-    which they coincide (from the factored difference).  For the gradients of two
-    neurons of one hidden layer it also shows the symmetry: started identical,
-    they get identical gradients and stay identical under gradient descent.
-
-    >>> from symgrad import Network
-    >>> net = Network([2, 2, 1])
-    >>> c = compare(net, ("L", net.weight(1, 1, 1)), ("L", net.weight(1, 2, 1)))
-    >>> c.equal, c.conditions
-    (False, ['x1 = 0', 'w211 = w212', 'the prediction is exact (y = z21)'])
-    """
-    show = Names(net, weight_template, aliases)
-    options = {"aliases": aliases, "weight_template": weight_template}
-    label1, compact1, base1, key1, p1 = _side(net, first, show, options)
-    label2, compact2, base2, key2, p2 = _side(net, second, show, options)
-    everything = net.inputs + net.targets + net.parameters
-    decision = decide(base1, base2, points=points, seed=seed, symbols=everything,
-                      proof_forms=[(compact1, compact2)])
-    result = Comparison(label1, label2, decision.equal, decision.method,
-                        show(compact1), show(compact2))
-    if not decision.equal:
-        ce = decision.counterexample
-        result.counterexample = {"values": {show(s): json_number(v) for s, v in ce.values.items()},
-                                 "first": json_number(ce.claimed), "second": json_number(ce.true)}
-        named = type(ce)({sp.Symbol(show(s)): v for s, v in ce.values.items()}, ce.claimed,
-                         ce.true, ce.others_free)
-        result.counterexample_text = named.text(labels=(label1, label2))
-        factored, result.conditions = coincidence_conditions(net, base1 - base2, show)
-        if factored is not None:
-            result.difference = show(sp.Mul(*(compress(net, f)
-                                              for f in sp.Mul.make_args(factored))))
-    n1, n2 = (hidden_neuron(net, p) if p is not None else None for p in (p1, p2))
-    if key1 is not None and key1 == key2 and n1 and n2 and n1[0] == n2[0] and n1 != n2:
-        of = first[0] if isinstance(first, tuple) else label1[1:].split("/")[0]
-        grads = _truths(net, key1, "expanded")
-        result.symmetry = symmetry(net, grads, n1[0], n1[1], n2[1], of, show) or None
-    return result
-
-
-__all__ = ["Comparison", "Verdict", "compare", "verify", "verify_claim", "verify_expression"]
+__all__ = ["Verdict", "verify", "verify_claim", "verify_expression"]

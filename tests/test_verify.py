@@ -7,7 +7,8 @@ import sympy as sp
 
 from symgrad import Network
 from symgrad.derive import gradients
-from symgrad.verify import compare, verify_expression
+from symgrad.comparison import compare
+from symgrad.verify import verify_expression
 
 SEED = Network([2, 2, 1])
 S = SEED.symbols

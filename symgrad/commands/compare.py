@@ -31,7 +31,7 @@ def add_parser(sub):
 
 def run_compare(args) -> int:
     from symgrad.spec import check_weight_template
-    from symgrad.verify import compare
+    from symgrad.comparison import compare
 
     net = network_from_args(args)
     template = check_weight_template(args.weight_name)
