@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from symgrad import render
+from symgrad import linebreak, render
 from symgrad.derive import delta_symbol, local_derivative, reverse_program
 from symgrad.errors import ParseError
 from symgrad.network import loss_expr
@@ -111,11 +111,10 @@ class Derivation:
         self.result = self.table.expressions[param]
         prog = reverse_program(net, "loss" if of == "cost" else of)
         self._rename = dict(prog.compact_names)
-        L = net.depth
-        top_a = net.a_symbol(L, 1)
-        if of != "output" and net.spec.n_outputs == 1:
-            self._rename.pop(top_a, None)  # keep a_{L1}: it prints as y-hat
-        self.alias = [top_a] if of != "output" and net.spec.n_outputs == 1 else []
+        single = of != "output" and net.spec.n_outputs == 1
+        self.alias = [net.a_symbol(net.depth, 1)] if single else []
+        for a in self.alias:
+            self._rename.pop(a, None)  # keep a_{L1}: it prints as y-hat
         self.top = _LOSS if of != "output" else render.quantity(net, "output")
         l, j = index[0], index[1]
         self.paths, self.deltas = None, []
@@ -132,16 +131,8 @@ class Derivation:
         """Equations of layer ``l`` and above; ``a = z`` of a linear neuron only
         when a chain-rule factor names that ``a``."""
         named = {f.top for path in self.paths or [] for f in path}
-        out = []
-        for sym, expr in prog.forward:
-            if _layer(self.net, sym) < l:
-                continue
-            rhs = expr.xreplace(self._rename)
-            if sym not in self._rename:
-                out.append((sym, rhs))
-            elif sym in named:
-                out.append((sym, rhs))  # a linear neuron: a = z
-        return out
+        return [(sym, expr.xreplace(self._rename)) for sym, expr in prog.forward
+                if _layer(self.net, sym) >= l and (sym not in self._rename or sym in named)]
 
     def _sequences(self, l, j):
         net = self.net
@@ -268,8 +259,7 @@ class _Sections:
     def sym(self, s) -> str:
         return self.names.get(s, s.name)
 
-    def math(self, text) -> str:
-        """Inline math in a heading."""
+    def math(self, text) -> str:  # inline math in a heading
         return f"${text}$" if self.latex else text
 
     def expr(self, e, key=None) -> str:
@@ -297,24 +287,20 @@ class _Sections:
     def long(self, lhs, op, rhs) -> list:
         """One equation, broken at top-level signs when long."""
         if self.latex:
-            return [(lhs, op, render.latex_lines(rhs, 56))]
-        parts = render.break_text(rhs, 72)
+            return [(lhs, op, linebreak.latex_lines(rhs, 56))]
+        parts = linebreak.break_text(rhs, 72)
         return [(lhs, op, parts[0])] + [("", "", "  " + part) for part in parts[1:]]
 
     def build(self) -> list:
-        d, net = self.d, self.d.net
-        p = self.sym(d.param)
-        head = sp.Symbol("C") if d.of == "cost" else d.top
-        title = f"Chain rule for {self.math(self.partial(head, d.param))}"
-        notes = net.describe() + "; " + render.convention(d.template, self.latex)
-        out = [(title + " (" + notes + ")", [])]
-        out.append((f"Forward pass: the equations {self.math(p)} enters and every layer "
-                    "above it:", self.forward_rows()))
-        out.append(self.chain_section())
+        d = self.d
+        head = self.partial(sp.Symbol("C") if d.of == "cost" else d.top, d.param)
+        notes = d.net.describe() + "; " + render.convention(d.template, self.latex)
         cell = d.table.latex_cell(d.param) if self.latex else d.table.text_cell(d.param)
-        result_rows = self.long(self.partial(head, d.param), "=", cell)
-        out.append(("Result (the row of the gradient table):", result_rows))
-        return out
+        return [(f"Chain rule for {self.math(head)} ({notes})", []),
+                (f"Forward pass: the equations {self.math(self.sym(d.param))} enters and "
+                 "every layer above it:", self.forward_rows()),
+                self.chain_section(),
+                ("Result (the row of the gradient table):", self.long(head, "=", cell))]
 
     def forward_rows(self) -> list:
         d, net = self.d, self.d.net
@@ -332,45 +318,42 @@ class _Sections:
     def chain_section(self):
         d = self.d
         n = count_paths(d.net, d.index[0], d.of)
-        what = self.math(self.sym(d.param))
-        to = self.math(self.sym(d.top))
+        what, to = self.math(self.sym(d.param)), self.math(self.sym(d.top))
         rows = []
         if d.of == "cost":
+            mean = r"\frac{1}{m} \sum_{i=1}^{m} " if self.latex else "(1/m) Σ_i "
             rows.append((self.partial(sp.Symbol("C"), d.param), "=",
-                         (r"\frac{1}{m} \sum_{i=1}^{m} " + self.partial(sp.Symbol("L_i"), d.param))
-                         if self.latex else "(1/m) Σ_i " + self.partial(sp.Symbol("L_i"), d.param)))
-        lhs = self.partial(d.top, d.param)
+                         mean + self.partial(sp.Symbol("L_i"), d.param)))
         if d.paths is None:
+            delta = (r"\delta_{lj} = \partial %s / \partial z_{lj}" if self.latex
+                     else "delta_lj = ∂%s/∂z_lj") % self.sym(d.top)
             heading = (f"Chain rule: {n} paths lead from {what} to {to}, so the sum over "
-                       "paths is written as backprop's recursion, with "
-                       f"{self.math(self.delta_meaning())}:")
-            for sym, expr in d.deltas:
-                rows += self.long(self.sym(sym), "=", self.expr(expr))
-            l, j = d.index[:2]
-            z, delta = d.net.z_symbol(l, j), delta_symbol(l, j)
-            rows += self.product("=", [self.sym(delta), self.partial(z, d.param)])
-            rows[-1] = (lhs,) + rows[-1][1:]
-            last = (d.net.a_symbol(l - 1, d.index[2]).xreplace(d._rename)
-                    if len(d.index) == 3 else sp.S.One)
-            rows += self.product("=", [self.sym(delta), self.factor(last)])
-            return heading, rows
+                       f"paths is written as backprop's recursion, with {self.math(delta)}:")
+            return heading, rows + self.recursion_rows()
         heading = (f"Chain rule: {n} path{'s' if n > 1 else ''} from {what} to {to}, "
                    f"{'one product per path' if n > 1 else 'a product of local derivatives'}:")
         for i, path in enumerate(d.paths):
             part = self.product("=" if i == 0 else "+",
                                 [self.partial(f.top, f.bottom) for f in path])
             if i == 0:
-                part[0] = (lhs,) + part[0][1:]
+                part[0] = (self.partial(d.top, d.param),) + part[0][1:]
             rows += part
         for i, path in enumerate(d.paths):
             rows += self.product("=" if i == 0 else "+", [self.factor(f.value) for f in path])
         return heading, rows
 
-    def delta_meaning(self) -> str:
-        top = self.sym(self.d.top)
-        if self.latex:
-            return rf"\delta_{{lj}} = \partial {top} / \partial z_{{lj}}"
-        return f"delta_lj = ∂{top}/∂z_lj"
+    def recursion_rows(self) -> list:
+        """``delta = ...`` top down, then ``d(top)/d(param) = delta * dz/d(param)``."""
+        d, rows = self.d, []
+        for sym, expr in d.deltas:
+            rows += self.long(self.sym(sym), "=", self.expr(expr))
+        l, j = d.index[:2]
+        z, delta = d.net.z_symbol(l, j), delta_symbol(l, j)
+        rows += self.product("=", [self.sym(delta), self.partial(z, d.param)])
+        rows[-1] = (self.partial(d.top, d.param),) + rows[-1][1:]
+        last = (d.net.a_symbol(l - 1, d.index[2]).xreplace(d._rename)
+                if len(d.index) == 3 else sp.S.One)
+        return rows + self.product("=", [self.sym(delta), self.factor(last)])
 
 
 def _layer(net, sym) -> int:

@@ -32,10 +32,6 @@ from sympy.printing.str import StrPrinter
 from symgrad.derive import delta_symbol
 from symgrad.spec import WEIGHT_TEMPLATE, latex_name, symbol_name, weight_label
 
-#: Visible width (characters, roughly) past which a LaTeX expression is broken.
-LATEX_WIDTH = 48
-#: Width past which a text expression is wrapped.
-TEXT_WIDTH = 72
 
 
 def names(net, *, latex: bool, template: str = WEIGHT_TEMPLATE, alias=False,
@@ -242,127 +238,6 @@ def parenthesized_text(expr, names_map, factor_key) -> str:
     printer = _OrderedText(names_map, factor_key)
     text = printer.parenthesize(tidy(expr), PRECEDENCE["Mul"], strict=True)
     return f"({text})" if text.startswith("-") else text
-
-
-# -- line breaking ---------------------------------------------------------------
-_LATEX_TOKENS = re.compile(r"\\left(?![A-Za-z])|\\right(?![A-Za-z])|\\begin\b|\\end\b"
-                           r"|\{|\}| [+-] ")
-
-
-def latex_width(tex: str) -> int:
-    """Rough printed width of a LaTeX math string, in characters of normal size
-    (sub- and superscripts count half)."""
-    tex = re.sub(r"\\(left|right|bigl|bigr|operatorname|quad)(?![A-Za-z])", "", tex)
-    tex = re.sub(r"\\[A-Za-z]+", "x", tex)
-    small = sum(len(m) for m in re.findall(r"[_^]\{([^{}]*)\}", tex))
-    return len(re.sub(r"[{}_^ &]|\\,", "", tex)) - small // 2
-
-
-def _latex_scan(tex: str):
-    r"""Signs and ``\left``/``\right`` groups outside braces and environments.
-
-    Returns ``(cuts, groups)``: ``cuts`` is ``[(position, group)]`` for every
-    ``" + "``/``" - "`` (``group`` is the index of the innermost enclosing group, or
-    None at the top), ``groups`` is ``[[open, close, parent]]`` (token positions).
-    """
-    brace = env = 0
-    cuts, groups, stack = [], [], []
-    for m in _LATEX_TOKENS.finditer(tex):
-        tok = m.group()
-        if tok in "{}":
-            brace += 1 if tok == "{" else -1
-        elif tok in ("\\begin", "\\end"):
-            env += 1 if tok == "\\begin" else -1
-        elif brace or env:
-            continue
-        elif tok.startswith("\\left"):
-            groups.append([m.start(), None, stack[-1] if stack else None])
-            stack.append(len(groups) - 1)
-        elif tok.startswith("\\right"):
-            groups[stack.pop()][1] = m.start()
-        elif m.start() > 0:
-            cuts.append((m.start(), stack[-1] if stack else None))
-    return cuts, groups
-
-
-def _pack(text: str, cuts, width: int, measure) -> list:
-    """Greedily fill lines of at most ``width`` from the pieces between ``cuts``."""
-    bounds = [0] + [c for c in cuts] + [len(text)]
-    pieces = [text[a:b].strip() for a, b in zip(bounds, bounds[1:])]
-    lines = [pieces[0]]
-    for piece in pieces[1:]:
-        if measure(lines[-1]) + measure(piece) > width:
-            lines.append(piece)
-        else:
-            lines[-1] += " " + piece
-    return lines
-
-
-def break_latex(tex: str, width: int = LATEX_WIDTH) -> list:
-    r"""Split a LaTeX math string at its ``+``/``-`` signs into lines of about ``width``.
-
-    Signs at the top level break first; signs inside a parenthesised group may
-    break when the group (and every group around it) is itself wide.  Such groups
-    become ``\bigl( ... \bigr)``, since ``\left``/``\right`` may not span lines.
-
-    >>> break_latex("a + b + c", width=3)
-    ['a + b', '+ c']
-    >>> break_latex(r"x \left(a + b\right) + c", width=4)
-    ['x \\bigl(a', '+ b\\bigr)', '+ c']
-    """
-    if latex_width(tex) <= width:
-        return [tex]
-    cuts, groups = _latex_scan(tex)
-    ok = {}
-    for i, (start, end, parent) in enumerate(groups):  # parents come first
-        wide = latex_width(tex[start + 5:end]) > width // 2
-        ok[i] = wide and (parent is None or ok[parent])
-    allowed = [p for p, g in cuts if g is None or ok[g]]
-    if not allowed:
-        return [tex]
-    edits = sorted([(groups[i][0], 5, "\\bigl") for i in ok if ok[i]]
-                   + [(groups[i][1], 6, "\\bigr") for i in ok if ok[i]])
-    out, pos, shift = [], 0, {}
-    for at, size, new in edits:
-        out.append(tex[pos:at] + new)
-        pos = at + size
-        shift[at] = size - len(new)
-    text = "".join(out) + tex[pos:]
-    moved = [p - sum(d for at, d in shift.items() if at < p) for p in allowed]
-    return _pack(text, moved, width, latex_width)
-
-
-def latex_lines(tex: str, width: int = LATEX_WIDTH) -> str:
-    r"""``tex`` unchanged when it fits, else an ``aligned`` block of broken lines."""
-    lines = break_latex(tex, width)
-    if len(lines) == 1:
-        return tex
-    rest = "".join(r" \\ &\quad {}" + line for line in lines[1:])
-    return r"\begin{aligned}[t] &" + lines[0] + rest + r" \end{aligned}"
-
-
-def break_text(text: str, width: int = TEXT_WIDTH) -> list:
-    """Split plain text at ``+``/``-`` signs into lines of about ``width``.
-
-    A sign inside parentheses may break only when the parenthesised group (and
-    every group around it) is itself wide, as in :func:`break_latex`.
-
-    >>> break_text("x1*(a + b + c)", width=8)
-    ['x1*(a + b', '+ c)']
-    """
-    if len(text) <= width:
-        return [text]
-    stack, groups, cuts = [], {}, []
-    for i, ch in enumerate(text):
-        if ch in "([":
-            stack.append(i)
-        elif ch in ")]" and stack:
-            groups[stack.pop()] = i
-        elif i and text[i:i + 3] in (" + ", " - "):
-            cuts.append((i, tuple(stack)))
-    allowed = [i for i, opens in cuts
-               if all(groups.get(o, len(text)) - o > width // 2 for o in opens)]
-    return _pack(text, allowed, width, len) if allowed else [text]
 
 
 # -- shared pieces of tables and derivations ------------------------------------------

@@ -18,7 +18,7 @@ written with sample-indexed symbols (``x_{1}^{(i)}``).
 from __future__ import annotations
 
 
-from symgrad import render
+from symgrad import linebreak, render
 from symgrad.derive import FORMS, gradients, reverse_program
 from symgrad.errors import SpecError
 from symgrad.spec import WEIGHT_TEMPLATE, check_weight_template, choices_message
@@ -78,7 +78,7 @@ class GradientTable:
         return (self._latex_plain if latex else self._text_plain)[param]
 
     def latex_cell(self, param) -> str:
-        """LaTeX of one row's derivative (one line; see :func:`render.latex_lines`)."""
+        """LaTeX of one row's derivative (one line; see :func:`linebreak.latex_lines`)."""
         expr = self.expressions[param]
         if self.of != "cost":
             return render.to_latex(expr, self._latex, self._key)
@@ -97,17 +97,20 @@ class GradientTable:
         return (self._latex_plain if latex else self._text_plain).get(sym, sym.name)
 
     def _where(self, latex: bool) -> list:
-        """``(left, right)`` definitions printed under the table."""
+        """``(left, right)`` definitions printed under the table: the output alias
+        (when a row or delta uses it) and the deltas."""
         net, out = self.net, []
         names = self._latex_plain if latex else self._text_plain
-        key = self._key
         show = render.to_latex if latex else render.to_text
-        if self.of != "output" and net.spec.n_outputs == 1:
+        used = set().union(*(e.free_symbols for e in self.expressions.values()),
+                           *(e.free_symbols for _, e in self.deltas))
+        single = self.of != "output" and net.spec.n_outputs == 1
+        if single and used & set(render.output_nodes(net)):
             plain = render.names(net, latex=latex, template=self.template)
             node = render.quantity(net, "output")
             out.append((names[node], plain[node]))
         for sym, expr in self.deltas:
-            out.append((names[sym], show(expr, names, key)))
+            out.append((names[sym], show(expr, names, self._key)))
         return out
 
     def _notes(self, latex: bool) -> list:
@@ -133,7 +136,7 @@ class GradientTable:
         lines = [title] + self._notes(False) + ["", f"  {'p':<{width}}  ∂{of}/∂p",
                                                f"  {'-' * width}  {'-' * (len(of) + 4)}"]
         for p, label in zip(self.parameters, labels):
-            parts = render.break_text(self.text_cell(p))
+            parts = linebreak.break_text(self.text_cell(p))
             lines.append(f"  {label:<{width}}  {parts[0]}")
             lines += [f"  {'':<{width}}    {part}" for part in parts[1:]]
         where = self._where(False)
@@ -163,7 +166,7 @@ class GradientTable:
         """
         of = self._of(True)
         head = rf"$p$ & $\dfrac{{\partial {of}}}{{\partial p}}$ \\"
-        rows = [rf"${self._latex_plain[p]}$ & ${render.latex_lines(self.latex_cell(p))}$ \\"
+        rows = [rf"${self._latex_plain[p]}$ & ${linebreak.latex_lines(self.latex_cell(p))}$ \\"
                 for p in self.parameters]
         caption = (rf"Derivatives of ${of}$ by every parameter $p$: "
                    + ". ".join(self._notes(True)) + ".")
@@ -171,7 +174,7 @@ class GradientTable:
         tail = []
         if where:
             tail = ["where", r"\begin{align*}"]
-            tail += [rf"{left} &= {render.latex_lines(right, 70)} \\" for left, right in where]
+            tail += [rf"{left} &= {linebreak.latex_lines(right, 70)} \\" for left, right in where]
             tail[-1] = tail[-1][:-3]
             tail.append(r"\end{align*}")
         if len(rows) > LONGTABLE_ROWS:
@@ -201,7 +204,7 @@ class GradientTable:
     def _repr_latex_(self) -> str:
         """MathJax-friendly LaTeX (an ``array``; MathJax has no ``tabular``)."""
         of = self._of(True)
-        rows = [rf"{self._latex_plain[p]} & {render.latex_lines(self.latex_cell(p))} \\"
+        rows = [rf"{self._latex_plain[p]} & {linebreak.latex_lines(self.latex_cell(p))} \\"
                 for p in self.parameters]
         rows += [rf"\text{{where }} {left} & = {right} \\" for left, right in self._where(True)]
         return ("$$\\begin{array}{ll}\n" + rf"p & \dfrac{{\partial {of}}}{{\partial p}} \\"

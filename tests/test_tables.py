@@ -11,7 +11,7 @@ import pytest
 import sympy as sp
 
 from symgrad import Network, SpecError, compile_gradients, gradient_table, gradients
-from symgrad.render import break_latex, break_text, latex_lines
+from symgrad.linebreak import break_latex, break_text, latex_lines
 from symgrad.tables import LONGTABLE_ROWS
 
 # The seed answer's list, in its own notation (single-digit subscripts unbraced).
@@ -252,3 +252,10 @@ def test_cli_table_bad_input_exits_2_with_one_line(args, message):
     assert out.returncode == 2
     assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1
     assert out.stdout == ""
+
+
+def test_where_lists_only_definitions_the_rows_use():
+    expanded = gradient_table(Network([2, 2, 1]), of="loss", form="expanded")
+    assert "where" not in expanded.to_text()  # no yhat in base symbols
+    multi = gradient_table(Network([2, 2, 2]), of="loss")
+    assert "where" not in multi.to_text() and "yhat" not in multi.to_text()
