@@ -20,6 +20,10 @@ from symgrad.errors import ParseError
 from symgrad.network import activation_expr
 
 
+class AliasError(ParseError):
+    """A ParseError inside an alias: its message is complete and passes through."""
+
+
 # -- aliases ------------------------------------------------------------------
 class _Aliases(Mapping):
     """``{flat name: (expr, degree)}``, each alias parsed on first use."""
@@ -34,18 +38,25 @@ class _Aliases(Mapping):
             return self.done[key]
         if key in self.visiting:
             loop = " -> ".join(self.visiting[self.visiting.index(key):] + [key])
-            raise fail(f"alias cycle {loop}: an alias cannot refer to itself")
+            raise AliasError(f"alias cycle {loop}: an alias cannot refer to itself")
+        if len(self.visiting) >= LIMITS["max_alias_depth"]:
+            chain = " -> ".join(self.visiting + [key])
+            raise AliasError(f"aliases nested too deep ({chain}); at most "
+                       f"{LIMITS['max_alias_depth']} levels, write the deeper ones out")
         self.visiting.append(key)
         try:
             tree = tree_of(self.raw[key][1], self.names, f"alias {self.raw[key][0]!r}")
             self.done[key] = (build(tree), check_degree(tree))
+        except AliasError:
+            raise
         except ParseError as exc:
-            if str(exc).startswith(("alias ", "in alias")):
-                raise
-            raise fail(f"in alias {self.raw[key][0]!r}: {exc}") from None
+            raise AliasError(f"in alias {self.raw[key][0]!r}: {exc}") from None
         finally:
             self.visiting.pop()
         return self.done[key]
+
+    def __contains__(self, key):
+        return key in self.raw
 
     def __iter__(self):
         return iter(self.raw)
@@ -80,7 +91,10 @@ def _alias_table(aliases, net, template):
             raise fail(f"alias name {name!r} is already a name here ({flat}); pick another, "
                        "e.g. z_b or h1")
         raw[flat] = (name, text)
-    return _Aliases(raw, net, template).names
+    table = _Aliases(raw, net, template)
+    for key in raw:                    # check every alias now, used or not
+        table[key]
+    return table.names
 
 
 # -- text -> tree -> SymPy ------------------------------------------------------

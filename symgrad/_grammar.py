@@ -158,7 +158,7 @@ class Parser:
 
     def make_pow(self, base, exponent, tok):
         e = const(exponent)
-        if e is not None and abs(e) > LIMITS["max_exponent"]:
+        if e is not None and abs(e) > LIMITS["max_exponent"] and base[0] != "e":
             raise fail(f"exponent {_show(e)} at column {tok.col} is too large (the limit is "
                        f"{LIMITS['max_exponent']} in absolute value)")
         node = self.node("pow", base, exponent, tok.col)
@@ -221,6 +221,8 @@ class Parser:
         try:
             pieces = self.names.segment(flat, self.sample_vars)
         except ParseError as exc:
+            if type(exc) is not ParseError:        # an alias's own, complete message
+                raise
             raise fail(self._locate(str(exc), flat, first.col)) from None
         nodes = [self.piece(p, first) for p in pieces[:-1]]
         last = pieces[-1]
@@ -355,6 +357,8 @@ def degree(node) -> int:
     if kind == "pow":
         e = const(node[2])
         base = degree(node[1])
+        if node[1][0] == "e":
+            return max(1, degree(node[2]))
         return base * math.ceil(abs(e)) if e is not None else base + degree(node[2]) + 1
     if kind == "fn":
         return max(1, degree(node[2]))

@@ -34,6 +34,7 @@ LIMITS = {
     "max_degree": 256,         # polynomial degree bound of the whole expression
     "max_word_chars": 200,     # letters and digits written without a break
     "max_aliases": 50,         # entries of the aliases mapping
+    "max_alias_depth": 4,      # aliases defined through aliases (a -> b -> c -> d)
 }
 
 _SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁽⁾", "0123456789+-()"))
@@ -286,6 +287,8 @@ class _Lexer:
 def _strip_trailing(s: str) -> str:
     """Drop sentence punctuation after a formula: ``$...$,`` or ``\\]``-ended text."""
     t = s.rstrip()
+    if t.endswith("\\\\"):                        # an align row's closing \\
+        t = t[:-2].rstrip()
     while t and t[-1] in ",.;" and (t[:-1].rstrip().endswith(("$", "\\]", "\\)"))):
         t = t[:-1].rstrip()
     return t + " " * (len(s) - len(t))

@@ -132,6 +132,7 @@ def test_derivative_forms(text, of, of_text, param):
     ("-x1^2", -x1**2),
     ("2^-1 x1", x1 / 2),
     ("2^3^2", sp.Integer(2**9)),
+    ("e^{81} + E^2", sp.exp(81) + sp.exp(2)),
     ("1/2x1", x1 / 2),
     ("0.25 x1", x1 / 4),
     (r"x_1 \cdot w_{211} \times 3", 3 * x1 * w211),
@@ -211,8 +212,15 @@ def test_aliases():
     assert parse_expression("x1z_{b}", NET, aliases=aliases) == x1 * z21
     with pytest.raises(ParseError, match="alias cycle"):
         parse_expression("p", NET, aliases={"p": "q + 1", "q": "2p"})
+    chain = {f"h{i}": f"2h{i + 1}" for i in range(1, 8)} | {"h8": "x1"}
+    with pytest.raises(ParseError, match="aliases nested too deep"):
+        parse_expression("h1", NET, aliases=chain)
+    ok = {"h1": "2h2", "h2": "2h3", "h3": "2h4", "h4": "x1"}
+    assert parse_expression("h1", NET, aliases=ok) == 8 * x1
     with pytest.raises(ParseError, match="in alias 'q'.*unknown name 'w999'"):
         parse_expression("q", NET, aliases={"q": "w999"})
+    with pytest.raises(ParseError, match="in alias 'q'"):       # checked even when unused
+        parse_claim("dz21/dw111 = x1", NET, aliases={"q": "w999"})
     with pytest.raises(ParseError, match="already a name"):
         parse_expression("x1", NET, aliases={"w111": "x1"})
     with pytest.raises(ParseError, match="not a single node|cannot differentiate"):

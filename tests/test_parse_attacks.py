@@ -127,6 +127,7 @@ ALPHABET = st.characters(codec="utf-8", exclude_categories=("Cs",)) | st.sampled
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(ALPHABET, max_size=80))
 @example("x1**1e308")
+@example("e^{81}")
 @example(r"\frac{∂C}{w_{111}} = \frac{1}{m} \sum_{i=1}^m (y-y')x_{i1}")
 def test_arbitrary_text_gives_an_expression_or_a_parse_error(text):
     for call in (lambda: parse_expression(text, NET), lambda: parse_claim(text, NET)):
@@ -185,6 +186,7 @@ def _exprs():
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_exprs())
+@example(sp.exp(sp.Integer(81)))
 def test_sympy_printed_expressions_read_back_equal(expr):
     """SymPy's plain and LaTeX printers are independent writers of our syntax."""
     if expr.has(sp.zoo, sp.nan, sp.oo):
