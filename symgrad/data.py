@@ -122,7 +122,9 @@ def _read_header(rows, name: str) -> list:
             raise DataError(f"{name}, line {line}: the first line must name the columns "
                             f"(e.g. x,y), but it holds numbers: {','.join(header)}")
         if len(header) < 2:
-            hint = " (symgrad reads comma-separated files)" if re.search(r"[;\t]", header[0]) else ""
+            hint = ""
+            if re.search(r"[;\t]", header[0]):
+                hint = " (symgrad reads comma-separated files)"
             raise DataError(f"{name}, line {line}: need at least two columns, inputs then y; "
                             f"the header has only {header[0]!r}{hint}")
         seen = set()

@@ -55,9 +55,8 @@ def initial_parameters(spec, init="random", seed=0) -> np.ndarray:
     >>> bool(p[0] == p[2] and p[1] == p[3] and p[4] == p[5])
     True
     """
-    if isinstance(init, str):
-        if init not in INITS:
-            raise SpecError(choices_message("init", init, INITS))
+    if isinstance(init, str) and init not in INITS:
+        raise SpecError(choices_message("init", init, INITS))
     rng = np.random.default_rng(seed)
     L, parts = spec.depth, []
     for l in range(1, L + 1):

@@ -88,7 +88,8 @@ class TrainingResult:
         if len(self.equalities) > SHOWN_EQUALITIES:
             shown += ", ..."
         if self.symmetric is None:
-            return "no hidden layer has two or more neurons, so there is no symmetry to keep or break"
+            return ("no hidden layer has two or more neurons, so there is no symmetry to keep "
+                    "or break")
         if self.symmetric:
             return (f"hidden neurons stayed identical: {shown} at every step -- this is the "
                     "symmetric case the seed question had in mind; it is not a property of the "

@@ -34,10 +34,12 @@ def add_parser(sub):
                         help="generate y = slope*x + intercept + noise*N(0,1), x ~ N(0,1)")
     data.add_argument("--slope", metavar="S[,S...]",
                       help="synthetic slope, one per feature (default 1)")
-    data.add_argument("--intercept", type=float, metavar="B", help="synthetic intercept (default 0)")
+    data.add_argument("--intercept", type=float, metavar="B",
+                      help="synthetic intercept (default 0)")
     data.add_argument("--noise", type=float, metavar="SD",
                       help="standard deviation of the synthetic noise (default 0)")
-    data.add_argument("--samples", type=int, metavar="M", help="synthetic sample count (default 100)")
+    data.add_argument("--samples", type=int, metavar="M",
+                      help="synthetic sample count (default 100)")
     data.add_argument("--split", type=float, metavar="A",
                       help="turn the one feature x into the seed's inputs x1 = A*x, "
                            "x2 = (1-A)*x; 0 < A < 1")
@@ -97,7 +99,8 @@ def check_plot_option(path):
 
     target = Path(path)
     if target.suffix.lower() != ".png":
-        raise UsageError(f"--plot writes a PNG image; give a file name ending in .png, got {path!r}")
+        raise UsageError(f"--plot writes a PNG image; give a file name ending in .png, "
+                         f"got {path!r}")
     if not target.parent.is_dir():
         raise UsageError(f"--plot {path!r}: the directory {str(target.parent)!r} does not exist")
     require_matplotlib()
