@@ -134,6 +134,15 @@ _SUB_BRACED = re.compile(r"\{([A-Za-z0-9, =]{1,30})\}")
 _SUB_BARE = re.compile(r"\d+|[A-Za-z]\d*")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?|\.\d+")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_LAYER = re.compile(r"\^\{\s*[(\[]\s*(\d{1,3})\s*[)\]]\s*\}")   # w^{(2)}_{11}
+
+
+def _with_layer(layer: str, sub: str) -> str:
+    """Subscript of ``w^{(layer)}_{sub}``: ``("2", "11")`` -> ``"211"``."""
+    parts = sub.split(",") if "," in sub else list(sub) if sub.isdigit() and len(sub) <= 2 \
+        else [sub]
+    idx = [layer] + parts
+    return ",".join(idx) if any(len(p) > 1 for p in idx) else "".join(idx)
 
 
 class _Lexer:
@@ -142,11 +151,15 @@ class _Lexer:
         self.s = _strip_trailing(self.s)
         self.toks = []
         self.depth = 0
+        self.layer = None          # a pending w^{(l)} layer index, waiting for _{jk}
 
     def col(self, i: int) -> int:
         return self.cols[min(i, len(self.cols) - 1)] if self.cols else 1
 
     def add(self, kind: str, text: str, i: int):
+        if self.layer is not None and kind != "SUB":
+            raise fail(f"layer superscript at column {self.col(self.layer)} needs a subscript "
+                       "right after it, as in w^{(2)}_{11}")
         if len(self.toks) >= LIMITS["max_tokens"]:
             raise fail(f"too many tokens (more than {LIMITS['max_tokens']}) at column "
                        f"{self.col(i)}; split the claim into smaller ones")
@@ -163,6 +176,8 @@ class _Lexer:
         s, i = self.s, 0
         while i < len(s):
             i = self.step(s, i)
+        if self.layer is not None:
+            self.add("END", "", len(s))
         self.toks.append(Token("END", "", (self.cols[-1] + 1) if self.cols else 1))
         return self.toks
 
@@ -203,8 +218,26 @@ class _Lexer:
         if not m:
             raise fail(f"bad subscript at column {self.col(i)}: write x_1, w_{{111}} or "
                        "w_{1,10,2}")
-        text = m.group(1) if m.re is _SUB_BRACED else m.group()
-        self.add("SUB", text.replace(" ", ""), i)
+        text = (m.group(1) if m.re is _SUB_BRACED else m.group()).replace(" ", "")
+        if self.layer is not None:
+            text, self.layer = _with_layer(self.layer_index, text), None
+        self.add("SUB", text, i)
+        return m.end()
+
+    def layer_superscript(self, s: str, i: int):
+        """``w^{(2)}_{11}`` / ``w_{11}^{[2]}``: the superscript is the layer, not a power."""
+        m = _LAYER.match(s, i)
+        toks = self.toks
+        if not m or not toks:
+            return None
+        word = toks[-1] if toks[-1].kind == "WORD" else \
+            toks[-2] if len(toks) > 1 and toks[-1].kind == "SUB" else None
+        if word is None or word.kind != "WORD" or word.text[-1] not in "wbza":
+            return None
+        if toks[-1].kind == "SUB":
+            toks[-1] = toks[-1]._replace(text=_with_layer(m.group(1), toks[-1].text))
+        else:
+            self.layer, self.layer_index = i, m.group(1)
         return m.end()
 
     def command(self, s: str, i: int) -> int:
@@ -256,6 +289,8 @@ class _Lexer:
 
     def punct(self, s: str, i: int) -> int:
         c, two = s[i], s[i:i + 2]
+        if c == "^" and self.layer_superscript(s, i) is not None:
+            return _LAYER.match(s, i).end()
         if two == "**":
             self.add("OP", "^", i)
             return i + 2

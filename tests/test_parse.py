@@ -195,6 +195,21 @@ def test_big_indices_and_weight_templates():
     assert claim.parameter == w121 and claim.rhs == x1 * w212
 
 
+@pytest.mark.parametrize("text", [
+    r"\frac{\partial L}{\partial w^{(2)}_{11}} = (\hat{y} - y) a^{(1)}_1",
+    r"\frac{\partial L}{\partial w_{11}^{[2]}} = (\hat{y} - y) a_{1}^{[1]}",
+])
+def test_layer_superscripts(text):
+    claim = parse_claim(text, NET)
+    assert claim.parameter == w211 and claim.rhs == (a21 - y) * NET.a_symbol(1, 1)
+
+
+def test_layer_superscript_needs_a_subscript():
+    with pytest.raises(ParseError, match="needs a subscript"):
+        parse_expression("w^{(2)} + 1", NET)
+    assert parse_expression("x1^{2}", NET) == x1**2      # a plain power stays a power
+
+
 def test_biases_targets_and_several_outputs():
     net = Network([2, 2, 2], bias=True)
     b12, b22 = net.biases[1], net.biases[3]
