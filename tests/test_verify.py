@@ -5,10 +5,11 @@ import time
 import pytest
 import sympy as sp
 
-from symgrad import Network
+from symgrad import Network, ParseError
 from symgrad.derive import gradients
 from symgrad.comparison import compare
-from symgrad.verify import verify_expression
+from symgrad.parse import parse_claim
+from symgrad.verify import verify, verify_expression
 
 SEED = Network([2, 2, 1])
 S = SEED.symbols
@@ -63,6 +64,46 @@ def test_seed_answer_six_derivatives_are_proved(param, rhs):
     assert v.correct and v.method == "proved symbolically" and v.diagnosis is None
 
 
+SEED_ANSWER_FORMS = {
+    "plain": ["dz_b/dw111 = x1*w211", "dz_b/dw121 = x1*w212", "dz_b/dw112 = x2*w211",
+              "dz_b/dw122 = x2*w212", "dz_b/dw211 = z11", "dz_b/dw212 = z12"],
+    "latex": [r"\frac{\partial z_b}{\partial w_{111}} = x_1w_{211}",
+              r"\frac{\partial z_b}{\partial w_{121}} = x_1w_{212}",
+              r"$\frac{\partial z_b}{\partial w_{112}} = x_2 w_{211}$",
+              r"\frac{\partial z_b}{\partial w_{122}} = x_{2} \cdot w_{212}",
+              r"\frac{\partial z_b}{\partial w_{211}} = z_{11}",
+              r"\frac{\partial z_b}{\partial w_{212}} = z_{12}"],
+    "unicode": ["∂z_b/∂w₁₁₁ = x₁w₂₁₁", "∂z_b/∂w₁₂₁ = x₁·w₂₁₂", "∂z_b/∂w₁₁₂ = x₂ × w₂₁₁",
+                "∂z_b/∂w₁₂₂ = x₂w₂₁₂", "∂z_b/∂w₂₁₁ = z₁₁", "∂z_b/∂w₂₁₂ = z₁₂"],
+}
+
+
+@pytest.mark.parametrize("form", sorted(SEED_ANSWER_FORMS))
+def test_seed_answer_accepted_in_every_notation(form):
+    verdicts = verify(SEED, SEED_ANSWER_FORMS[form], aliases={"z_b": "z21"})
+    assert [v.correct for v in verdicts] == [True] * 6
+    assert {v.method for v in verdicts} == {"proved symbolically"}
+    assert [v.parameter for v in verdicts] == [p for p, _ in ANSWER]
+
+
+def test_identities_as_text():
+    for claim in ["dz21/dw111 = w211*x1*sech(z11)^2", "dz21/dw111 = w211 x1 (1 - tanh(z11)**2)"]:
+        assert verify(TANH, claim)[0].correct
+    sig = Network([2, 2, 1], activation="sigmoid")
+    for claim in ["dz21/dw111 = w211 x1 sigma(z11)(1 - sigma(z11))",
+                  "dz21/dw111 = w211 x1 exp(-z11)/(1 + exp(-z11))^2"]:
+        [v] = verify(sig, claim)
+        assert v.correct and v.method == "proved symbolically"
+
+
+def test_invalid_claims_raise_or_report():
+    with pytest.raises(ParseError):
+        verify(SEED, "dz21/dw999 = 3")
+    bad, good = verify(SEED, ["dz21/dw999 = 3", "dz21/dw111 = w211 x1"], errors="report")
+    assert bad.correct is None and "w999" in bad.error
+    assert good.correct is True and good.error is None
+
+
 def test_tanh_and_sigmoid_identities_accepted():
     v = verify_expression(TANH, "z21", T["w111"], T["w211"] * T["x1"] * sp.sech(T["z11"]) ** 2)
     assert v.correct and v.method == "proved symbolically"
@@ -74,48 +115,45 @@ def test_tanh_and_sigmoid_identities_accepted():
     assert verify_expression(SIG, "L", G["w112"], claim).correct
 
 
-# (network, of, parameter, claimed, expected kind, words in the detail)
+# (network, claim, expected kind, words in the detail)
 WRONG = [
-    ("seed", "L", "w111", "w211*x1*(y - z21)", "sign", ["sign"]),
-    ("seed", "L", "w111", "2*w211*x1*(z21 - y)", "scale", ["1/2", "half-squared"]),
-    ("seed", "z21", "w111", "w212*x1", "wrong-parameter", ["w121"]),
-    ("seed", "z21", "w112", "w212*x1", "transposed-index", ["w121"]),
-    ("seed", "z21", "w111", "x1", "missing-factor", ["w211"]),
-    ("seed", "z21", "w211", "w211*z11", "extra-factor", ["w211"]),
-    ("seed", "z21", "w211", "x1 + z12", "other", []),
-    ("tanh", "z21", "w211", "z11", "pre-activation", ["z11", "a11"]),
-    ("tanh", "z21", "w111", "w211*x1", "pre-activation", ["derivative", "tanh"]),
-    ("tanh", "z21", "w111", "w211*x1*(1 - z11**2)", "pre-activation", ["z11"]),
-    ("seed", "L", "w111", "-x1*(z21 - y)", "sign+missing-factor", ["w211"]),
-    ("seed", "L", "w111", "-2*w211*x1*(z21 - y)", "sign+scale", []),
+    ("seed", "dL/dw111 = w211*x1*(y - z21)", "sign", ["sign"]),
+    ("seed", "dL/dw111 = 2*w211*x1*(z21 - y)", "scale", ["1/2", "half-squared"]),
+    ("seed", "dz21/dw111 = w212*x1", "wrong-parameter", ["w121"]),
+    ("seed", "dz21/dw112 = w212*x1", "transposed-index", ["w121"]),
+    ("seed", "dz21/dw111 = x1", "missing-factor", ["w211", "output weight"]),
+    ("seed", "dz21/dw211 = w211*z11", "extra-factor", ["w211"]),
+    ("seed", "dz21/dw211 = x1 + z12", "other", []),
+    ("tanh", "dz21/dw211 = z11", "pre-activation", ["z11", "a11"]),
+    ("tanh", "dz21/dw111 = w211*x1", "pre-activation", ["derivative", "tanh"]),
+    ("tanh", "dz21/dw111 = w211*x1*(1 - z11^2)", "pre-activation", ["z11"]),
+    ("seed", "dL/dw111 = -x1*(z21 - y)", "sign+missing-factor", ["w211"]),
+    ("seed", "dL/dw111 = -2*w211*x1*(z21 - y)", "sign+scale", []),
+    ("seed", r"\frac{∂C}{w_{111}} = \frac{1}{m} \sum_{i=1}^m (y-y')x_{i1}",
+     "sign+missing-factor", ["w211", "sign"]),
 ]
 
 
-def _expr(net, text):
-    # build SymPy from a fixed table of test strings over the net's own symbols
-    return sp.sympify(text, locals=dict(net.symbols))
-
-
-@pytest.mark.parametrize("which,of,param,text,kind,words", WRONG,
-                         ids=[f"{w[4]}:{w[3]}" for w in WRONG])
-def test_each_diagnosis_kind(which, of, param, text, kind, words):
+@pytest.mark.parametrize("which,text,kind,words", WRONG, ids=[f"{w[2]}:{w[1]}" for w in WRONG])
+def test_each_diagnosis_kind(which, text, kind, words):
     net = {"seed": SEED, "tanh": TANH}[which]
-    claimed = _expr(net, text)
-    v = verify_expression(net, of, net.symbols[param], claimed)
+    [v] = verify(net, text)
     assert v.correct is False
     assert v.diagnosis.kind == kind, v.diagnosis
     for word in words:
         assert word in v.diagnosis.detail
-    recompute(net, v, of, net.symbols[param], claimed)
+    claim = parse_claim(text, net)
+    recompute(net, v, claim.of, claim.parameter, claim.rhs)
 
 
 def test_transposed_convention_throughout():
-    # a user who names weights w{l}{k}{j}: their "dz21/dw112 = x1*w221" is our dz21/dw121
-    net = Network([2, 2, 1])
-    n = net.symbols
-    v = verify_expression(net, "z21", n["w112"], n["x1"] * sp.Symbol("w221", real=True)
-                          .xreplace({}).subs({}) if False else n["x1"] * n["w212"])
-    assert v.diagnosis.kind == "transposed-index"
+    # someone who names weights w{l}{k}{j} writes our dz21/dw121 = x1*w212 as
+    # "dz21/dw112 = x1*w221"; on a 2-2-2-1 net both names exist in our order too
+    net = Network([2, 2, 2, 1])
+    [v] = verify(net, "dz21/dw112 = x1*w221")
+    assert v.diagnosis.kind == "transposed-index" and "w{l}{k}{j}" in v.diagnosis.detail
+    [ok] = verify(net, "dz21/dw112 = x1*w221", weight_template="w{l}{k}{j}")
+    assert ok.correct
 
 
 def test_cost_without_mean_is_checked_per_sample_with_a_note():

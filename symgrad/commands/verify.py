@@ -112,7 +112,30 @@ def add_parser(sub):
                         "align row)")
     add_claim_options(p)
     p.set_defaults(func=run_verify)
+    _allow_claims_after_options(p)
     return p
+
+
+def _allow_claims_after_options(parser) -> None:
+    """Let claims follow options (``verify 2-2-1 --activation tanh "dz21/dw111 = ..."``).
+
+    argparse gives a ``nargs="*"`` positional only the words before the first
+    option; its intermixed mode collects them all.  That mode calls
+    ``parse_known_args`` itself, hence the re-entry guard.
+    """
+    plain = parser.parse_known_args
+    busy = []
+
+    def parse_known_args(args=None, namespace=None):
+        if busy:
+            return plain(args, namespace)
+        busy.append(True)
+        try:
+            return parser.parse_known_intermixed_args(args, namespace)
+        finally:
+            busy.pop()
+
+    parser.parse_known_args = parse_known_args
 
 
 def can_encode(text: str, stream) -> bool:
