@@ -1,0 +1,219 @@
+"""The numba backend against the numpy backend, its cache, and its missing-extra message.
+
+Every network here costs a JIT compile (seconds), so the nets are few and small,
+compiled once per module (``_compiled``) into a fresh cache directory.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+pytest.importorskip("numba")
+
+from symgrad import Network, ShapeError, compile_gradients  # noqa: E402
+from symgrad import fast  # noqa: E402
+from symgrad.errors import MissingExtraError  # noqa: E402
+
+RTOL = 1e-12
+
+# name -> (widths, Network keywords, force the looped code shape)
+NETS = {
+    "seed 2-2-1 linear": ([2, 2, 1], {}, False),
+    "2-3-1 tanh bias": ([2, 3, 1], {"activation": "tanh", "bias": True}, False),
+    "2-3-2 softplus/sigmoid bce": ([2, 3, 2], {"activation": "softplus",
+                                               "output_activation": "sigmoid",
+                                               "loss": "bce"}, False),
+    "3-2-2-2 relu/leaky squared bias": ([3, 2, 2, 2], {"activation": "relu",
+                                                      "output_activation": "leaky_relu",
+                                                      "loss": "squared", "bias": True}, False),
+    "looped 2-3-3-2 tanh/sigmoid bce bias": ([2, 3, 3, 2], {"activation": "tanh",
+                                                            "output_activation": "sigmoid",
+                                                            "loss": "bce", "bias": True}, True),
+    "looped 3-4-2 relu/softplus": ([3, 4, 2], {"activation": "relu",
+                                               "output_activation": "softplus"}, True),
+}
+_compiled = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fresh_cache(tmp_path_factory):
+    """Every run compiles into its own cache directory (and so tests the cold path)."""
+    old = os.environ.get("SYMGRAD_CACHE_DIR")
+    os.environ["SYMGRAD_CACHE_DIR"] = str(tmp_path_factory.mktemp("symgrad-cache"))
+    yield os.environ["SYMGRAD_CACHE_DIR"]
+    if old is None:
+        del os.environ["SYMGRAD_CACHE_DIR"]
+    else:
+        os.environ["SYMGRAD_CACHE_DIR"] = old
+
+
+def compiled(name):
+    """``(net, numba f, numpy f)`` for ``NETS[name]``, compiled once per module."""
+    if name not in _compiled:
+        widths, kwargs, looped = NETS[name]
+        net = Network(widths, **kwargs)
+        saved = fast.UNROLL_MAX
+        fast.UNROLL_MAX = 0 if looped else saved
+        try:
+            f = compile_gradients(net, backend="numba")
+        finally:
+            fast.UNROLL_MAX = saved
+        _compiled[name] = (net, f, compile_gradients(net))
+    return _compiled[name]
+
+
+def problem(net, m, seed):
+    rng = np.random.default_rng(seed)
+    spec = net.spec
+    params = rng.normal(size=spec.n_parameters) / 1.5
+    X = rng.normal(size=(m, spec.n_inputs))
+    if spec.loss == "bce":
+        y = rng.integers(0, 2, size=(m, spec.n_outputs)).astype(float)
+    else:
+        y = rng.normal(size=(m, spec.n_outputs))
+    return params, X, y
+
+
+def assert_agree(got, want):
+    """cost and grad agree to RTOL relative to the largest entry of the gradient."""
+    (c1, g1), (c2, g2) = got, want
+    assert abs(c1 - c2) <= RTOL * abs(c2), (c1, c2)
+    scale = np.abs(g2).max()
+    worst = np.abs(g1 - g2).max() / scale
+    assert worst <= RTOL, f"worst relative difference {worst:.2e}\nnumba {g1}\nnumpy {g2}"
+
+
+@pytest.mark.parametrize("name", list(NETS))
+@pytest.mark.parametrize("m", [1, 37, 2 * fast.CHUNK + 5, 10_007])
+def test_numba_agrees_with_numpy_backend(name, m):
+    net, f, g = compiled(name)
+    params, X, y = problem(net, m, seed=m)
+    assert_agree(f(params, X, y), g(params, X, y))
+    # the unvalidated fast path gives the same numbers bit for bit
+    c, grad = f.raw(params, X, np.ascontiguousarray(y.reshape(m, -1)))
+    assert (c, grad.tolist()) == (f(params, X, y)[0], f(params, X, y)[1].tolist())
+
+
+def test_serial_and_parallel_runs_give_the_same_bits():
+    """Chunking depends only on m, so the two drivers sum in the same order."""
+    net, f, _ = compiled("2-3-1 tanh bias")
+    params, X, y = problem(net, 3 * fast.CHUNK + 11, seed=3)
+    Y = y.reshape(len(y), 1)
+    serial, parallel = f.kernel(params, X, Y), f._parallel(params, X, Y)
+    assert serial[0] == parallel[0] and serial[1].tolist() == parallel[1].tolist()
+
+
+def test_relu_kink_takes_derivative_zero_like_numpy_backend():
+    net, f, g = compiled("3-2-2-2 relu/leaky squared bias")
+    params = np.linspace(-1, 1, net.spec.n_parameters)
+    params[net.spec.n_weights:] = 0.0           # zero biases and zero inputs: z = 0 exactly
+    X, y = np.zeros((4, 3)), np.ones((4, 2))
+    assert_agree(f(params, X, y), g(params, X, y))
+
+
+def test_diff_method_agrees_with_reverse():
+    net, f, _ = compiled("2-3-1 tanh bias")
+    h = fast.compile_numba(net, method="diff")
+    params, X, y = problem(net, 101, seed=7)
+    assert h.method == "diff" and "sympy.diff" not in h.source
+    assert_agree(h(params, X, y), f(params, X, y))
+
+
+def test_inputs_are_validated_and_converted_like_numpy_backend():
+    net, f, g = compiled("seed 2-2-1 linear")
+    params, X, y = problem(net, 5, seed=1)
+    # lists, Fortran order, float32 and a (m, 1) target all take the checked path
+    assert_agree(f(params.tolist(), np.asfortranarray(X), y.astype(np.float32)),
+                 g(params, X, y.astype(np.float32)))
+    for bad in [(params[:-1], X, y), (params, X[:, :1], y), (params, X, y[:-1])]:
+        with pytest.raises(ShapeError) as numba_error:
+            f(*bad)
+        with pytest.raises(ShapeError) as numpy_error:
+            g(*bad)
+        assert str(numba_error.value) == str(numpy_error.value)
+
+
+def test_fast_tanh_is_within_a_few_ulp_of_numpy():
+    net, f, _ = compiled("2-3-1 tanh bias")
+    assert "_tanh(" in f.source
+    module = sys.modules[f"symgrad_kernel_{f.cache_path.stem.split('_')[-1]}"]
+    z = np.concatenate([np.linspace(-3, 3, 2001), np.geomspace(1e-300, 30, 500),
+                        -np.geomspace(1e-12, 30, 200), [0.19999999999, 0.2, 0.2000000001]])
+    got = np.array([module._tanh(v) for v in z])
+    want = np.tanh(z)
+    assert np.all(np.abs(got - want) <= 4 * np.spacing(np.abs(want)))
+
+
+def test_cache_dir_falls_back_when_unwritable(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("SYMGRAD_CACHE_DIR", str(blocker / "cache"))
+    where = fast.cache_dir()
+    assert where != blocker / "cache" and where.is_dir() and os.access(where, os.W_OK)
+
+
+_BLOCK_NUMBA = """
+import importlib.abc, sys
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == "numba" or name.startswith("numba."):
+            raise ImportError("No module named 'numba' (blocked for the test)")
+sys.meta_path.insert(0, Block())
+"""
+
+
+def test_missing_numba_gives_one_clear_line():
+    code = _BLOCK_NUMBA + textwrap.dedent("""
+        from symgrad import Network, compile_gradients
+        from symgrad.errors import MissingExtraError
+        net = Network([2, 2, 1])
+        print(compile_gradients(net, backend="auto").backend)
+        try:
+            compile_gradients(net, backend="numba")
+        except MissingExtraError as exc:
+            print(exc)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0] == "numpy"
+    assert "pip install 'symgrad[fast]'" in lines[1] and len(lines) == 2
+    assert issubclass(MissingExtraError, ImportError)
+
+
+_COMPILE_IN_CHILD = """
+import time, numpy as np
+t0 = time.perf_counter()
+from symgrad import Network
+from symgrad.fast import compile_numba
+f = compile_numba(Network([2, 4, 1], activation="sigmoid"))
+t1 = time.perf_counter()
+cost, grad = f(np.linspace(-1, 1, 12), np.ones((3, 2)), np.ones(3))
+print(t1 - t0, repr(cost), *map(repr, grad))
+"""
+
+
+def test_second_process_loads_the_kernel_from_disk(tmp_path):
+    env = dict(os.environ, SYMGRAD_CACHE_DIR=str(tmp_path))
+    runs = []
+    for _ in range(2):
+        start = time.perf_counter()
+        out = subprocess.run([sys.executable, "-c", _COMPILE_IN_CHILD], env=env,
+                             capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr
+        runs.append((time.perf_counter() - start, out.stdout.split()))
+    assert runs[0][1][1:] == runs[1][1][1:]          # same numbers from the cached kernel
+    assert len(list(tmp_path.glob("symgrad_kernel_*.py"))) == 1
+    index = list(tmp_path.glob("__pycache__/symgrad_kernel_*.nbi"))
+    assert {p.name.split(".")[1].split("-")[0] for p in index} >= {"run_serial", "run_parallel"}
+    print(f"compile in a fresh process: {float(runs[0][1][0]):.2f} s "
+          f"(process {runs[0][0]:.2f} s); from the cache: {float(runs[1][1][0]):.2f} s "
+          f"(process {runs[1][0]:.2f} s)")
