@@ -247,6 +247,26 @@ class Names:
                     + ("yhat" if s.n_outputs == 1 else f"yhat1..yhat{s.n_outputs}"))
         return self.known_kinds()
 
+    def range_reason(self, piece: str):
+        """Which index of a well-formed name is out of range, or None."""
+        s = self.spec
+        idx = _indices(_THREE, piece[len(self.stem):]) if piece.startswith(self.stem) else None
+        if idx:
+            lj = dict(zip(self.order, idx))
+            l, j, k = lj["l"], lj["j"], lj["k"]
+        else:
+            idx = _indices(_TWO, piece[1:]) if piece[:1] in ("b", "z", "a") else None
+            if not idx:
+                return None
+            (l, j), k = idx, None
+        if not 1 <= l <= s.depth:
+            return f"there is no layer {l} (layers 1..{s.depth})"
+        if not 1 <= j <= s.widths[l]:
+            return f"layer {l} has neurons 1..{s.widths[l]}"
+        if k is not None and not 1 <= k <= s.widths[l - 1]:
+            return f"layer {l} weights come from inputs 1..{s.widths[l - 1]}"
+        return None
+
     def candidates(self, limit: int = 3000) -> list:
         """Known names for "did you mean" (at most ``limit`` of them)."""
         s, out = self.spec, []
@@ -274,6 +294,9 @@ class Names:
         if re.fullmatch(r"L_[A-Za-z]", piece):
             return f"{where}: the per-sample loss L_i can only be on the left, as in dL_i/dw111"
         text = f"unknown name {where}: {self.kind_phrase(piece)}"
+        reason = self.range_reason(piece)
+        if reason:
+            text += f"; {reason}"
         close = difflib.get_close_matches(piece, self.candidates(), n=1, cutoff=0.6)
         if close:
             text += f"; did you mean {close[0]!r}?"
