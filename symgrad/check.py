@@ -7,10 +7,13 @@ says which.
 Relative error
 --------------
 For two values ``a`` and ``b`` of one gradient entry, symgrad reports
-``|a - b| / max(|a|, |b|, floor)`` with ``floor = FLOOR * scale``, where ``scale``
-is the largest gradient entry in the report (at least ``ABS_FLOOR``).  The floor
-keeps entries that are zero or tiny compared with the rest of the gradient from
-turning finite-difference noise (about 1e-10 of the scale) into a false alarm.
+``|a - b| / max(|a|, |b|, floor)`` with
+``floor = max(FLOOR * scale, COST_FLOOR * max(1, |C|))``, where ``scale`` is the
+largest gradient entry in the report and ``C`` the cost.  The floor keeps entries
+that are zero or tiny compared with the rest of the gradient from turning
+finite-difference noise into a false alarm: round-off in a central difference is
+about ``eps * |C| / h``, i.e. 4e-11 of the cost, whatever the entry's own size.
+A real bug still shows: a factor of 2 on an entry of 1e-6 gives 0.1.
 Bands follow the usual rule of thumb: ``<= 1e-7`` good, ``<= 1e-4`` suspicious,
 above that wrong.
 """
@@ -32,7 +35,7 @@ from symgrad.spec import check_batch
 GOOD = 1e-7
 SUSPICIOUS = 1e-4
 FLOOR = 1e-3
-ABS_FLOOR = 1e-9
+COST_FLOOR = 1e-5
 #: Pre-activations closer than this to a ReLU kink are resampled (random data only).
 KINK_MARGIN = 1e-3
 SOURCES = ("symbolic", "backprop", "central", "complex")
@@ -45,12 +48,19 @@ def band(rel: float) -> str:
     return "suspicious" if rel <= SUSPICIOUS else "wrong"
 
 
-def relative_errors(a, b, *, scale=None) -> np.ndarray:
-    """``|a - b| / max(|a|, |b|, FLOOR * scale)`` elementwise (see the module notes)."""
+def relative_errors(a, b, *, scale=None, cost=0.0) -> np.ndarray:
+    """Elementwise ``|a - b| / max(|a|, |b|, floor)`` (see the module notes).
+
+    ``scale`` defaults to the largest entry of ``a`` and ``b``; ``cost`` is the
+    cost C at the point (0 if unknown), which sets the noise floor.
+
+    >>> relative_errors([1.0, 2.0], [1.0, 2.2]).round(4).tolist()
+    [0.0, 0.0909]
+    """
     a, b = np.asarray(a, float), np.asarray(b, float)
     if scale is None:
         scale = max(np.abs(a).max(initial=0.0), np.abs(b).max(initial=0.0))
-    floor = max(FLOOR * scale, ABS_FLOOR)
+    floor = max(FLOOR * scale, COST_FLOOR * max(1.0, abs(cost)))
     return np.abs(a - b) / np.maximum(np.maximum(np.abs(a), np.abs(b)), floor)
 
 
@@ -165,11 +175,11 @@ def min_kink_distance(net: Network, params, X) -> float:
     return min(float(np.abs(zs[l]).min()) for l in kinked)
 
 
-def _culprit(values: dict, scale: float) -> str | None:
+def _culprit(values: dict, scale: float, cost: float = 0.0) -> str | None:
     """Name the source that disagrees with the others, if one can be singled out."""
     names = list(values)
     agree = {n: [m for m in names if m != n and
-                 relative_errors(values[n], values[m], scale=scale) <= GOOD]
+                 relative_errors(values[n], values[m], scale=scale, cost=cost) <= GOOD]
              for n in names}
     isolated = [n for n in names if not agree[n]]
     if not isolated:
@@ -227,7 +237,8 @@ def check(net: Network, params=None, X=None, y=None, seed=0, batch=8) -> CheckRe
                          near_kink=min_kink_distance(net, params, X) <= KINK_MARGIN)
     for i, p in enumerate(net.parameters):
         entry = {k: float(v[i]) for k, v in values.items()}
-        rel = max(float(relative_errors(entry[a], entry[b], scale=scale))
+        rel = max(float(relative_errors(entry[a], entry[b], scale=scale, cost=cost))
                   for a in entry for b in entry if a < b)
-        report.rows.append(CheckRow(p.name, entry, rel, band(rel), _culprit(entry, scale)))
+        report.rows.append(CheckRow(p.name, entry, rel, band(rel),
+                                    _culprit(entry, scale, cost)))
     return report

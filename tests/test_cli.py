@@ -1,0 +1,77 @@
+"""The command line, run as a subprocess the way users run it."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def run(*args, timeout=120):
+    return subprocess.run([sys.executable, "-m", "symgrad", *args], capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_check_seed_net():
+    r = run("check", "2-2-1")
+    assert r.returncode == 0, r.stderr
+    assert "2-2-1, linear, no bias, 6 weights" in r.stdout
+    assert "OK: all 6 gradients agree" in r.stdout
+    assert r.stderr == ""
+
+
+def test_check_issue_example():
+    r = run("check", "2-3-3-1", "--activation", "tanh", "--bias", "--seed", "7")
+    assert r.returncode == 0, r.stderr
+    assert "25 gradients agree" in r.stdout
+
+
+def test_check_json():
+    r = run("check", "2-2-1", "--json", "--batch", "3", "--seed", "2")
+    data = json.loads(r.stdout)
+    assert data["batch"] == 3 and data["seed"] == 2 and data["ok"] is True
+    assert [row["parameter"] for row in data["rows"]] == [
+        "w111", "w112", "w121", "w122", "w211", "w212"]
+
+
+def test_check_per_layer_activations_and_loss():
+    r = run("check", "3-2-2-2", "--activation", "relu,sigmoid",
+            "--output-activation", "sigmoid", "--loss", "bce", "--bias")
+    assert r.returncode == 0, r.stderr
+
+
+BAD = [
+    ("arch", ["check", "2-x-1"], "bad architecture '2-x-1'"),
+    ("activation", ["check", "2-2-1", "--activation", "tahn"], "did you mean 'tanh'"),
+    ("loss", ["check", "2-2-1", "--loss", "mse"], "unknown loss 'mse'"),
+    ("bce-linear", ["check", "2-1", "--loss", "bce"], "needs outputs in (0, 1)"),
+    ("option", ["check", "2-2-1", "--frobnicate"], "unrecognized arguments"),
+    ("seed", ["check", "2-2-1", "--seed", "abc"], "invalid int value"),
+    ("batch", ["check", "2-2-1", "--batch", "0"], "--batch must be at least 1"),
+    ("command", ["chekc", "2-2-1"], "invalid choice"),
+    ("missing-arch", ["check"], "required: ARCH"),
+]
+
+
+@pytest.mark.parametrize("args, message", [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_bad_input_is_one_line_exit_2(args, message):
+    r = run(*args)
+    assert r.returncode == 2
+    assert message in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_no_command_prints_help_and_exits_2():
+    r = run()
+    assert r.returncode == 2 and "usage: symgrad" in r.stderr
+
+
+def test_version_and_console_script():
+    r = run("--version")
+    assert r.returncode == 0 and r.stdout.startswith("symgrad ")
+    import shutil
+    exe = shutil.which("symgrad")
+    if exe:  # installed by pip install -e: the console script runs the same main
+        r2 = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=60)
+        assert r2.stdout == r.stdout
