@@ -55,6 +55,19 @@ def _condition(net, f, show) -> str:
     return f"{show(f)} = 0"
 
 
+def _name_factor(net, f):
+    """A factor in intermediate names; the expanded output error becomes ``z21 - y``."""
+    base = f.base if f.is_Pow else f
+    if net.spec.n_outputs == 1 and base.is_Add:
+        error = compress(net, net.output) - net.targets[0]
+        expanded = sp.expand(net.output - net.targets[0])
+        for sign in (1, -1):
+            if sp.expand(base - sign * expanded) == 0:
+                named = sign * error
+                return named ** f.exp if f.is_Pow else named
+    return compress(net, f)
+
+
 def coincidence_conditions(net, difference, show=str):
     """When is ``difference`` zero?  Returns ``(factored, [condition, ...])``.
 
@@ -227,7 +240,7 @@ def compare(net, first, second, aliases=None, *, weight_template: str = WEIGHT_T
         result.counterexample_text = named.text(labels=(label1, label2))
         factored, result.conditions = coincidence_conditions(net, base1 - base2, show)
         if factored is not None:
-            result.difference = show(sp.Mul(*(compress(net, f)
+            result.difference = show(sp.Mul(*(_name_factor(net, f)
                                               for f in sp.Mul.make_args(factored))))
     n1, n2 = (hidden_neuron(net, p) if p is not None else None for p in (p1, p2))
     if key1 is not None and key1 == key2 and n1 and n2 and n1[0] == n2[0] and n1 != n2:
