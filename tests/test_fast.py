@@ -18,7 +18,7 @@ import pytest
 pytest.importorskip("numba")
 
 from symgrad import Network, ShapeError, compile_gradients  # noqa: E402
-from symgrad import fast  # noqa: E402
+from symgrad import fast, fast_source  # noqa: E402
 from symgrad.errors import MissingExtraError  # noqa: E402
 
 RTOL = 1e-12
@@ -59,12 +59,12 @@ def compiled(name):
     if name not in _compiled:
         widths, kwargs, looped = NETS[name]
         net = Network(widths, **kwargs)
-        saved = fast.UNROLL_MAX
-        fast.UNROLL_MAX = 0 if looped else saved
+        saved = fast_source.UNROLL_MAX
+        fast_source.UNROLL_MAX = 0 if looped else saved
         try:
             f = compile_gradients(net, backend="numba")
         finally:
-            fast.UNROLL_MAX = saved
+            fast_source.UNROLL_MAX = saved
         _compiled[name] = (net, f, compile_gradients(net))
     return _compiled[name]
 
