@@ -85,6 +85,7 @@ class CheckReport:
     cost: float
     rows: list = field(default_factory=list)
     near_kink: bool = False
+    backend: str = "numpy"   # the compile_gradients backend of the symbolic column
 
     @property
     def ok(self) -> bool:
@@ -116,7 +117,8 @@ class CheckReport:
                 + [f"{r.rel_error:.1e}", r.band, r.culprit or "-"] for r in self.rows]
         widths = [max(len(row[i]) for row in [head] + body) for i in range(len(head))]
         lines = [f"symgrad check: {self.net.describe()}",
-                 f"seed {self.seed}, batch {self.batch}, cost C = {self.cost:.12g}"]
+                 f"seed {self.seed}, batch {self.batch}, cost C = {self.cost:.12g}",
+                 f"symbolic: compiled reverse-mode program, {self.backend} backend"]
         if "complex" not in src:
             lines.append("complex step skipped: relu/leaky_relu are not analytic")
         if self.near_kink:
@@ -132,6 +134,7 @@ class CheckReport:
             "network": self.net.describe(), "arch": self.net.spec.arch,
             "seed": self.seed, "batch": self.batch, "cost": self.cost,
             "ok": self.ok, "verdict": self.verdict(), "near_kink": self.near_kink,
+            "backend": self.backend,
             "rows": [{"parameter": r.parameter, **r.values, "rel_error": r.rel_error,
                       "band": r.band, "disagrees": r.culprit} for r in self.rows],
         }
@@ -191,7 +194,8 @@ def _culprit(values: dict, scale: float, cost: float = 0.0) -> str | None:
     return ", ".join(isolated)
 
 
-def check(net: Network, params=None, X=None, y=None, seed=0, batch=8) -> CheckReport:
+def check(net: Network, params=None, X=None, y=None, seed=0, batch=8,
+          backend="numpy") -> CheckReport:
     """Cross-check the symbolic gradient against backprop and finite differences.
 
     Parameters
@@ -203,6 +207,10 @@ def check(net: Network, params=None, X=None, y=None, seed=0, batch=8) -> CheckRe
     seed : int
     batch : int
         Number of random samples when ``X`` is not given.
+    backend : {"numpy", "numba", "auto"}
+        Backend of :func:`compile_gradients` for the symbolic column (the report
+        says which).  numpy is the default: for a batch of a few samples it
+        beats numba's one-off JIT compile.
 
     Returns
     -------
@@ -227,14 +235,16 @@ def check(net: Network, params=None, X=None, y=None, seed=0, batch=8) -> CheckRe
     X = rX if X is None else X
     y = ry if y is None else y
     params, X, Y = check_batch(net.spec, params, X, y)
-    cost, sym = compile_gradients(net)(params, X, Y)
+    compiled = compile_gradients(net, backend=backend)
+    cost, sym = compiled(params, X, Y)
     values = {"symbolic": sym, "backprop": backprop(net, params, X, Y)[1],
               "central": finite_differences(net, params, X, Y, method="central")[1]}
     if net.spec.analytic:
         values["complex"] = finite_differences(net, params, X, Y, method="complex")[1]
     scale = max(float(np.abs(v).max(initial=0.0)) for v in values.values())
     report = CheckReport(net, seed, X.shape[0], float(cost),
-                         near_kink=min_kink_distance(net, params, X) <= KINK_MARGIN)
+                         near_kink=min_kink_distance(net, params, X) <= KINK_MARGIN,
+                         backend=compiled.backend)
     for i, p in enumerate(net.parameters):
         entry = {k: float(v[i]) for k, v in values.items()}
         rel = max(float(relative_errors(entry[a], entry[b], scale=scale, cost=cost))
