@@ -6,6 +6,6 @@ import importlib.util
 # numba, so its doctests can only be collected where the 'fast' extra is installed.
 collect_ignore = []
 if importlib.util.find_spec("numba") is None:
-    collect_ignore += ["symgrad/fast.py", "symgrad/fast_source.py"]
+    collect_ignore += ["symgrad/fast.py"]
 if importlib.util.find_spec("hypothesis") is None:
     collect_ignore += ["symgrad/strategies.py"]
