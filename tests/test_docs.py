@@ -1,0 +1,297 @@
+"""The documentation: its examples run, its CLI reference matches --help, it builds.
+
+How examples are found (docs/index.md, "How the examples are checked", says the same):
+
+* A fenced block whose first line starts with ``>>>`` is a Python session.  The
+  sessions of one page run in order in one namespace as doctests
+  (NORMALIZE_WHITESPACE, ELLIPSIS).
+* A fenced block whose first line starts with ``$ `` is a shell session.  Every
+  ``$`` line is a command and the lines below it, up to the next ``$`` line, are
+  its output.  A ``symgrad`` command with output is run as a subprocess
+  (``python -m symgrad``) in a temporary directory holding the example files
+  (``points.csv``, ``homework.tex``), and what it prints (stdout, then stderr) must
+  match: a line ``...`` stands for any number of lines, ``...`` inside a line for
+  any text.  ``echo $?`` shows the previous command's exit code.  A command
+  without output is not run, but its arguments must parse.
+* A ``python`` block without prompts must compile.  Other blocks are not run.
+
+docs/testing-your-backprop.md (python blocks executed, text blocks compared) and
+docs/claims.md (its tables) have their own tests too; their blocks do not use
+prompts, so nothing runs twice.
+"""
+
+from __future__ import annotations
+
+import doctest
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+PAGES = sorted(DOCS.glob("*.md")) + [ROOT / "README.md"]
+FENCE = re.compile(r"^(?P<indent>[ ]*)(?P<fence>```+|~~~+)(?P<info>[^\n]*)\n"
+                   r"(?P<body>.*?)^(?P=indent)(?P=fence)[ ]*$", re.M | re.S)
+SHELL_OPERATORS = {">", ">>", "<", "|", "&&", "||", ";", "2>", "2>&1", "&"}
+ENV = {**os.environ, "COLUMNS": "80", "PYTHONIOENCODING": "utf-8", "NO_COLOR": "1"}
+
+#: Files the shell examples read.  points.csv is any small data set: the
+#: docs show only output that holds for all data (the symmetric-init verdict).
+EXAMPLE_FILES = {
+    "points.csv": "x,y\n" + "".join(f"{x / 4},{3 * x / 4 + 0.5 * (-1) ** x}\n" for x in range(-6, 7)),
+    "homework.tex": ("% homework.tex\n\\begin{align}\n"
+                     "  \\frac{\\partial z_b}{\\partial w_{111}} &= x_1 w_{211} \\\\\n"
+                     "  \\frac{\\partial z_b}{\\partial w_{211}} &= z_{11}\n\\end{align}\n"),
+}
+
+
+def blocks(page: Path):
+    """``(line number, info string, body)`` of every fenced block of a page."""
+    text = page.read_text(encoding="utf-8")
+    for m in FENCE.finditer(text):
+        indent = len(m.group("indent"))
+        body = "\n".join(line[indent:] for line in m.group("body").splitlines())
+        yield text.count("\n", 0, m.start()) + 1, m.group("info").strip(), body
+
+
+def kind(body: str) -> str | None:
+    first = next((line for line in body.splitlines() if line.strip()), "")
+    if first.startswith(">>>"):
+        return "pycon"
+    if first.startswith("$ "):
+        return "shell"
+    return None
+
+
+def _name(page: Path) -> str:
+    return page.relative_to(ROOT).as_posix()
+
+
+def _cases(which):
+    return [pytest.param(page, line, body, id=f"{_name(page)}:{line}")
+            for page in PAGES for line, info, body in blocks(page) if which(info, body)]
+
+
+# ---------------------------------------------------------------- Python sessions
+
+def _pages_with_sessions():
+    return [pytest.param(p, id=_name(p)) for p in PAGES
+            if any(kind(b) == "pycon" for _, _, b in blocks(p))]
+
+
+@pytest.mark.parametrize("page", _pages_with_sessions())
+def test_python_sessions(page):
+    """Every >>> block of the page, in order, in one namespace, as a doctest."""
+    parser = doctest.DocTestParser()
+    runner = doctest.DocTestRunner(
+        optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
+    globs, report = {"__name__": "docs"}, []
+    for line, _, body in blocks(page):
+        if kind(body) == "pycon":
+            test = parser.get_doctest(body, globs, f"{_name(page)}:{line}", str(page), line)
+            runner.run(test, out=report.append, clear_globs=False)
+            globs = test.globs   # DocTest copies the namespace; carry it to the next block
+    assert not runner.failures, "".join(report)
+
+
+@pytest.mark.parametrize("page,line,body",
+                         _cases(lambda info, body: kind(body) is None and info == "python"))
+def test_python_blocks_compile(page, line, body):
+    compile(body, f"{_name(page)}:{line}", "exec")
+
+
+# ----------------------------------------------------------------- shell sessions
+
+def commands(body: str):
+    """``[(command, shown output lines), ...]`` of a shell block."""
+    found = []
+    for line in body.splitlines():
+        if line.startswith("$ "):
+            found.append((line[2:], []))
+        elif found:
+            found[-1][1].append(line)
+    return [(cmd, out[:-1] if out and not out[-1].strip() else out) for cmd, out in found]
+
+
+def symgrad_args(command: str):
+    """The arguments after ``symgrad`` (up to a shell operator), or None."""
+    words = shlex.split(command)
+    if words[:3] == ["python", "-m", "symgrad"]:
+        words = ["symgrad"] + words[3:]
+    if words[:1] != ["symgrad"]:
+        return None
+    args = []
+    for w in words[1:]:
+        if w in SHELL_OPERATORS:
+            break
+        args.append(w)
+    return args
+
+
+def matches(shown: list, printed: list) -> bool:
+    """Do the printed lines match the shown ones (``...`` lines and in-line ``...``)?"""
+    if not shown:
+        return not printed
+    head, rest = shown[0], shown[1:]
+    if head.strip() == "...":
+        return any(matches(rest, printed[i:]) for i in range(len(printed) + 1))
+    if not printed:
+        return False
+    want, got = head.rstrip(), printed[0].rstrip()
+    same = doctest._ellipsis_match(want, got) if "..." in want else want == got
+    return same and matches(rest, printed[1:])
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("docs-examples")
+    for name, text in EXAMPLE_FILES.items():
+        (path / name).write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("page,line,body", _cases(lambda info, body: kind(body) == "shell"))
+def test_shell_sessions(page, line, body, workdir):
+    from symgrad.cli import build_parser
+
+    status = None
+    for command, shown in commands(body):
+        if command.strip() == "echo $?":
+            assert shown == [str(status)], f"{command}: docs show {shown}, exit code {status}"
+            continue
+        args = symgrad_args(command)
+        if not shown:
+            if args is not None:   # not run; but the options must exist
+                build_parser().parse_args(args)
+            continue
+        assert args is not None, f"{_name(page)}:{line}: cannot run {command!r} (show no output)"
+        done = subprocess.run([sys.executable, "-m", "symgrad", *args], cwd=workdir, env=ENV,
+                              capture_output=True, text=True, encoding="utf-8", timeout=300)
+        status = done.returncode
+        printed = (done.stdout + done.stderr).splitlines()
+        assert matches(shown, printed), (
+            f"{_name(page)}:{line}: $ {command}\n--- docs show:\n" + "\n".join(shown)
+            + "\n--- symgrad prints:\n" + "\n".join(printed))
+
+
+def test_matches_rules():
+    assert matches(["a", "...", "d"], ["a", "b", "c", "d"])
+    assert matches(["a", "...", "d"], ["a", "d"])
+    assert matches(["a b ... e"], ["a b c d e"])
+    assert not matches(["a", "d"], ["a", "b", "d"])
+    assert not matches(["a", "..."], ["b"])
+    assert not matches(["a"], ["a", "extra"])
+
+
+def test_pages_have_examples():
+    """Every page written for newcomers shows runnable output."""
+    for name in ("index.md", "getting-started.md", "tutorial.md", "cli.md"):
+        found = [kind(b) for _, _, b in blocks(DOCS / name)]
+        assert "shell" in found or "pycon" in found, name
+    tutorial = [kind(b) for _, _, b in blocks(DOCS / "tutorial.md")]
+    assert tutorial.count("pycon") >= 3 and tutorial.count("shell") >= 3
+
+
+# ------------------------------------------------------------ the CLI reference
+
+def _help(*words) -> str:
+    done = subprocess.run([sys.executable, "-m", "symgrad", *words, "--help"], env=ENV,
+                          capture_output=True, text=True, encoding="utf-8", timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def help_options(text: str) -> set:
+    """Option strings of an argparse --help text (without -h/--help)."""
+    found = set()
+    for line in text.splitlines():
+        m = re.match(r"^  (-.*?)(?:\s{2,}|$)", line)
+        if m:
+            found.update(re.findall(r"(?<![\w-])--?[A-Za-z][\w-]*", m.group(1)))
+    return found - {"-h", "--help"}
+
+
+def cli_sections() -> dict:
+    """``{command: section text}`` for every ``## symgrad <command>`` of docs/cli.md."""
+    text = (DOCS / "cli.md").read_text(encoding="utf-8")
+    parts = re.split(r"^## ", text, flags=re.M)[1:]
+    return {p.split("\n", 1)[0].strip(): p for p in parts}
+
+
+def documented_options(section: str) -> set:
+    """Options in the first column of the section's tables: ``| `--seed N` | ...``."""
+    return set(re.findall(r"^\| `(--?[A-Za-z][\w-]*)", section, re.M))
+
+
+def test_help_options_parser():
+    text = ("usage: x\n\noptions:\n  -h, --help            show\n  --activation NAME[,NAME...]\n"
+            "                        hidden --not-this\n  --bias                give\n")
+    assert help_options(text) == {"--activation", "--bias"}
+
+
+def test_cli_reference_lists_every_command():
+    from symgrad.cli import command_modules
+
+    listed = re.findall(r"^    (\w+)\s", _help().split("COMMAND\n", 2)[-1], re.M)
+    assert listed == command_modules()
+    assert sorted(cli_sections()) == sorted(["symgrad"] + [f"symgrad {c}" for c in listed])
+
+
+def _commands():
+    from symgrad.cli import command_modules
+
+    return command_modules()
+
+
+@pytest.mark.parametrize("command", _commands())
+def test_cli_reference_matches_help(command):
+    """docs/cli.md documents exactly the options `symgrad <command> --help` lists."""
+    section = cli_sections().get(f"symgrad {command}")
+    assert section is not None, f"docs/cli.md has no '## symgrad {command}' section"
+    real, documented = help_options(_help(command)), documented_options(section)
+    assert not real - documented, f"undocumented options of {command}: {sorted(real - documented)}"
+    assert not documented - real, f"docs/cli.md documents options {command} lacks: " \
+                                  f"{sorted(documented - real)}"
+
+
+def test_cli_reference_global_options():
+    real = help_options(_help())
+    assert documented_options(cli_sections()["symgrad"]) == real
+
+
+# ----------------------------------------------------------------- the site build
+
+def test_site_builds_in_strict_mode(tmp_path):
+    pytest.importorskip("mkdocs")
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet",
+                           "-f", str(ROOT / "mkdocs.yml"), "-d", str(tmp_path / "site")],
+                          cwd=ROOT, env={**ENV, "NO_MKDOCS_2_WARNING": "1"},
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    site = tmp_path / "site"
+    for page in DOCS.glob("*.md"):
+        out = site / ("index.html" if page.stem == "index" else f"{page.stem}/index.html")
+        assert out.exists(), f"{page.name} was not built"
+    api = (site / "api" / "index.html").read_text(encoding="utf-8")
+    for anchor in ("symgrad.network.Network", "symgrad.derive.gradients", "symgrad.verify.verify",
+                   "symgrad.train.train", "symgrad.testing.assert_backprop_matches"):
+        assert f'id="{anchor}"' in api, anchor
+    assert "<blockquote>" not in api      # doctests are code, not quotes
+    assert 'class="arithmatex"' in (site / "conventions" / "index.html").read_text("utf-8")
+
+
+def test_doctest_fences():
+    sys.path.insert(0, str(DOCS))
+    try:
+        griffe_doctests = pytest.importorskip("_griffe_doctests")
+    finally:
+        sys.path.remove(str(DOCS))
+    text = "Intro.\n\n>>> 1 + 1\n2\n\nMore :func:`symgrad.check`.\n```\n>>> kept\n```"
+    assert griffe_doctests.fence_doctests(text) == (
+        "Intro.\n\n```pycon\n>>> 1 + 1\n2\n```\n\nMore :func:`symgrad.check`.\n```\n>>> kept\n```")
+    assert griffe_doctests.ROLE.sub(r"``\1``", ":func:`~symgrad.check`") == "``symgrad.check``"
