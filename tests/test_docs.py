@@ -217,10 +217,10 @@ def help_options(text: str) -> set:
 
 
 def cli_sections() -> dict:
-    """``{command: section text}`` for every ``## symgrad <command>`` of docs/cli.md."""
+    """``{heading: section text}`` for every ``## symgrad ...`` section of docs/cli.md."""
     text = (DOCS / "cli.md").read_text(encoding="utf-8")
-    parts = re.split(r"^## ", text, flags=re.M)[1:]
-    return {p.split("\n", 1)[0].strip(): p for p in parts}
+    parts = [p.split("\n", 1) for p in re.split(r"^## ", text, flags=re.M)[1:]]
+    return {head.strip(): body for head, body in parts if head.startswith("symgrad")}
 
 
 def documented_options(section: str) -> set:
