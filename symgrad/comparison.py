@@ -25,6 +25,7 @@ from symgrad.equivalence import (
     json_number,
     prove_equal,
     random_points,
+    small_enough,
 )
 from symgrad.spec import WEIGHT_TEMPLATE
 from symgrad.verify import Names, _of_key, _truths
@@ -84,7 +85,7 @@ def coincidence_conditions(net, difference, show=str):
     >>> conds
     ['x1 = 0', 'w211 = w212', 'the prediction is exact (y = z21)']
     """
-    if sp.count_ops(difference) > MAX_OPS:
+    if not small_enough(difference, MAX_OPS):
         return None, []
     try:
         factored = sp.factor(difference)

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from symgrad.derive import local_derivative
-from symgrad.equivalence import MAX_GENERATORS, MAX_OPS, constant_ratio, generators
+from symgrad.equivalence import MAX_OPS, constant_ratio, small_enough
 
 #: The base kinds; a compound kind is ``"sign+" + kind``.
 KINDS = ("sign", "scale", "wrong-parameter", "transposed-index", "pre-activation",
@@ -214,9 +214,7 @@ def _pre_activation(case, sign):
 
 def _ratio(num, den, limit=MAX_OPS):
     """``cancel(num/den)`` when both are small enough, else None."""
-    if den == 0 or sp.count_ops(num) + sp.count_ops(den) > limit:
-        return None
-    if generators(num) + generators(den) > 2 * MAX_GENERATORS:
+    if den == 0 or not (small_enough(num, limit) and small_enough(den, limit)):
         return None
     try:
         return sp.cancel(num / den)
@@ -235,8 +233,7 @@ def _factor(case):
             continue
         if not case.agree(case.claimed * F.xreplace(defs), case.true):
             continue
-        sign = -1 if F.as_coeff_Mul()[0] < 0 else 1
-        F = sign * F
+        sign, F = _split_sign(F)
         n, d = sp.fraction(sp.factor_terms(F))
         if d.is_number:
             missing = True
@@ -248,6 +245,21 @@ def _factor(case):
             F = case.compress(F)
         return _describe_factor(case, F, missing, sign)
     return None
+
+
+def _split_sign(F):
+    """``(sign, G)`` with ``F = sign*G``; a minus that a factor like ``z31 - 1`` can
+    absorb (as ``1 - z31``) is not a wrong sign."""
+    coeff = F.as_coeff_Mul()[0]
+    if coeff >= 0:
+        return 1, F
+    for part in sp.fraction(F):
+        for f in sp.Mul.make_args(part):
+            base, power = (f.base, f.exp) if f.is_Pow else (f, sp.S.One)
+            signs = {t.as_coeff_Mul()[0] > 0 for t in sp.Add.make_args(base)}
+            if base.is_Add and signs == {True, False} and power.is_integer and power.is_odd:
+                return 1, -F.xreplace({base: -base})
+    return -1, -F
 
 
 def _describe_factor(case, F, missing, sign):

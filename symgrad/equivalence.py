@@ -28,6 +28,7 @@ integer values (``x1=1, w211=2``) where they differ, and reports both values.
 
 from __future__ import annotations
 
+import cmath
 import random
 from dataclasses import dataclass
 from fractions import Fraction
@@ -89,16 +90,24 @@ def _is_zero(expr) -> bool:
         return True
     # cancel works in a polynomial ring over every symbol and function value; its
     # cost grows quickly with their number, so it only runs on small problems.
-    if sp.count_ops(expr) > MAX_OPS or generators(expr) > MAX_GENERATORS:
+    if not small_enough(expr):
         return False
     if sp.cancel(sp.together(expr)) == 0:
         return True
     if expr.has(sp.Function):
         rewritten = expr.rewrite(sp.exp)
-        if (sp.count_ops(rewritten) <= MAX_OPS and generators(rewritten) <= MAX_GENERATORS
-                and sp.cancel(sp.together(rewritten)) == 0):
+        if small_enough(rewritten) and sp.cancel(sp.together(rewritten)) == 0:
             return True
     return False
+
+
+def small_enough(expr, ops: int = MAX_OPS) -> bool:
+    """Whether ``cancel``/``factor`` on ``expr`` stays cheap (they expand powers of sums)."""
+    if _terms(expr) > MAX_TERMS:
+        return False
+    count, gens = sp.count_ops(expr), generators(expr)
+    # many generators are fine in a short expression (intermediate names), not in a long one
+    return count <= ops and (gens <= MAX_GENERATORS or (count <= SMALL_OPS and gens <= 30))
 
 
 def generators(expr) -> int:
@@ -139,12 +148,52 @@ def evaluate(expr: sp.Expr, point: dict, digits: int = DIGITS):
     if value.is_Rational:
         return value
     try:
+        if value.has(sp.exp, sp.sinh, sp.cosh) and _too_large(value):
+            return None
         value = value.evalf(digits)
-    except (ValueError, TypeError, ZeroDivisionError, RecursionError):
+    except (ValueError, TypeError, ZeroDivisionError, OverflowError, RecursionError):
         return None
     if not value.is_Number or value in (sp.nan, sp.zoo, sp.oo, -sp.oo):
         return None
     return value
+
+
+#: Largest argument of exp/sinh/cosh that double precision can hold the value of.
+GROWTH_LIMIT = 700
+
+
+def _too_large(value) -> bool:
+    """True when a numeric expression overflows double range somewhere inside.
+
+    ``exp(exp(exp(exp(exp(x)))))`` at x = 5/2 is about exp(10**84700); SymPy's
+    ``evalf`` would try to compute it.  A quick pass in double precision, bottom
+    up, finds any exp/sinh/cosh whose argument is beyond ``GROWTH_LIMIT`` first;
+    such a point is treated as one where the expression is undefined.
+    """
+    def approx(e):
+        if e.is_Number or e.is_NumberSymbol:
+            return complex(e)
+        args = [approx(a) for a in e.args if isinstance(a, sp.Expr)]
+        if isinstance(e, (sp.exp, sp.sinh, sp.cosh)):
+            if abs(args[0].real) > GROWTH_LIMIT:
+                raise OverflowError
+            return complex(getattr(cmath, type(e).__name__)(args[0]))
+        if e.is_Add:
+            return sum(args)
+        if e.is_Mul:
+            return prod(args)
+        if e.is_Pow:
+            base, power = args
+            return complex(base ** power) if base != 0 else 0j
+        return complex(e.evalf(15))
+
+    try:
+        value_ = approx(value)
+    except OverflowError:
+        return True
+    except (TypeError, ValueError, ZeroDivisionError):
+        return False
+    return not cmath.isfinite(value_)
 
 
 def same_value(u, v):

@@ -100,16 +100,17 @@ class Case:
     def of_loss(self) -> bool:
         return self.of_key == "loss"
 
-    def values(self, expr) -> list:
-        """Values of ``expr`` at the case's points (memoised: diagnoses reuse them)."""
+    def value(self, expr, i: int):
+        """Value of ``expr`` at point ``i`` (memoised: diagnoses reuse them)."""
         memo = self.__dict__.setdefault("_memo", {})
-        if expr not in memo:
-            memo[expr] = [evaluate(expr, p) for p in self.points]
-        return memo[expr]
+        if (expr, i) not in memo:
+            memo[expr, i] = evaluate(expr, self.points[i])
+        return memo[expr, i]
 
     def agree(self, a, b) -> bool:
-        """True when ``a`` and ``b`` agree at every point of the case."""
-        return all(same_value(u, v) is True for u, v in zip(self.values(a), self.values(b)))
+        """True when ``a`` and ``b`` agree at every point (stops at the first mismatch)."""
+        return all(same_value(self.value(a, i), self.value(b, i)) is True
+                   for i in range(len(self.points)))
 
     def truth(self, q, compact: bool = False):
         return _truths(self.net, self.of_key, "compact" if compact else "expanded")[q]

@@ -211,3 +211,24 @@ def test_speed_of_one_verdict_is_printed(capsys):
     assert v.correct is False and v.diagnosis.kind == "pre-activation"
     with capsys.disabled():
         print(f"\n2-3-1 tanh wrong-claim verdict with diagnosis: {elapsed * 1000:.0f} ms")
+
+
+@pytest.mark.parametrize("claim", [
+    "dz21/dw111 = exp(exp(exp(exp(exp(x1)))))",     # exp(10**84700) at x1 = 5/2
+    "dz21/dw111 = (x1 + w211 + x2 + w111 + w112)^30",  # 5**30 terms if expanded
+    "dz21/dw111 = cosh(sinh(cosh(exp(w211))))*exp(x1)^64",
+])
+def test_hostile_but_valid_claims_are_decided_quickly(claim):
+    net = Network([2, 2, 1], activation="tanh")
+    start = time.perf_counter()
+    [v] = verify(net, claim)
+    assert v.correct is False and v.counterexample is not None
+    parsed = parse_claim(claim, net)
+    recompute(net, v, parsed.of, parsed.parameter, parsed.rhs)
+    print(f"{claim[:40]}: {time.perf_counter() - start:.2f} s")
+
+
+def test_a_minus_absorbed_by_a_factor_is_not_a_sign_error():
+    # linear output: the claim has an extra z21*(1 - z21), written as -(z21 - 1)*z21
+    [v] = verify(SEED, "dL/dw211 = -z11*(z21 - y)*z21*(z21 - 1)")
+    assert v.diagnosis.kind == "extra-factor", v.diagnosis
