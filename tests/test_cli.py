@@ -75,3 +75,10 @@ def test_version_and_console_script():
     if exe:  # installed by pip install -e: the console script runs the same main
         r2 = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=60)
         assert r2.stdout == r.stdout
+
+
+def test_check_backend_choice_is_reported():
+    r = run("check", "2-2-1", "--backend", "auto", "--json")
+    assert r.returncode == 0, r.stderr
+    from symgrad.numeric import fastest_backend
+    assert json.loads(r.stdout)["backend"] == fastest_backend()

@@ -16,6 +16,10 @@ def add_parser(sub):
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--batch", type=int, default=8, metavar="M",
                    help="number of random samples (default 8)")
+    p.add_argument("--backend", choices=("numpy", "numba", "auto"), default="numpy",
+                   help="backend of the compiled symbolic gradient (default numpy: for a "
+                        "small batch it beats numba's one-off JIT compile; auto = fastest "
+                        "installed)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--plot", metavar="FILE.png",
                    help="draw finite-difference error against step size h (log-log) for a "
@@ -34,7 +38,7 @@ def run_check(args) -> int:
 
         check_plot_option(args.plot)
     net = network_from_args(args)
-    report = check(net, seed=args.seed, batch=args.batch)
+    report = check(net, seed=args.seed, batch=args.batch, backend=args.backend)
     if args.plot:
         _plot_steps(net, args)
     if args.json and args.plot:
