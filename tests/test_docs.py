@@ -13,6 +13,8 @@ How examples are found (docs/index.md, "How the examples are checked", says the 
   match: a line ``...`` stands for any number of lines, ``...`` inside a line for
   any text.  ``echo $?`` shows the previous command's exit code.  A command
   without output is not run, but its arguments must parse.
+* A ``json`` block right after a shell block whose last command shows no output is
+  that command's output, compared as JSON.
 * A ``python`` block without prompts must compile.  Other blocks are not run.
 
 docs/testing-your-backprop.md (python blocks executed, text blocks compared) and
@@ -179,6 +181,32 @@ def test_shell_sessions(page, line, body, workdir):
             + "\n--- symgrad prints:\n" + "\n".join(printed))
 
 
+def _json_cases():
+    """Shell blocks whose last command shows no output, followed directly by a json block."""
+    cases = []
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        found = list(FENCE.finditer(text))
+        for this, after in zip(found, found[1:]):
+            steps = commands(this.group("body")) if kind(this.group("body")) == "shell" else []
+            if (steps and not steps[-1][1] and after.group("info").strip() == "json"
+                    and not text[this.end():after.start()].strip()):
+                line = text.count("\n", 0, this.start()) + 1
+                cases.append(pytest.param(steps[-1][0], after.group("body"),
+                                          id=f"{_name(page)}:{line}"))
+    return cases
+
+
+@pytest.mark.parametrize("command,shown", _json_cases())
+def test_json_outputs(command, shown, workdir):
+    """A json block right after a command is what the command prints, compared as JSON."""
+    import json
+
+    done = subprocess.run([sys.executable, "-m", "symgrad", *symgrad_args(command)], cwd=workdir,
+                          env=ENV, capture_output=True, text=True, encoding="utf-8", timeout=300)
+    assert json.loads(done.stdout) == json.loads(shown)
+
+
 def test_matches_rules():
     assert matches(["a", "...", "d"], ["a", "b", "c", "d"])
     assert matches(["a", "...", "d"], ["a", "d"])
@@ -283,6 +311,16 @@ def test_site_builds_in_strict_mode(tmp_path):
         assert f'id="{anchor}"' in api, anchor
     assert "<blockquote>" not in api      # doctests are code, not quotes
     assert 'class="arithmatex"' in (site / "conventions" / "index.html").read_text("utf-8")
+
+
+def test_no_pipes_in_table_math():
+    """A `|` inside $...$ in a Markdown table row splits the cell; write \\lvert, \\rvert."""
+    for page in PAGES:
+        for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1):
+            if line.startswith("|"):
+                code_free = re.sub(r"`[^`]*`", "", line)
+                bad = [m for m in re.findall(r"\$[^$]+\$", code_free) if "|" in m]
+                assert not bad, f"{_name(page)}:{number}: {bad}"
 
 
 def test_doctest_fences():
