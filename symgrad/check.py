@@ -13,7 +13,7 @@ largest gradient entry in the report and ``C`` the cost.  The floor keeps entrie
 that are zero or tiny compared with the rest of the gradient from turning
 finite-difference noise into a false alarm: round-off in a central difference is
 about ``eps * |C| / h``, i.e. 4e-11 of the cost, whatever the entry's own size.
-A real bug still shows: a factor of 2 on an entry of 1e-6 gives 0.1.
+A real bug still shows: a factor of 2 on an entry of 1e-6 gives 0.01 (when |C| <= 1).
 Bands follow the usual rule of thumb: ``<= 1e-7`` good, ``<= 1e-4`` suspicious,
 above that wrong.
 """
@@ -35,7 +35,7 @@ from symgrad.spec import check_batch
 GOOD = 1e-7
 SUSPICIOUS = 1e-4
 FLOOR = 1e-3
-COST_FLOOR = 1e-5
+COST_FLOOR = 1e-4
 #: Pre-activations closer than this to a ReLU kink are resampled (random data only).
 KINK_MARGIN = 1e-3
 SOURCES = ("symbolic", "backprop", "central", "complex")

@@ -66,11 +66,23 @@ class _Kinked(sp.Function):
     def _eval_is_real(self):
         return self.args[0].is_real
 
+    def _scalarcode(self, printer):
+        # A conditional expression: right for Python floats and mpmath numbers.
+        z = printer._print(self.args[0])
+        high = z if self.derivative is not None else "1"
+        low = printer._print(self.left)
+        if self.derivative is not None and self.left != 0:
+            low = f"{low}*({z})"
+        return f"(({high}) if ({z}) > 0 else ({low}))"
+
+    _mpmathcode = _pythoncode = _lambdacode = _scalarcode
+
     def _numpycode(self, printer):
         z = printer._print(self.args[0])
         high = z if self.derivative is not None else "1.0"
-        low = f"{printer._print(self.left)}*({z})" if self.derivative is not None else \
-            printer._print(sp.Float(self.left))
+        low = printer._print(sp.Float(self.left))
+        if self.derivative is not None and self.left != 0:
+            low = f"{low}*({z})"
         return f"numpy.where(({z}) > 0, {high}, {low})"
 
 
