@@ -93,7 +93,8 @@ def _emit(lines, targets, exprs, indent="    "):
     """Append ``target = expr`` lines for ``exprs`` after CSE; return nothing."""
     printer = _Printer()
     tmp = (sp.Symbol(f"_t{i}") for i in itertools.count())
-    replacements, reduced = sp.cse(list(exprs), symbols=tmp, optimizations="basic")
+    # No "basic" optimisations: they pull out signs (-G*(A**2 - 1)), one more pass.
+    replacements, reduced = sp.cse(list(exprs), symbols=tmp)
     for sym, expr in replacements:
         lines.append(f"{indent}{sym} = {printer.doprint(expr)}")
     for target, expr in zip(targets, reduced):
