@@ -25,6 +25,9 @@ from symgrad.errors import MissingExtraError, SymgradError
 from symgrad.spec import ACTIVATIONS, LOSSES
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_MISSING, EXIT_INTERNAL = 0, 1, 2, 3, 4
+#: Largest network (weights + biases) a subcommand accepts; keeps every command
+#: to seconds, not hours (finite differences alone need two passes per parameter).
+MAX_PARAMETERS = 20_000
 
 #: Order of subcommands in ``--help``; modules not listed here come after, by name.
 ORDER = ["check", "verify", "compare", "table", "derive", "train"]
@@ -72,6 +75,13 @@ def network_from_args(args):
     from symgrad.spec import parse_arch
 
     widths = parse_arch(args.arch)
+    n_params = sum(a * b for a, b in zip(widths[:-1], widths[1:])) + (
+        sum(widths[1:]) if args.bias else 0)
+    if n_params > MAX_PARAMETERS:
+        raise UsageError(
+            f"the {args.arch} network has {n_params} parameters; the command line handles at "
+            f"most {MAX_PARAMETERS} (symbolic work grows with every weight); use the Python "
+            "API for bigger networks")
     activation = args.activation
     if "," in activation:
         activation = [a.strip() for a in activation.split(",")]

@@ -50,6 +50,7 @@ BAD = [
     ("batch", ["check", "2-2-1", "--batch", "0"], "--batch must be at least 1"),
     ("command", ["chekc", "2-2-1"], "invalid choice"),
     ("missing-arch", ["check"], "required: ARCH"),
+    ("too-big", ["check", "200-200-1"], "has 40200 parameters; the command line handles at most"),
 ]
 
 
