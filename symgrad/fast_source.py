@@ -27,7 +27,7 @@ about half its cost (tanh dominates the 4-16-16-1 kernel).
 
 >>> from symgrad import Network
 >>> src = kernel_source(Network([2, 2, 1]))
->>> print(src[src.index("for i in"):src.index("row[0]")].strip())
+>>> print(src[src.index("for i in range(start"):src.index("row[0]")].strip())
 for i in range(start, stop):
         x1 = X[i, 0]
         x2 = X[i, 1]
@@ -67,6 +67,10 @@ from symgrad.network import Network, activation_expr, loss_expr
 UNROLL_MAX = 64
 #: Samples per chunk: the unit of parallel work and of the partial sums.
 CHUNK = 1024
+#: Samples per block of the blocked kernel (a divisor of CHUNK, a multiple of LANES).
+BLOCK = 64
+#: Interleaved partial sums of the blocked kernel's reductions (fixed: 8).
+LANES = 8
 _softplus = sp.Function("_softplus")
 
 
@@ -173,8 +177,8 @@ def _unrolled_chunk(net: Network, method: str) -> list:
     return lines
 
 
-def _looped_chunk(net: Network) -> list:
-    """The ``_chunk`` function of the looped kernel: per-layer loops over small arrays."""
+def _blocked_chunk(net: Network) -> list:
+    """The ``_chunk`` function of the blocked kernel (see the module notes)."""
     prog, W, L = reverse_program(net, "loss"), net.widths, net.depth
     z, a, y = (sp.Symbol(n, real=True) for n in ("z", "a", "y"))
     tmp = (sp.Symbol(f"_t{i}") for i in itertools.count())
@@ -186,55 +190,73 @@ def _looped_chunk(net: Network) -> list:
     A = ["A0"] + [f"Z{l}" if act[l] == "linear" else f"A{l}" for l in range(1, L + 1)]
     lines = ["@njit(cache=True, fastmath=False, error_model='numpy', nogil=True)",
              "def _chunk(params, X, Y, start, stop, row):",
-             f"    A0 = np.empty({W[0]})", "    _cost = 0.0"]
+             f"    A0 = np.zeros(({W[0]}, BLOCK))", f"    YB = np.empty(({W[L]}, BLOCK))",
+             "    C = np.zeros(BLOCK)"]
     for l in range(1, L + 1):
         n_in, n_out = W[l - 1], W[l]
         lines += [f"    W{l} = params[{woff[l]}:{woff[l] + n_in * n_out}]",
-                  f"    Z{l} = np.empty({n_out})", f"    D{l} = np.empty({n_out})",
+                  f"    Z{l} = np.empty(({n_out}, BLOCK))", f"    D{l} = np.empty(({n_out}, BLOCK))",
                   f"    GW{l} = np.zeros({n_in * n_out})", f"    GB{l} = np.zeros({n_out})"]
         if act[l] != "linear":
-            lines.append(f"    A{l} = np.empty({n_out})")
-    lines += ["    for i in range(start, stop):",
-              f"        for k in range({W[0]}):", "            A0[k] = X[i, k]"]
+            lines.append(f"    A{l} = np.empty(({n_out}, BLOCK))")
+    # Sample loops count with unsigned s: numba then drops its negative-index
+    # wrap-around, which would turn every vector load into a gather.
+    lines += ["    for b0 in range(start, stop, BLOCK):",
+              "        nb = min(BLOCK, stop - b0)",
+              "        ub = np.uint64(nb)",
+              "        nv = np.uint64((nb + LANES - 1) // LANES * LANES)  # pad: X = 0, delta = 0",
+              "        for s in range(nb):",
+              f"            for k in range({W[0]}):", "                A0[k, s] = X[b0 + s, k]",
+              f"            for j in range({W[L]}):", "                YB[j, s] = Y[b0 + s, j]",
+              f"        for k in range({W[0]}):", "            Ak = A0[k]",
+              "            for s in range(ub, nv):", "                Ak[s] = 0.0"]
     for l in range(1, L + 1):
-        # z{l}{j} = b{l}{j} + sum_k w{l}{j}{k} a{l-1}{k}, summed over k in order.
+        # z{l}{j} = b{l}{j} + sum_k w{l}{j}{k} a{l-1}{k}: k outer, samples inner
         n_in, n_out = W[l - 1], W[l]
         init = f"params[{boff[l]} + j]" if net.bias else "0.0"
-        lines += [f"        for j in range({n_out}):", f"            s = {init}",
-                  f"            for k in range({n_in}):",
-                  f"                s += W{l}[j * {n_in} + k] * {A[l - 1]}[k]",
-                  f"            Z{l}[j] = s"]
+        lines += [f"        for j in range({n_out}):", f"            Zj = Z{l}[j]",
+                  f"            bj = {init}", "            for s in range(nv):",
+                  "                Zj[s] = bj", f"            for k in range({n_in}):",
+                  f"                w = W{l}[j * {n_in} + k]", f"                Ak = {A[l - 1]}[k]",
+                  "                for s in range(nv):", "                    Zj[s] += w * Ak[s]"]
         if act[l] != "linear":
-            lines += [f"        for j in range({n_out}):", f"            z = Z{l}[j]"]
-            _stage(lines, [(a, activation_expr(act[l], z))], " " * 12, tmp)
-            lines.append(f"            A{l}[j] = a")
+            lines += [f"        for j in range({n_out}):", f"            Zj = Z{l}[j]",
+                      f"            Aj = A{l}[j]", "            for s in range(nv):",
+                      "                z = Zj[s]"]
+            _stage(lines, [(a, activation_expr(act[l], z))], " " * 16, tmp)
+            lines.append("                Aj[s] = a")
     generic = {net.a_symbol(L, 1): a, net.z_symbol(L, 1): z, net.targets[0]: y}
     top = dict(prog.deltas)[delta_symbol(L, 1)].xreplace(generic)
-    lines += [f"        for j in range({W[L]}):", f"            z = Z{L}[j]",
-              f"            a = {A[L]}[j]", "            y = Y[i, j]"]
+    lines += [f"        for j in range({W[L]}):", f"            Zj = Z{L}[j]",
+              f"            Aj = {A[L]}[j]", f"            Dj = D{L}[j]",
+              "            Yj = YB[j]", "            for s in range(ub):",
+              "                z = Zj[s]", "                a = Aj[s]", "                y = Yj[s]"]
     _stage(lines, [(sp.Symbol("_loss"), loss_expr(net.loss_name, [a], [y])),
-                   (sp.Symbol("_d"), top)], " " * 12, tmp)
-    lines += ["            _cost += _loss", f"            D{L}[j] = _d"]
+                   (sp.Symbol("_d"), top)], " " * 16, tmp)
+    lines += ["                C[s] += _loss", "                Dj[s] = _d",
+              "            for s in range(ub, nv):", "                Dj[s] = 0.0"]
     for l in range(L, 0, -1):
         n_in, n_out = W[l - 1], W[l]
-        # dC/dw{l}{j}{k} += delta{l}{j} * a{l-1}{k};  dC/db{l}{j} += delta{l}{j}
-        lines += [f"        for j in range({n_out}):", f"            dj = D{l}[j]",
-                  f"            GB{l}[j] += dj", f"            for k in range({n_in}):",
-                  f"                GW{l}[j * {n_in} + k] += dj * {A[l - 1]}[k]"]
+        # dC/dw{l}{j}{k} += sum_s delta{l}{j} a{l-1}{k};  dC/db{l}{j} += sum_s delta{l}{j}
+        lines += [f"        for j in range({n_out}):", f"            Dj = D{l}[j]",
+                  f"            GB{l}[j] += _sum(Dj, nv)", f"            for k in range({n_in}):",
+                  f"                GW{l}[j * {n_in} + k] += _dot(Dj, {A[l - 1]}[k], nv)"]
         if l == 1:
             continue
         # delta{l-1}{k} = f'(z{l-1}{k}) * sum_j w{l}{j}{k} delta{l}{j}
-        lines += [f"        for k in range({n_in}):", f"            D{l - 1}[k] = 0.0",
-                  f"        for j in range({n_out}):", f"            dj = D{l}[j]",
-                  f"            for k in range({n_in}):",
-                  f"                D{l - 1}[k] += W{l}[j * {n_in} + k] * dj"]
+        lines += [f"        for k in range({n_in}):", f"            Dk = D{l - 1}[k]",
+                  "            for s in range(nv):", "                Dk[s] = 0.0",
+                  f"            for j in range({n_out}):", f"                w = W{l}[j * {n_in} + k]",
+                  f"                Dj = D{l}[j]", "                for s in range(nv):",
+                  "                    Dk[s] += w * Dj[s]"]
         fprime = local_derivative(act[l - 1], z, a)
         if fprime != 1:
-            lines += [f"        for k in range({n_in}):", f"            z = Z{l - 1}[k]",
-                      f"            a = {A[l - 1]}[k]"]
-            _stage(lines, [(sp.Symbol("_f"), fprime)], " " * 12, tmp)
-            lines.append(f"            D{l - 1}[k] *= _f")
-    lines.append("    row[0] = _cost")
+            lines += [f"            Zk = Z{l - 1}[k]", f"            Ak = {A[l - 1]}[k]",
+                      "            for s in range(nv):", "                z = Zk[s]",
+                      "                a = Ak[s]"]
+            _stage(lines, [(sp.Symbol("_f"), fprime)], " " * 16, tmp)
+            lines.append("                Dk[s] *= _f")
+    lines.append("    row[0] = _sum(C, np.uint64(BLOCK))")
     for l in range(1, L + 1):
         lines.append(f"    row[{woff[l] + 1}:{woff[l] + 1 + W[l - 1] * W[l]}] = GW{l}")
         if net.bias:
@@ -282,10 +304,13 @@ Generated by symgrad.fast from the reverse-mode program; do not edit.
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.extending import intrinsic
 
 P = {P}
 CHUNK = {CHUNK}
+BLOCK = {BLOCK}
+LANES = {LANES}
 
 
 @njit(inline='always')
@@ -294,18 +319,59 @@ def _softplus(u):
     return max(u, 0.0) + math.log1p(math.exp(-abs(u)))
 
 
+@intrinsic
+def _float_from_bits(typingctx, bits):
+    # the float64 whose IEEE bits are the int64 `bits` (one LLVM bitcast)
+    if bits != types.int64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.float64))
+    return types.float64(types.int64), codegen
+
+
+@njit(inline='always')
+def _exp_negative(t):
+    # exp(t) for -700 <= t <= 0 in <= 1 ulp, branch-free so loops over it vectorise:
+    # t = n ln2 + r (ln2 split in two, n ln2_hi exact), |r| <= ln2/2, exp(r) by its
+    # Taylor series to r**13 (the first term left out is < 4e-18), 2**n from its bits.
+    n = math.floor(t * 1.4426950408889634 + 0.5)
+    r = (t - n * 0.6931471803691238) - n * 1.9082149292705877e-10
+{exp_poly}
+    return p * _float_from_bits((n + 1023) << 52)
+
+
 @njit(inline='always')
 def _tanh(z):
-    # tanh in <= 3 ulp at about half the cost of libm's: Taylor series below 0.2
-    # (the last term kept is < 1e-17 of the sum), (1 - e)/(1 + e) with
-    # e = exp(-2|z|) above (no cancellation there: the result is > 0.19).
+    # tanh in <= 3 ulp, branch-free (vectorises): Taylor series below 0.2 (the last
+    # term kept is < 1e-17 of the sum), (1 - e)/(1 + e) with e = exp(-2|z|) above
+    # (no cancellation there: the result is > 0.19); |z| >= 20 gives +-1 exactly.
     u = abs(z)
-    if u < 0.2:
-        s = z * z
+    s = z * z
 {poly}
-        return z + z * s * p
-    e = math.exp(-2.0 * u)
-    return math.copysign((1.0 - e) / (1.0 + e), z)
+    small = z + z * s * p
+    e = _exp_negative(-2.0 * min(u, 20.0))
+    large = math.copysign((1.0 - e) / (1.0 + e), z)
+    return large if u >= 0.2 else small      # NaN takes `small`: NaN
+
+
+@njit(cache=True, error_model='numpy', nogil=True, fastmath={{'reassoc'}})
+def _sum(u, n):
+    # sum of u[:n] (n unsigned); 'reassoc' lets LLVM add in SIMD lanes, in an order
+    # fixed by the compiled code and n alone
+    s = 0.0
+    for i in range(n):
+        s += u[i]
+    return s
+
+
+@njit(cache=True, error_model='numpy', nogil=True, fastmath={{'reassoc'}})
+def _dot(u, v, n):
+    # sum of u[:n] * v[:n] (n unsigned), like _sum
+    s = 0.0
+    for i in range(n):
+        s += u[i] * v[i]
+    return s
 
 '''
 
@@ -316,16 +382,25 @@ def _tanh_polynomial() -> str:
     z = sp.Symbol("z")
     series = sp.series(sp.tanh(z), z, 0, 24).removeO()
     coeffs = [float(series.coeff(z, 2 * k + 1)) for k in range(1, 12)]
-    lines = [f"        p = {coeffs[-1]!r}"]
-    lines += [f"        p = p * s + {c!r}" for c in reversed(coeffs[:-1])]
+    lines = [f"    p = {coeffs[-1]!r}"]
+    lines += [f"    p = p * s + {c!r}" for c in reversed(coeffs[:-1])]
+    return "\n".join(lines)
+
+
+def _exp_polynomial() -> str:
+    """Horner lines for p(r) = sum_{k <= 13} r**k / k!."""
+    coeffs = [1.0 / float(sp.factorial(k)) for k in range(14)]
+    lines = [f"    p = {coeffs[-1]!r}"]
+    lines += [f"    p = p * r + {c!r}" for c in reversed(coeffs[:-1])]
     return "\n".join(lines)
 
 
 def kernel_source(net: Network, method: str = "reverse") -> str:
     """The Python source of the numba kernel module for ``net`` (not compiled)."""
     unrolled = method == "diff" or net.spec.n_parameters <= UNROLL_MAX
-    chunk = _unrolled_chunk(net, method) if unrolled else _looped_chunk(net)
+    chunk = _unrolled_chunk(net, method) if unrolled else _blocked_chunk(net)
     head = _HEADER.format(describe=net.describe(), method=method, P=net.spec.n_parameters,
-                          CHUNK=CHUNK, poly=_tanh_polynomial(),
-                          shape="unrolled" if unrolled else "looped")
+                          CHUNK=CHUNK, BLOCK=BLOCK, LANES=LANES, poly=_tanh_polynomial(),
+                          exp_poly=_exp_polynomial(),
+                          shape="unrolled" if unrolled else "blocked")
     return head + "\n".join(chunk) + "\n\n" + _DRIVERS
