@@ -3,8 +3,8 @@
 Every document is compiled with ``pdflatex -interaction=nonstopmode -halt-on-error``
 in a temporary directory; any error fails the test.  Page 1 is rendered with
 ``pdftoppm`` and must not be blank.  Skipped only when pdflatex is missing and
-``SYMGRAD_REQUIRE_TEX`` is not set (CI installs TeX and sets nothing, so a
-missing engine there fails the run through ``.ci/run``'s install step).
+``SYMGRAD_REQUIRE_TEX`` is not set; ``.ci/run`` installs TeX and sets it, so in
+CI a missing engine fails the run instead of skipping.
 """
 
 from __future__ import annotations
