@@ -27,7 +27,7 @@ about half its cost (tanh dominates the 4-16-16-1 kernel).
 
 >>> from symgrad import Network
 >>> src = kernel_source(Network([2, 2, 1]))
->>> print(src[src.index("for i in range(start"):src.index("row[0]")].strip())
+>>> print(src[src.index("for i in range(start"):src.index("row[0] = _cost")].strip())
 for i in range(start, stop):
         x1 = X[i, 0]
         x2 = X[i, 1]
@@ -68,8 +68,12 @@ UNROLL_MAX = 64
 #: Samples per chunk: the unit of parallel work and of the partial sums.
 CHUNK = 1024
 #: Samples per block of the blocked kernel (a divisor of CHUNK, a multiple of LANES).
-BLOCK = 64
-#: Interleaved partial sums of the blocked kernel's reductions (fixed: 8).
+BLOCK = 128
+#: Batches with fewer samples run the per-sample code (unrolled or looped).
+SMALL = 8
+#: Terms of a neuron's weighted sum added per pass over a block (blocked kernel).
+GROUP = 8
+#: SIMD lanes: sample blocks are padded to a multiple of this.
 LANES = 8
 _softplus = sp.Function("_softplus")
 
@@ -163,11 +167,11 @@ def _unrolled_body(net: Network, method: str) -> list:
     return lines
 
 
-def _unrolled_chunk(net: Network, method: str) -> list:
-    """The ``_chunk`` function of the unrolled kernel."""
+def _unrolled_chunk(net: Network, method: str, name: str) -> list:
+    """The ``name`` function of the unrolled kernel."""
     P = len(net.parameters)
     lines = ["@njit(cache=True, fastmath=False, error_model='numpy', nogil=True)",
-             "def _chunk(params, X, Y, start, stop, row):"]
+             f"def {name}(params, X, Y, start, stop, row):"]
     lines += [f"    {p} = params[{n}]" for n, p in enumerate(net.parameters)]
     lines += ["    _cost = 0.0"] + [f"    _g{n} = 0.0" for n in range(P)]
     lines.append("    for i in range(start, stop):")
@@ -175,6 +179,100 @@ def _unrolled_chunk(net: Network, method: str) -> list:
     lines.append("    row[0] = _cost")
     lines += [f"    row[{n + 1}] = _g{n}" for n in range(P)]
     return lines
+
+
+def _looped_chunk(net: Network, name: str) -> list:
+    """The ``name`` function of the looped kernel: per-layer loops over small arrays."""
+    prog, W, L = reverse_program(net, "loss"), net.widths, net.depth
+    z, a, y = (sp.Symbol(n, real=True) for n in ("z", "a", "y"))
+    tmp = (sp.Symbol(f"_t{i}") for i in itertools.count())
+    index = {p: n for n, p in enumerate(net.parameters)}
+    woff = [None] + [index[net.weight(l, 1, 1)] for l in range(1, L + 1)]
+    boff = [None] + [index[net.biases[sum(W[1:l])]] if net.bias else None
+                     for l in range(1, L + 1)]
+    act = [None] + list(net.activations)
+    A = ["A0"] + [f"Z{l}" if act[l] == "linear" else f"A{l}" for l in range(1, L + 1)]
+    lines = ["@njit(cache=True, fastmath=False, error_model='numpy', nogil=True)",
+             f"def {name}(params, X, Y, start, stop, row):",
+             f"    A0 = np.empty({W[0]})", "    _cost = 0.0"]
+    for l in range(1, L + 1):
+        n_in, n_out = W[l - 1], W[l]
+        lines += [f"    W{l} = params[{woff[l]}:{woff[l] + n_in * n_out}]",
+                  f"    Z{l} = np.empty({n_out})", f"    D{l} = np.empty({n_out})",
+                  f"    GW{l} = np.zeros({n_in * n_out})", f"    GB{l} = np.zeros({n_out})"]
+        if act[l] != "linear":
+            lines.append(f"    A{l} = np.empty({n_out})")
+    lines += ["    for i in range(start, stop):",
+              f"        for k in range({W[0]}):", "            A0[k] = X[i, k]"]
+    for l in range(1, L + 1):
+        # z{l}{j} = b{l}{j} + sum_k w{l}{j}{k} a{l-1}{k}, summed over k in order.
+        n_in, n_out = W[l - 1], W[l]
+        init = f"params[{boff[l]} + j]" if net.bias else "0.0"
+        lines += [f"        for j in range({n_out}):", f"            s = {init}",
+                  f"            for k in range({n_in}):",
+                  f"                s += W{l}[j * {n_in} + k] * {A[l - 1]}[k]",
+                  f"            Z{l}[j] = s"]
+        if act[l] != "linear":
+            lines += [f"        for j in range({n_out}):", f"            z = Z{l}[j]"]
+            _stage(lines, [(a, activation_expr(act[l], z))], " " * 12, tmp)
+            lines.append(f"            A{l}[j] = a")
+    generic = {net.a_symbol(L, 1): a, net.z_symbol(L, 1): z, net.targets[0]: y}
+    top = dict(prog.deltas)[delta_symbol(L, 1)].xreplace(generic)
+    lines += [f"        for j in range({W[L]}):", f"            z = Z{L}[j]",
+              f"            a = {A[L]}[j]", "            y = Y[i, j]"]
+    _stage(lines, [(sp.Symbol("_loss"), loss_expr(net.loss_name, [a], [y])),
+                   (sp.Symbol("_d"), top)], " " * 12, tmp)
+    lines += ["            _cost += _loss", f"            D{L}[j] = _d"]
+    for l in range(L, 0, -1):
+        n_in, n_out = W[l - 1], W[l]
+        # dC/dw{l}{j}{k} += delta{l}{j} * a{l-1}{k};  dC/db{l}{j} += delta{l}{j}
+        lines += [f"        for j in range({n_out}):", f"            dj = D{l}[j]",
+                  f"            GB{l}[j] += dj", f"            for k in range({n_in}):",
+                  f"                GW{l}[j * {n_in} + k] += dj * {A[l - 1]}[k]"]
+        if l == 1:
+            continue
+        # delta{l-1}{k} = f'(z{l-1}{k}) * sum_j w{l}{j}{k} delta{l}{j}
+        lines += [f"        for k in range({n_in}):", f"            D{l - 1}[k] = 0.0",
+                  f"        for j in range({n_out}):", f"            dj = D{l}[j]",
+                  f"            for k in range({n_in}):",
+                  f"                D{l - 1}[k] += W{l}[j * {n_in} + k] * dj"]
+        fprime = local_derivative(act[l - 1], z, a)
+        if fprime != 1:
+            lines += [f"        for k in range({n_in}):", f"            z = Z{l - 1}[k]",
+                      f"            a = {A[l - 1]}[k]"]
+            _stage(lines, [(sp.Symbol("_f"), fprime)], " " * 12, tmp)
+            lines.append(f"            D{l - 1}[k] *= _f")
+    lines.append("    row[0] = _cost")
+    for l in range(1, L + 1):
+        lines.append(f"    row[{woff[l] + 1}:{woff[l] + 1 + W[l - 1] * W[l]}] = GW{l}")
+        if net.bias:
+            lines.append(f"    row[{boff[l] + 1}:{boff[l] + 1 + W[l]}] = GB{l}")
+    return lines
+
+
+def _weighted_sums(lines, loop, n_rows, rows, out, n_terms, weight, stream, init, finish):
+    """Emit ``out[s] = init + sum_q weight(q) * stream(q)[s]`` for each row ``loop``.
+
+    The terms are added in order ``q = 0, 1, ...`` (the order of a plain loop),
+    :data:`GROUP` at a time per pass over the samples, so ``out`` is loaded and
+    stored once per group instead of once per term.  The last pass binds the sum
+    to ``_acc`` and runs the ``finish`` statements (which store it).
+    """
+    ind = " " * 8
+    lines += [f"{ind}for {loop} in range({n_rows}):"] + [f"{ind}    {r}" for r in rows]
+    groups = [range(g, min(g + GROUP, n_terms)) for g in range(0, n_terms, GROUP)]
+    for number, group in enumerate(groups):
+        terms = []
+        for i, q in enumerate(group):
+            lines += [f"{ind}    w{i} = {weight(q)}", f"{ind}    v{i} = {stream(q)}"]
+            terms.append(f"w{i} * v{i}[s]")
+        first = init if number == 0 else f"{out}[s]"
+        total = " + ".join(([first] if first else []) + terms)
+        lines.append(f"{ind}    for s in range(nv):")
+        if number < len(groups) - 1:
+            lines.append(f"{ind}        {out}[s] = {total}")
+        else:
+            lines += [f"{ind}        _acc = {total}"] + [f"{ind}        {f}" for f in finish]
 
 
 def _blocked_chunk(net: Network) -> list:
@@ -190,7 +288,7 @@ def _blocked_chunk(net: Network) -> list:
     A = ["A0"] + [f"Z{l}" if act[l] == "linear" else f"A{l}" for l in range(1, L + 1)]
     lines = ["@njit(cache=True, fastmath=False, error_model='numpy', nogil=True)",
              "def _chunk(params, X, Y, start, stop, row):",
-             f"    A0 = np.zeros(({W[0]}, BLOCK))", f"    YB = np.empty(({W[L]}, BLOCK))",
+             f"    A0 = np.empty(({W[0]}, BLOCK))", f"    YB = np.empty(({W[L]}, BLOCK))",
              "    C = np.zeros(BLOCK)"]
     for l in range(1, L + 1):
         n_in, n_out = W[l - 1], W[l]
@@ -211,20 +309,18 @@ def _blocked_chunk(net: Network) -> list:
               f"        for k in range({W[0]}):", "            Ak = A0[k]",
               "            for s in range(ub, nv):", "                Ak[s] = 0.0"]
     for l in range(1, L + 1):
-        # z{l}{j} = b{l}{j} + sum_k w{l}{j}{k} a{l-1}{k}: k outer, samples inner
+        # z{l}{j} = b{l}{j} + sum_k w{l}{j}{k} a{l-1}{k}, then a{l}{j} = f(z{l}{j})
         n_in, n_out = W[l - 1], W[l]
-        init = f"params[{boff[l]} + j]" if net.bias else "0.0"
-        lines += [f"        for j in range({n_out}):", f"            Zj = Z{l}[j]",
-                  f"            bj = {init}", "            for s in range(nv):",
-                  "                Zj[s] = bj", f"            for k in range({n_in}):",
-                  f"                w = W{l}[j * {n_in} + k]", f"                Ak = {A[l - 1]}[k]",
-                  "                for s in range(nv):", "                    Zj[s] += w * Ak[s]"]
+        rows = ([f"Zj = Z{l}[j]"] + ([f"Aj = A{l}[j]"] if act[l] != "linear" else [])
+                + ([f"bj = params[{boff[l]} + j]"] if net.bias else []))
+        finish = ["z = _acc", "Zj[s] = z"]
         if act[l] != "linear":
-            lines += [f"        for j in range({n_out}):", f"            Zj = Z{l}[j]",
-                      f"            Aj = A{l}[j]", "            for s in range(nv):",
-                      "                z = Zj[s]"]
-            _stage(lines, [(a, activation_expr(act[l], z))], " " * 16, tmp)
-            lines.append("                Aj[s] = a")
+            _stage(finish, [(a, activation_expr(act[l], z))], "", tmp)
+            finish.append("Aj[s] = a")
+        _weighted_sums(lines, "j", n_out, rows, "Zj", n_in,
+                       lambda k, l=l, n_in=n_in: f"W{l}[j * {n_in} + {k}]",
+                       lambda k, l=l: f"{A[l - 1]}[{k}]",
+                       "bj" if net.bias else None, finish)
     generic = {net.a_symbol(L, 1): a, net.z_symbol(L, 1): z, net.targets[0]: y}
     top = dict(prog.deltas)[delta_symbol(L, 1)].xreplace(generic)
     lines += [f"        for j in range({W[L]}):", f"            Zj = Z{L}[j]",
@@ -239,23 +335,22 @@ def _blocked_chunk(net: Network) -> list:
         n_in, n_out = W[l - 1], W[l]
         # dC/dw{l}{j}{k} += sum_s delta{l}{j} a{l-1}{k};  dC/db{l}{j} += sum_s delta{l}{j}
         lines += [f"        for j in range({n_out}):", f"            Dj = D{l}[j]",
-                  f"            GB{l}[j] += _sum(Dj, nv)", f"            for k in range({n_in}):",
+                  *([f"            GB{l}[j] += _sum(Dj, nv)"] if net.bias else []),
+                  f"            for k in range({n_in}):",
                   f"                GW{l}[j * {n_in} + k] += _dot(Dj, {A[l - 1]}[k], nv)"]
         if l == 1:
             continue
         # delta{l-1}{k} = f'(z{l-1}{k}) * sum_j w{l}{j}{k} delta{l}{j}
-        lines += [f"        for k in range({n_in}):", f"            Dk = D{l - 1}[k]",
-                  "            for s in range(nv):", "                Dk[s] = 0.0",
-                  f"            for j in range({n_out}):", f"                w = W{l}[j * {n_in} + k]",
-                  f"                Dj = D{l}[j]", "                for s in range(nv):",
-                  "                    Dk[s] += w * Dj[s]"]
         fprime = local_derivative(act[l - 1], z, a)
+        finish = ["Dk[s] = _acc"]
         if fprime != 1:
-            lines += [f"            Zk = Z{l - 1}[k]", f"            Ak = {A[l - 1]}[k]",
-                      "            for s in range(nv):", "                z = Zk[s]",
-                      "                a = Ak[s]"]
-            _stage(lines, [(sp.Symbol("_f"), fprime)], " " * 16, tmp)
-            lines.append("                Dk[s] *= _f")
+            finish = ["z = Zk[s]", "a = Ak[s]"]
+            _stage(finish, [(sp.Symbol("_f"), fprime)], "", tmp)
+            finish.append("Dk[s] = _acc * _f")
+        _weighted_sums(lines, "k", n_in, [f"Dk = D{l - 1}[k]", f"Zk = Z{l - 1}[k]",
+                                          f"Ak = {A[l - 1]}[k]"], "Dk", n_out,
+                       lambda j, l=l, n_in=n_in: f"W{l}[{j} * {n_in} + k]",
+                       lambda j, l=l: f"D{l}[{j}]", None, finish)
     lines.append("    row[0] = _sum(C, np.uint64(BLOCK))")
     for l in range(1, L + 1):
         lines.append(f"    row[{woff[l] + 1}:{woff[l] + 1 + W[l - 1] * W[l]}] = GW{l}")
@@ -292,6 +387,9 @@ def run_serial(params, X, Y):
     m = X.shape[0]
     n = (m + CHUNK - 1) // CHUNK
     out = np.empty((n, P + 1))
+    if m < SMALL:                      # one sample at a time: less set-up per call
+        _chunk_small(params, X, Y, 0, m, out[0])
+        return _finish(out, m)
     for c in range(n):
         _chunk(params, X, Y, c * CHUNK, min(m, (c + 1) * CHUNK), out[c])
     return _finish(out, m)
@@ -309,8 +407,9 @@ from numba.extending import intrinsic
 
 P = {P}
 CHUNK = {CHUNK}
-BLOCK = {BLOCK}
+BLOCK = 128
 LANES = {LANES}
+SMALL = {SMALL}
 
 
 @njit(inline='always')
@@ -397,10 +496,15 @@ def _exp_polynomial() -> str:
 
 def kernel_source(net: Network, method: str = "reverse") -> str:
     """The Python source of the numba kernel module for ``net`` (not compiled)."""
-    unrolled = method == "diff" or net.spec.n_parameters <= UNROLL_MAX
-    chunk = _unrolled_chunk(net, method) if unrolled else _blocked_chunk(net)
+    unrolled = net.spec.n_parameters <= UNROLL_MAX
+    if method == "diff":
+        chunks, shape = _unrolled_chunk(net, method, "_chunk") + ["", "", "_chunk_small = _chunk"], "unrolled"
+    else:
+        small = (_unrolled_chunk(net, method, "_chunk_small") if unrolled
+                 else _looped_chunk(net, "_chunk_small"))
+        chunks = _blocked_chunk(net) + ["", ""] + small
+        shape = f"blocked; {'unrolled' if unrolled else 'looped'} below {SMALL} samples"
     head = _HEADER.format(describe=net.describe(), method=method, P=net.spec.n_parameters,
-                          CHUNK=CHUNK, BLOCK=BLOCK, LANES=LANES, poly=_tanh_polynomial(),
-                          exp_poly=_exp_polynomial(),
-                          shape="unrolled" if unrolled else "blocked")
-    return head + "\n".join(chunk) + "\n\n" + _DRIVERS
+                          CHUNK=CHUNK, BLOCK=BLOCK, LANES=LANES, SMALL=SMALL,
+                          poly=_tanh_polynomial(), exp_poly=_exp_polynomial(), shape=shape)
+    return head + "\n".join(chunks) + "\n\n" + _DRIVERS

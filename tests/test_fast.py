@@ -91,7 +91,7 @@ def assert_agree(got, want):
 
 
 @pytest.mark.parametrize("name", list(NETS))
-@pytest.mark.parametrize("m", [1, 37, 2 * fast.CHUNK + 5, 10_007])
+@pytest.mark.parametrize("m", [1, 7, 37, 2 * fast.CHUNK + 5, 10_007])
 def test_numba_agrees_with_numpy_backend(name, m):
     net, f, g = compiled(name)
     params, X, y = problem(net, m, seed=m)
