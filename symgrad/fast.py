@@ -1,15 +1,18 @@
 """Native gradients: the reverse-mode program compiled with numba into one loop.
 
 :func:`compile_numba` prints the symbolic reverse-mode program of
-:func:`symgrad.derive.reverse_program` as scalar Python code and compiles it with
-numba into a kernel that walks over the samples once: for each sample it runs the
-forward pass, the loss and the backward pass in local variables, and adds the
-cost and every gradient entry to running sums.  No ``(m, width)`` arrays and no
-per-sample gradients are ever stored, so a small network reads ``X`` and ``y``
-once and is bound by memory bandwidth, not by numpy temporaries.
+:func:`symgrad.derive.reverse_program` as Python code and compiles it with numba
+into a kernel that walks over the samples once, a block of samples at a time:
+the forward pass, the loss and the backward pass of a block live in small local
+arrays (one row per neuron, one column per sample, so the loops over samples
+run in SIMD lanes), and the block adds the cost and every gradient entry to
+running sums.  No ``(m, width)`` arrays and no per-sample gradients are ever
+stored, so ``X`` and ``y`` are read once.
 
-The generated code (see :mod:`symgrad.fast_source`) is unrolled scalar code for
-small networks and per-layer loops over small local arrays for larger ones.
+The generated code (see :mod:`symgrad.fast_source`) has that blocked shape, plus
+per-sample code (unrolled scalars for small networks, loops over small arrays
+for larger ones) for batches of fewer than :data:`~symgrad.fast_source.SMALL`
+samples, where setting up blocks would cost more than it saves.
 
 Samples are cut into chunks of :data:`CHUNK` rows; each chunk sums into its own
 row of a partial-sum array and the rows are added in order at the end.  Chunks
@@ -52,8 +55,9 @@ from symgrad.network import Network
 from symgrad.numeric import CompiledGradient
 from symgrad.spec import check_batch, choices_message
 
-#: Run chunks in parallel when m * (parameters + 1) is at least this.
-PARALLEL_WORK = 1 << 20
+#: Run chunks in parallel when m * (parameters + 1) is at least this (and there are
+#: at least two chunks): measured, two threads already pay off at two chunks.
+PARALLEL_WORK = 1 << 15
 _F8 = np.dtype(np.float64)
 _loaded = {}
 
