@@ -25,7 +25,10 @@ glibc hands out numpy temporaries above 128 KiB as fresh mmaps until its dynamic
 threshold warms up, which makes the first runs of a process slower than later
 ones.  The script re-executes itself with MALLOC_MMAP_THRESHOLD_ (32 MiB, the
 largest glibc accepts), MALLOC_TRIM_THRESHOLD_ and MALLOC_TOP_PAD_ set so that
-fresh and warm processes agree.
+fresh and warm processes agree.  It also sets OPENBLAS_THREAD_TIMEOUT=4 and
+OMP_WAIT_POLICY=passive, so that the idle threads of one backend (OpenBLAS's
+after numpy's matrix products, OpenMP's after a parallel numba call) do not spin
+on the cores that the next backend in the interleaved run needs.
 
 Run ``python benchmarks/bench_backends.py`` (a few minutes on 2 cores), or
 ``--quick`` for a smoke test (m up to 1e4, few repetitions, one compile timing).
@@ -46,8 +49,14 @@ import time
 MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20),
               "MALLOC_TRIM_THRESHOLD_": str(1 << 30),
               "MALLOC_TOP_PAD_": str(256 << 20)}
-if __name__ == "__main__" and any(k not in os.environ for k in MALLOC_ENV):
-    os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **MALLOC_ENV})
+# Idle worker threads must not spin on the cores the next backend needs: OpenBLAS's
+# threads (numpy's matrix products) otherwise spin ~0.1 s after every call and
+# made the numba call that followed the hand backprop up to 6x slower; OpenMP's
+# (numba's threading layer here) otherwise spin after every parallel region.
+THREAD_ENV = {"OPENBLAS_THREAD_TIMEOUT": "4", "OMP_WAIT_POLICY": "passive"}
+ENV = {**MALLOC_ENV, **THREAD_ENV}
+if __name__ == "__main__" and any(k not in os.environ for k in ENV):
+    os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **ENV})
 
 import numpy as np  # noqa: E402
 
@@ -198,7 +207,7 @@ def main(argv=None):
           f"{numba.__version__} ({numba.get_num_threads()} threads, layer "
           f"{numba.config.THREADING_LAYER}), {os.cpu_count()} CPUs, load average "
           f"{os.getloadavg()[0]:.2f}; " + " ".join(f"{k}={os.environ.get(k)}"
-                                                   for k in MALLOC_ENV))
+                                                   for k in ENV))
     bw = bandwidth(8 * max(sizes) * 5, reps)
     print(f"memory bandwidth (numpy sum, one thread): {bw / 1e9:.1f} GB/s")
     for name in args.nets:

@@ -272,12 +272,15 @@ def _looped_chunk(net: Network, name: str) -> list:
 
 
 def _weighted_sums(lines, loop, n_rows, rows, out, n_terms, weight, stream, init, finish):
-    """Emit ``out[s] = init + sum_q weight(q) * stream(q)[s]`` for each row ``loop``.
+    """Emit ``out = init + sum_q weight(q) * stream(q)`` for each row ``loop``.
 
-    The terms are added in order ``q = 0, 1, ...`` (the order of a plain loop),
-    :data:`GROUP` at a time per pass over the samples, so ``out`` is loaded and
-    stored once per group instead of once per term.  The last pass binds the sum
-    to ``_acc`` and runs the ``finish`` statements (which store it).
+    ``out`` and ``stream(q)`` are element expressions in the sample index ``s``
+    (``Z1[j, s]``, ``A0[2, s]``).  The terms are added in order ``q = 0, 1, ...``
+    (the order of a plain loop), :data:`GROUP` at a time per pass over the
+    samples, so ``out`` is loaded and stored once per group instead of once per
+    term.  The last pass binds the sum to ``_acc`` and runs ``finish`` (which
+    stores it).  Arrays are indexed in two dimensions, never sliced into row
+    views: each view costs numba two atomic reference-count updates.
     """
     ind = " " * 8
     lines += [f"{ind}for {loop} in range({n_rows}):"] + [f"{ind}    {r}" for r in rows]
@@ -285,13 +288,13 @@ def _weighted_sums(lines, loop, n_rows, rows, out, n_terms, weight, stream, init
     for number, group in enumerate(groups):
         terms = []
         for i, q in enumerate(group):
-            lines += [f"{ind}    w{i} = {weight(q)}", f"{ind}    v{i} = {stream(q)}"]
-            terms.append(f"w{i} * v{i}[s]")
-        first = init if number == 0 else f"{out}[s]"
+            lines.append(f"{ind}    w{i} = {weight(q)}")
+            terms.append(f"w{i} * {stream(q)}")
+        first = init if number == 0 else out
         total = " + ".join(([first] if first else []) + terms)
         lines.append(f"{ind}    for s in range(nv):")
         if number < len(groups) - 1:
-            lines.append(f"{ind}        {out}[s] = {total}")
+            lines.append(f"{ind}        {out} = {total}")
         else:
             lines += [f"{ind}        _acc = {total}"] + [f"{ind}        {f}" for f in finish]
 
@@ -310,73 +313,66 @@ def _blocked_chunk(net: Network) -> list:
     lines = ["@njit(cache=True, fastmath=False, error_model='numpy', nogil=True)",
              "def _chunk(params, X, Y, start, stop, row):",
              f"    A0 = np.empty(({W[0]}, BLOCK))", f"    YB = np.empty(({W[L]}, BLOCK))",
-             "    C = np.zeros(BLOCK)"]
+             "    C = np.zeros((1, BLOCK))", "    G = np.zeros(P + 1)",
+             # X and Y as flat views (once per chunk), read with unsigned constant strides
+             f"    Xf = X.reshape(X.shape[0] * {W[0]})", f"    Yf = Y.reshape(Y.shape[0] * {W[L]})"]
     for l in range(1, L + 1):
-        n_in, n_out = W[l - 1], W[l]
-        lines += [f"    W{l} = params[{woff[l]}:{woff[l] + n_in * n_out}]",
-                  f"    Z{l} = np.empty(({n_out}, BLOCK))", f"    D{l} = np.empty(({n_out}, BLOCK))",
-                  f"    GW{l} = np.zeros({n_in * n_out})", f"    GB{l} = np.zeros({n_out})"]
+        lines += [f"    Z{l} = np.empty(({W[l]}, BLOCK))", f"    D{l} = np.empty(({W[l]}, BLOCK))"]
         if act[l] != "linear":
-            lines.append(f"    A{l} = np.empty(({n_out}, BLOCK))")
+            lines.append(f"    A{l} = np.empty(({W[l]}, BLOCK))")
     # Sample loops count with unsigned s: numba then drops its negative-index
     # wrap-around, which would turn every vector load into a gather.
+    lines += [f"    u{q} = np.uint64({q})" for q in range(max(W[0], W[L]) + 1)]
     lines += ["    for b0 in range(start, stop, BLOCK):",
               "        nb = min(BLOCK, stop - b0)",
+              "        u = np.uint64(b0)",
               "        ub = np.uint64(nb)",
               "        nv = np.uint64((nb + LANES - 1) // LANES * LANES)  # pad: X = 0, delta = 0",
-              "        for s in range(nb):",
-              f"            for k in range({W[0]}):", "                A0[k, s] = X[b0 + s, k]",
-              f"            for j in range({W[L]}):", "                YB[j, s] = Y[b0 + s, j]",
-              f"        for k in range({W[0]}):", "            Ak = A0[k]",
-              "            for s in range(ub, nv):", "                Ak[s] = 0.0"]
+              "        for s in range(ub):", f"            i = (u + s) * u{W[0]}",
+              *[f"            A0[{k}, s] = Xf[i + u{k}]" for k in range(W[0])],
+              f"            i = (u + s) * u{W[L]}",
+              *[f"            YB[{j}, s] = Yf[i + u{j}]" for j in range(W[L])],
+              f"        for k in range({W[0]}):",
+              "            for s in range(ub, nv):", "                A0[k, s] = 0.0"]
     for l in range(1, L + 1):
         # z{l}{j} = b{l}{j} + sum_k w{l}{j}{k} a{l-1}{k}, then a{l}{j} = f(z{l}{j})
         n_in, n_out = W[l - 1], W[l]
-        rows = ([f"Zj = Z{l}[j]"] + ([f"Aj = A{l}[j]"] if act[l] != "linear" else [])
-                + ([f"bj = params[{boff[l]} + j]"] if net.bias else []))
-        finish = ["z = _acc", "Zj[s] = z"]
+        finish = ["z = _acc", f"Z{l}[j, s] = z"]
         if act[l] != "linear":
             _stage(finish, [(a, activation_expr(act[l], z))], "", tmp)
-            finish.append("Aj[s] = a")
-        _weighted_sums(lines, "j", n_out, rows, "Zj", n_in,
-                       lambda k, l=l, n_in=n_in: f"W{l}[j * {n_in} + {k}]",
-                       lambda k, l=l: f"{A[l - 1]}[{k}]",
-                       "bj" if net.bias else None, finish)
+            finish.append(f"A{l}[j, s] = a")
+        _weighted_sums(lines, "j", n_out, [f"bj = params[{boff[l]} + j]"] if net.bias else [],
+                       f"Z{l}[j, s]", n_in, lambda k, l=l, n_in=n_in: f"params[{woff[l]} + j * {n_in} + {k}]",
+                       lambda k, l=l: f"{A[l - 1]}[{k}, s]", "bj" if net.bias else None, finish)
     generic = {net.a_symbol(L, 1): a, net.z_symbol(L, 1): z, net.targets[0]: y}
     top = dict(prog.deltas)[delta_symbol(L, 1)].xreplace(generic)
-    lines += [f"        for j in range({W[L]}):", f"            Zj = Z{L}[j]",
-              f"            Aj = {A[L]}[j]", f"            Dj = D{L}[j]",
-              "            Yj = YB[j]", "            for s in range(ub):",
-              "                z = Zj[s]", "                a = Aj[s]", "                y = Yj[s]"]
+    lines += [f"        for j in range({W[L]}):", "            for s in range(ub):",
+              f"                z = Z{L}[j, s]", f"                a = {A[L]}[j, s]",
+              "                y = YB[j, s]"]
     _stage(lines, [(sp.Symbol("_loss"), loss_expr(net.loss_name, [a], [y])),
                    (sp.Symbol("_d"), top)], " " * 16, tmp)
-    lines += ["                C[s] += _loss", "                Dj[s] = _d",
-              "            for s in range(ub, nv):", "                Dj[s] = 0.0"]
+    lines += ["                C[0, s] += _loss", f"                D{L}[j, s] = _d",
+              "            for s in range(ub, nv):", f"                D{L}[j, s] = 0.0"]
     for l in range(L, 0, -1):
         n_in, n_out = W[l - 1], W[l]
         # dC/dw{l}{j}{k} += sum_s delta{l}{j} a{l-1}{k};  dC/db{l}{j} += sum_s delta{l}{j}
-        lines += [f"        for j in range({n_out}):", f"            Dj = D{l}[j]",
-                  *([f"            GB{l}[j] += _sum(Dj, nv)"] if net.bias else []),
+        lines += [f"        for j in range({n_out}):",
+                  *([f"            G[{boff[l] + 1} + j] += _sum(D{l}, j, nv)"] if net.bias else []),
                   f"            for k in range({n_in}):",
-                  f"                GW{l}[j * {n_in} + k] += _dot(Dj, {A[l - 1]}[k], nv)"]
+                  f"                G[{woff[l] + 1} + j * {n_in} + k] += _dot(D{l}, j, {A[l - 1]}, k, nv)"]
         if l == 1:
             continue
         # delta{l-1}{k} = f'(z{l-1}{k}) * sum_j w{l}{j}{k} delta{l}{j}
         fprime = local_derivative(act[l - 1], z, a)
-        finish = ["Dk[s] = _acc"]
+        finish = [f"D{l - 1}[k, s] = _acc"]
         if fprime != 1:
-            finish = ["z = Zk[s]", "a = Ak[s]"]
+            finish = [f"z = Z{l - 1}[k, s]", f"a = {A[l - 1]}[k, s]"]
             _stage(finish, [(sp.Symbol("_f"), fprime)], "", tmp)
-            finish.append("Dk[s] = _acc * _f")
-        _weighted_sums(lines, "k", n_in, [f"Dk = D{l - 1}[k]", f"Zk = Z{l - 1}[k]",
-                                          f"Ak = {A[l - 1]}[k]"], "Dk", n_out,
-                       lambda j, l=l, n_in=n_in: f"W{l}[{j} * {n_in} + k]",
-                       lambda j, l=l: f"D{l}[{j}]", None, finish)
-    lines.append("    row[0] = _sum(C, np.uint64(BLOCK))")
-    for l in range(1, L + 1):
-        lines.append(f"    row[{woff[l] + 1}:{woff[l] + 1 + W[l - 1] * W[l]}] = GW{l}")
-        if net.bias:
-            lines.append(f"    row[{boff[l] + 1}:{boff[l] + 1 + W[l]}] = GB{l}")
+            finish.append(f"D{l - 1}[k, s] = _acc * _f")
+        _weighted_sums(lines, "k", n_in, [], f"D{l - 1}[k, s]", n_out,
+                       lambda j, l=l, n_in=n_in: f"params[{woff[l]} + {j * n_in} + k]",
+                       lambda j, l=l: f"D{l}[{j}, s]", None, finish)
+    lines += ["    G[0] = _sum(C, 0, np.uint64(BLOCK))", "    row[:] = G"]
     return lines
 
 
@@ -476,21 +472,21 @@ def _tanh(z):
 
 
 @njit(cache=True, error_model='numpy', nogil=True, fastmath={{'reassoc'}})
-def _sum(u, n):
-    # sum of u[:n] (n unsigned); 'reassoc' lets LLVM add in SIMD lanes, in an order
-    # fixed by the compiled code and n alone
+def _sum(u, r, n):
+    # sum of u[r, :n] (n unsigned); 'reassoc' lets LLVM add in SIMD lanes, in an
+    # order fixed by the compiled code and n alone
     s = 0.0
     for i in range(n):
-        s += u[i]
+        s += u[r, i]
     return s
 
 
 @njit(cache=True, error_model='numpy', nogil=True, fastmath={{'reassoc'}})
-def _dot(u, v, n):
-    # sum of u[:n] * v[:n] (n unsigned), like _sum
+def _dot(u, r, v, q, n):
+    # sum of u[r, :n] * v[q, :n] (n unsigned), like _sum
     s = 0.0
     for i in range(n):
-        s += u[i] * v[i]
+        s += u[r, i] * v[q, i]
     return s
 
 '''
