@@ -25,10 +25,9 @@ glibc hands out numpy temporaries above 128 KiB as fresh mmaps until its dynamic
 threshold warms up, which makes the first runs of a process slower than later
 ones.  The script re-executes itself with MALLOC_MMAP_THRESHOLD_ (32 MiB, the
 largest glibc accepts), MALLOC_TRIM_THRESHOLD_ and MALLOC_TOP_PAD_ set so that
-fresh and warm processes agree.  It also sets OPENBLAS_THREAD_TIMEOUT=4 and
-OMP_WAIT_POLICY=passive, so that the idle threads of one backend (OpenBLAS's
-after numpy's matrix products, OpenMP's after a parallel numba call) do not spin
-on the cores that the next backend in the interleaved run needs.
+fresh and warm processes agree.  It also sets OPENBLAS_THREAD_TIMEOUT=4, so that
+OpenBLAS's idle threads do not spin, after numpy's matrix products, on the cores
+that the next backend in the interleaved run needs.
 
 Run ``python benchmarks/bench_backends.py`` (a few minutes on 2 cores), or
 ``--quick`` for a smoke test (m up to 1e4, few repetitions, one compile timing).
@@ -49,11 +48,12 @@ import time
 MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20),
               "MALLOC_TRIM_THRESHOLD_": str(1 << 30),
               "MALLOC_TOP_PAD_": str(256 << 20)}
-# Idle worker threads must not spin on the cores the next backend needs: OpenBLAS's
-# threads (numpy's matrix products) otherwise spin ~0.1 s after every call and
-# made the numba call that followed the hand backprop up to 6x slower; OpenMP's
-# (numba's threading layer here) otherwise spin after every parallel region.
-THREAD_ENV = {"OPENBLAS_THREAD_TIMEOUT": "4", "OMP_WAIT_POLICY": "passive"}
+# OpenBLAS's idle threads (numpy's matrix products) otherwise spin for about 0.1 s
+# after every call on the cores that the next backend needs: they made the numba
+# call after the hand backprop up to 6x slower.  (OpenMP's spinning after a numba
+# call did not slow a following numpy call measurably; OMP_WAIT_POLICY=passive
+# made numba's parallel calls at m = 1e4 three times slower, so it stays unset.)
+THREAD_ENV = {"OPENBLAS_THREAD_TIMEOUT": "4"}
 ENV = {**MALLOC_ENV, **THREAD_ENV}
 if __name__ == "__main__" and any(k not in os.environ for k in ENV):
     os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **ENV})
