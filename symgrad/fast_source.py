@@ -6,8 +6,16 @@ imports no numba, so the generated code can be read and tested without it.
 
 Code shapes
 -----------
-* **Blocked** (every ``method="reverse"`` kernel, batches of at least
-  :data:`SMALL` samples): samples go in blocks of :data:`BLOCK`; each block
+* **Fused** (``method="reverse"`` kernels of networks with at most
+  :data:`UNROLL_MAX` parameters, batches of at least :data:`SMALL` samples): the
+  unrolled per-sample statements (below) in one loop over the samples with an
+  unsigned index and ``X``, ``y`` read through flat views, compiled with
+  ``fastmath={'reassoc'}`` and nothing else: LLVM may then split the running
+  sums into SIMD lanes and vectorise the whole body across samples (tanh is
+  branch-free).  Each chunk is one call, so the order of the additions depends
+  only on the compiled code and ``m``: results stay deterministic.
+* **Blocked** (``method="reverse"`` kernels of larger networks, batches of at
+  least :data:`SMALL` samples): samples go in blocks of :data:`BLOCK`; each block
   copies its ``X`` and ``y`` into small arrays with one row per input or neuron
   and one column per sample, and every step of the program becomes a loop over
   the block's samples, innermost, so LLVM runs it in SIMD lanes: a layer's
@@ -48,11 +56,12 @@ within 3 ulp of libm's tanh, and in SIMD about 4x faster than libm's.
 
 >>> from symgrad import Network
 >>> src = kernel_source(Network([2, 2, 1]))
->>> print(src[src.index("for i in range(start"):src.index("row[0] = _cost")].strip())
-for i in range(start, stop):
-        x1 = X[i, 0]
-        x2 = X[i, 1]
-        y = Y[i, 0]
+>>> print(src[src.index("    for s in range(np.uint64"):src.index("row[0] = _cost")].strip())
+for s in range(np.uint64(stop - start)):
+        i = u + s
+        x1 = Xf[i * u2 + u0]
+        x2 = Xf[i * u2 + u1]
+        y = Yf[i * u1 + u0]
         z11 = w111*x1 + w112*x2
         z12 = w121*x1 + w122*x2
         a11 = z11
@@ -77,6 +86,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import re
 
 import sympy as sp
 from sympy.printing.pycode import PythonCodePrinter
@@ -199,6 +209,28 @@ def _unrolled_chunk(net: Network, method: str, name: str) -> list:
     lines += _unrolled_body(net, method)
     lines.append("    row[0] = _cost")
     lines += [f"    row[{n + 1}] = _g{n}" for n in range(P)]
+    return lines
+
+
+def _fused_chunk(net: Network) -> list:
+    """The ``_chunk`` function of the fused kernel (small networks; see the module notes)."""
+    P, n, k = len(net.parameters), net.spec.n_inputs, net.spec.n_outputs
+    lines = ["@njit(cache=True, fastmath={'reassoc'}, error_model='numpy', nogil=True)",
+             "def _chunk(params, X, Y, start, stop, row):",
+             f"    Xf = X.reshape(X.shape[0] * {n})", f"    Yf = Y.reshape(Y.shape[0] * {k})"]
+    lines += [f"    {p} = params[{q}]" for q, p in enumerate(net.parameters)]
+    lines += ["    _cost = 0.0"] + [f"    _g{q} = 0.0" for q in range(P)]
+    lines += [f"    u{q} = np.uint64({q})" for q in range(max(n, k) + 1)]
+    lines += ["    u = np.uint64(start)", "    for s in range(np.uint64(stop - start)):",
+              "        i = u + s"]
+    for line in _unrolled_body(net, "reverse"):
+        m = re.fullmatch(r"(\s*)(\w+) = ([XY])\[i, (\d+)\]", line)
+        if m:
+            width = n if m.group(3) == "X" else k
+            line = f"{m.group(1)}{m.group(2)} = {m.group(3)}f[i * u{width} + u{m.group(4)}]"
+        lines.append(line)
+    lines.append("    row[0] = _cost")
+    lines += [f"    row[{q + 1}] = _g{q}" for q in range(P)]
     return lines
 
 
@@ -519,7 +551,7 @@ def kernel_source(net: Network, method: str = "reverse") -> str:
     else:
         small = (_unrolled_chunk(net, method, "_chunk_small") if unrolled
                  else _looped_chunk(net, "_chunk_small"))
-        chunks = _blocked_chunk(net) + ["", ""] + small
+        chunks = (_fused_chunk(net) if unrolled else _blocked_chunk(net)) + ["", ""] + small
         shape = f"blocked; {'unrolled' if unrolled else 'looped'} below {SMALL} samples"
     head = _HEADER.format(describe=net.describe(), method=method, P=net.spec.n_parameters,
                           CHUNK=CHUNK, BLOCK=BLOCK, LANES=LANES, SMALL=SMALL,

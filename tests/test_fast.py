@@ -101,9 +101,11 @@ def test_numba_agrees_with_numpy_backend(name, m):
     assert (c, grad.tolist()) == (f(params, X, y)[0], f(params, X, y)[1].tolist())
 
 
-def test_serial_and_parallel_runs_give_the_same_bits():
-    """Chunking depends only on m, so the two drivers sum in the same order."""
-    net, f, _ = compiled("2-3-1 tanh bias")
+@pytest.mark.parametrize("name", ["2-3-1 tanh bias", "looped 2-3-3-2 tanh/sigmoid bce bias"])
+def test_serial_and_parallel_runs_give_the_same_bits(name):
+    """Chunking depends only on m, so the two drivers sum in the same order
+    (fused kernel of a small net; blocked kernel of a 'looped' one)."""
+    net, f, _ = compiled(name)
     params, X, y = problem(net, 3 * fast.CHUNK + 11, seed=3)
     Y = y.reshape(len(y), 1)
     serial, parallel = f.kernel(params, X, Y), f._parallel(params, X, Y)
