@@ -107,7 +107,7 @@ def test_serial_and_parallel_runs_give_the_same_bits(name):
     (fused kernel of a small net; blocked kernel of a 'looped' one)."""
     net, f, _ = compiled(name)
     params, X, y = problem(net, 3 * fast.CHUNK + 11, seed=3)
-    Y = y.reshape(len(y), 1)
+    Y = np.ascontiguousarray(y.reshape(len(y), -1))
     serial, parallel = f.kernel(params, X, Y), f._parallel(params, X, Y)
     assert serial[0] == parallel[0] and serial[1].tolist() == parallel[1].tolist()
 
