@@ -9,10 +9,13 @@ run in SIMD lanes), and the block adds the cost and every gradient entry to
 running sums.  No ``(m, width)`` arrays and no per-sample gradients are ever
 stored, so ``X`` and ``y`` are read once.
 
-The generated code (see :mod:`symgrad.fast_source`) has that blocked shape, plus
-per-sample code (unrolled scalars for small networks, loops over small arrays
-for larger ones) for batches of fewer than :data:`~symgrad.fast_source.SMALL`
-samples, where setting up blocks would cost more than it saves.
+The generated code (see :mod:`symgrad.fast_source`) has that blocked shape for
+networks with more than :data:`~symgrad.fast_source.UNROLL_MAX` parameters; smaller
+ones get a fused loop (every statement of the program unrolled, vectorised
+across samples by LLVM).  Batches of fewer than :data:`~symgrad.fast_source.SMALL`
+samples run per-sample code (unrolled scalars for small networks, loops over
+small arrays for larger ones), where setting up blocks would cost more than it
+saves.
 
 Samples are cut into chunks of :data:`CHUNK` rows; each chunk sums into its own
 row of a partial-sum array and the rows are added in order at the end.  Chunks

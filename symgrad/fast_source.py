@@ -552,7 +552,8 @@ def kernel_source(net: Network, method: str = "reverse") -> str:
         small = (_unrolled_chunk(net, method, "_chunk_small") if unrolled
                  else _looped_chunk(net, "_chunk_small"))
         chunks = (_fused_chunk(net) if unrolled else _blocked_chunk(net)) + ["", ""] + small
-        shape = f"blocked; {'unrolled' if unrolled else 'looped'} below {SMALL} samples"
+        shape = (f"fused; unrolled below {SMALL} samples" if unrolled
+                 else f"blocked; looped below {SMALL} samples")
     head = _HEADER.format(describe=net.describe(), method=method, P=net.spec.n_parameters,
                           CHUNK=CHUNK, BLOCK=BLOCK, LANES=LANES, SMALL=SMALL,
                           poly=_tanh_polynomial(), exp_poly=_exp_polynomial(), shape=shape)
