@@ -51,7 +51,7 @@ from pathlib import Path
 import numba  # noqa: F401  (ImportError here means the 'fast' extra is missing)
 import numpy as np
 
-from symgrad import derive, fast_source, network
+from symgrad import derive, fast_runtime, fast_source, network
 from symgrad.errors import SpecError
 from symgrad.fast_source import CHUNK, kernel_source
 from symgrad.network import Network
@@ -91,7 +91,7 @@ def _cache_key(net: Network, method: str) -> str:
     from symgrad import __version__
 
     h = hashlib.sha256(repr((net.spec, method, fast_source.UNROLL_MAX)).encode())
-    for module in (sys.modules[__name__], fast_source, derive, network):
+    for module in (sys.modules[__name__], fast_source, fast_runtime, derive, network):
         h.update(Path(module.__file__).read_bytes())
     versions = (__version__, numba.__version__, np.__version__, sys.version)
     h.update(repr(versions).encode())
