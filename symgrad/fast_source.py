@@ -237,8 +237,10 @@ def _fused_chunk(net: Network) -> list:
     return lines
 
 
-def _looped_chunk(net: Network, name: str) -> list:
-    """The ``name`` function of the looped kernel: per-layer loops over small arrays."""
+def _layout(net: Network):
+    """What the looped and blocked kernels share: the program, widths, depth, generic
+    symbols z/a/y, a temporary-name stream, each layer's weight and bias offsets in
+    params (1-based lists), its activation, and the array holding its output."""
     prog, W, L = reverse_program(net, "loss"), net.widths, net.depth
     z, a, y = (sp.Symbol(n, real=True) for n in ("z", "a", "y"))
     tmp = (sp.Symbol(f"_t{i}") for i in itertools.count())
@@ -248,6 +250,12 @@ def _looped_chunk(net: Network, name: str) -> list:
                      for l in range(1, L + 1)]
     act = [None] + list(net.activations)
     A = ["A0"] + [f"Z{l}" if act[l] == "linear" else f"A{l}" for l in range(1, L + 1)]
+    return prog, W, L, z, a, y, tmp, woff, boff, act, A
+
+
+def _looped_chunk(net: Network, name: str) -> list:
+    """The ``name`` function of the looped kernel: per-layer loops over small arrays."""
+    prog, W, L, z, a, y, tmp, woff, boff, act, A = _layout(net)
     lines = ["@njit(cache=True, fastmath=False, error_model='numpy', nogil=True)",
              f"def {name}(params, X, Y, start, stop, row):",
              f"    A0 = np.empty({W[0]})", "    _cost = 0.0"]
@@ -336,15 +344,7 @@ def _weighted_sums(lines, loop, n_rows, rows, out, n_terms, weight, stream, init
 
 def _blocked_chunk(net: Network) -> list:
     """The ``_chunk`` function of the blocked kernel (see the module notes)."""
-    prog, W, L = reverse_program(net, "loss"), net.widths, net.depth
-    z, a, y = (sp.Symbol(n, real=True) for n in ("z", "a", "y"))
-    tmp = (sp.Symbol(f"_t{i}") for i in itertools.count())
-    index = {p: n for n, p in enumerate(net.parameters)}
-    woff = [None] + [index[net.weight(l, 1, 1)] for l in range(1, L + 1)]
-    boff = [None] + [index[net.biases[sum(W[1:l])]] if net.bias else None
-                     for l in range(1, L + 1)]
-    act = [None] + list(net.activations)
-    A = ["A0"] + [f"Z{l}" if act[l] == "linear" else f"A{l}" for l in range(1, L + 1)]
+    prog, W, L, z, a, y, tmp, woff, boff, act, A = _layout(net)
     lines = ["@njit(cache=True, fastmath=False, error_model='numpy', nogil=True)",
              "def _chunk(params, X, Y, start, stop, row):",
              f"    A0 = np.empty(({W[0]}, BLOCK))", f"    YB = np.empty(({W[L]}, BLOCK))",
