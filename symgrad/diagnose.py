@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from symgrad.derive import local_derivative
+from symgrad.derive import delta_symbol, local_derivative, reverse_program
 from symgrad.equivalence import MAX_OPS, constant_ratio, small_enough
 
 #: The base kinds; a compound kind is ``"sign+" + kind``.
@@ -120,7 +120,7 @@ def diagnose(case) -> Diagnosis:
         found = _wrong_parameter(case, sign) or _pre_activation(case, sign)
         if found:
             return found
-    found = _factor(case)
+    found = _stopped_chain(case) or _factor(case)
     if found:
         return found
     if T == 0:
@@ -244,6 +244,52 @@ def _factor(case):
         if not compact:
             F = case.compress(F)
         return _describe_factor(case, F, missing, sign)
+    return None
+
+
+def _backpropagated_error(net, of_key, l, j):
+    """``d(of)/d(a{l}{j}) = sum_i w{l+1}{i}{j} * delta{l+1}{i}`` in compact names."""
+    prog = reverse_program(net, of_key)
+    values = {}
+    for sym, expr in prog.deltas:
+        values[sym] = expr.xreplace(values)
+    if delta_symbol(l + 1, 1) not in values:
+        return None
+    back = sum((net.weight(l + 1, i, j) * delta_symbol(l + 1, i)
+                for i in range(1, net.widths[l + 1] + 1)), sp.S.Zero)
+    return back.xreplace(values).xreplace(prog.compact_names)
+
+
+def _stopped_chain(case):
+    """The chain rule stopped at the parameter's own neuron: true = claimed * dX/da,
+    where dX/da is the error backpropagated into that neuron from the layers above
+    (too big a factor for :func:`_factor` to name, so it is recognised whole)."""
+    net, p = case.net, case.parameter
+    if p in net.weights:
+        l, j, _ = list(net.spec.weight_index())[net.weights.index(p)]
+    elif p in net.biases:
+        l, j = list(net.spec.bias_index())[net.biases.index(p)]
+    else:
+        return None
+    if l >= net.depth:
+        return None
+    S = _backpropagated_error(net, case.of_key, l, j)
+    if S is None or S == 0:
+        return None
+    defs = net.intermediate_definitions
+    z, a = net.z_symbol(l, j), net.a_symbol(l, j)
+    fprime = local_derivative(net.activations[l - 1], z, a)
+    for sign in (1, -1):
+        for extra, what in ((sp.S.One, ""), (fprime, f" and the activation derivative "
+                                                      f"{case.show(fprime)}")):
+            if extra == 1 and S.is_Symbol:
+                continue  # one missing weight: _factor names it more plainly
+            if case.agree(sign * case.claimed * (extra * S).xreplace(defs), case.true):
+                head = "wrong sign and " if sign < 0 else ""
+                return Diagnosis(_signed("missing-factor", sign), (
+                    f"{head}missing factor d{case.of}/d{case.show(a)} = {case.show(S)}{what}: "
+                    f"the chain rule stops at neuron {l}{j} instead of continuing through "
+                    f"the layers above it to {case.of}"))
     return None
 
 

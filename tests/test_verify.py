@@ -232,3 +232,33 @@ def test_a_minus_absorbed_by_a_factor_is_not_a_sign_error():
     # linear output: the claim has an extra z21*(1 - z21), written as -(z21 - 1)*z21
     [v] = verify(SEED, "dL/dw211 = -z11*(z21 - y)*z21*(z21 - 1)")
     assert v.diagnosis.kind == "extra-factor", v.diagnosis
+
+
+@pytest.mark.parametrize("arch, act, claim, missing, has_fprime", [
+    ([2, 3, 3, 1], "sigmoid", "dL/dw111 = x1*a11*(1-a11)", "dL/da11", True),
+    ([2, 3, 3, 1], "tanh", "dz31/dw111 = x1", "dz31/da11", False),
+    ([2, 3, 1], "tanh", "dL/db12 = 1 - a12**2", "dL/da12", True),
+])
+def test_chain_rule_stopped_at_the_neuron(arch, act, claim, missing, has_fprime):
+    net = Network(arch, activation=act, bias=True)
+    (v,) = verify(net, claim)
+    assert v.correct is False
+    assert v.diagnosis.kind == "missing-factor"
+    assert missing in v.diagnosis.detail and "the chain rule stops at neuron" in v.diagnosis.detail
+    # The named factor really is what is missing, computed independently with
+    # sympy.diff: claim * d(of)/da (* f'(z) when the claim lacks it) == the truth.
+    l, j = int(missing[-2]), int(missing[-1])
+    of_loss = claim.startswith("dL")
+    a, z = sp.symbols("A_probe Z_probe", real=True)
+    hidden, pre = net.a(l, j), net.z(l, j)
+    target = net.loss if of_loss else net.output
+    factor = sp.diff(target.xreplace({hidden: a}), a).xreplace({a: hidden})
+    if not has_fprime:
+        factor *= sp.diff(hidden.xreplace({pre: z}), z).xreplace({z: pre})
+    parsed = parse_claim(claim, net)
+    true = gradients(net, of="loss" if of_loss else "output", method="diff")[parsed.parameter]
+    product = parsed.rhs.xreplace(net.intermediate_definitions) * factor
+    rng = __import__("random").Random(1)
+    point = {s: sp.Rational(rng.randint(-9, 9), 7)
+             for s in true.free_symbols | product.free_symbols}
+    assert abs(sp.N((product - true).xreplace(point), 30)) < 1e-20
