@@ -99,13 +99,8 @@ def coincidence_conditions(net, difference, show=str):
 
 def hidden_neuron(net, p):
     """``(l, j)`` of the hidden neuron that parameter ``p`` feeds, or None."""
-    if p in net.weights:
-        l, j, _ = list(net.spec.weight_index())[net.weights.index(p)]
-    elif p in net.biases:
-        l, j = list(net.spec.bias_index())[net.biases.index(p)]
-    else:
-        return None
-    return (l, j) if l < net.depth else None
+    node = net.neuron_of(p)
+    return node if node is not None and node[0] < net.depth else None
 
 
 def symmetry(net, grads, l, j, jj, of="L", show=str) -> str:

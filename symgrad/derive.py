@@ -94,11 +94,16 @@ class ReverseProgram:
                 for l in range(1, net.depth + 1) if net.activations[l - 1] == "linear"
                 for j in range(1, net.widths[l] + 1)}
 
-    def compact(self) -> dict:
-        """Gradients in intermediate names, deltas substituted (``w211*x1``, ``z11``)."""
+    def delta_values(self) -> dict:
+        """``{delta{l}{j}: expr}`` with earlier deltas substituted (intermediate names)."""
         values = {}
         for sym, expr in self.deltas:
             values[sym] = expr.xreplace(values)
+        return values
+
+    def compact(self) -> dict:
+        """Gradients in intermediate names, deltas substituted (``w211*x1``, ``z11``)."""
+        values = self.delta_values()
         rename = self.compact_names
         return {p: g.xreplace(values).xreplace(rename) for p, g in self.grads.items()}
 

@@ -250,9 +250,7 @@ def _factor(case):
 def _backpropagated_error(net, of_key, l, j):
     """``d(of)/d(a{l}{j}) = sum_i w{l+1}{i}{j} * delta{l+1}{i}`` in compact names."""
     prog = reverse_program(net, of_key)
-    values = {}
-    for sym, expr in prog.deltas:
-        values[sym] = expr.xreplace(values)
+    values = prog.delta_values()
     if delta_symbol(l + 1, 1) not in values:
         return None
     back = sum((net.weight(l + 1, i, j) * delta_symbol(l + 1, i)
@@ -264,15 +262,11 @@ def _stopped_chain(case):
     """The chain rule stopped at the parameter's own neuron: true = claimed * dX/da,
     where dX/da is the error backpropagated into that neuron from the layers above
     (too big a factor for :func:`_factor` to name, so it is recognised whole)."""
-    net, p = case.net, case.parameter
-    if p in net.weights:
-        l, j, _ = list(net.spec.weight_index())[net.weights.index(p)]
-    elif p in net.biases:
-        l, j = list(net.spec.bias_index())[net.biases.index(p)]
-    else:
+    net = case.net
+    node = net.neuron_of(case.parameter)
+    if node is None or node[0] >= net.depth:
         return None
-    if l >= net.depth:
-        return None
+    l, j = node
     S = _backpropagated_error(net, case.of_key, l, j)
     if S is None or S == 0:
         return None

@@ -240,6 +240,19 @@ class Network:
             raise SpecError(f"layer {l} has inputs 1..{self.spec.widths[l - 1]}, got k={k}")
         return _symbol("w", l, j, k)
 
+    def neuron_of(self, parameter) -> tuple | None:
+        """``(l, j)`` of the neuron a weight ``w{l}{j}{k}`` or bias ``b{l}{j}`` feeds.
+
+        >>> net = Network([2, 2, 1], bias=True)
+        >>> net.neuron_of(net.weight(1, 2, 1)), net.neuron_of(net.biases[-1])
+        ((1, 2), (2, 1))
+        """
+        if parameter in self.weights:
+            return list(self.spec.weight_index())[self.weights.index(parameter)][:2]
+        if parameter in self.biases:
+            return list(self.spec.bias_index())[self.biases.index(parameter)]
+        return None
+
     def z_symbol(self, l: int, j: int) -> sp.Symbol:
         """The intermediate symbol ``z{l}{j}`` (a name, not its definition)."""
         self._check_node(l, j)
