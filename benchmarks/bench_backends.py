@@ -7,7 +7,7 @@ for
 * ``numba``     symgrad's native backend (``compile_gradients(net, backend="numba")``),
   and ``raw``, the same kernel without input validation (``f.raw``);
 * ``numpy``     symgrad's numpy backend;
-* ``backprop``  the hand-written numpy backprop (:func:`symgrad.backprop.backprop`);
+* ``backprop``  the hand-written numpy backprop (:func:`symgrad.references.backprop.backprop`);
 * ``torch``     autograd on the CPU, and ``jax`` ``jit(value_and_grad)``, only if
   they are installed (symgrad does not need them).
 
@@ -61,7 +61,7 @@ if __name__ == "__main__" and any(k not in os.environ for k in ENV):
 import numpy as np  # noqa: E402
 
 from symgrad import Network, compile_gradients  # noqa: E402
-from symgrad.backprop import backprop  # noqa: E402
+from symgrad.references.backprop import backprop  # noqa: E402
 
 NETS = {"2-2-1": ([2, 2, 1], "linear"), "2-4-4-1 tanh": ([2, 4, 4, 1], "tanh"),
         "4-16-16-1 tanh": ([4, 16, 16, 1], "tanh")}
@@ -92,7 +92,7 @@ def torch_gradient(net):
         import torch
     except ImportError:
         return None
-    from symgrad.backprop import unpack
+    from symgrad.references.backprop import unpack
     acts = {"linear": lambda z: z, "tanh": torch.tanh}
 
     def f(params, X, y):
@@ -115,7 +115,7 @@ def jax_gradient(net):
     except ImportError:
         return None
     jax.config.update("jax_enable_x64", True)
-    from symgrad.backprop import unpack
+    from symgrad.references.backprop import unpack
     acts = {"linear": lambda z: z, "tanh": jnp.tanh}
 
     def cost(params, X, y):

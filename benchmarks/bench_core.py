@@ -10,7 +10,7 @@ and 8-32-32-1 tanh this prints
 * ``diff``: plain ``sympy.diff`` of the nested loss for every parameter, plus
   compiling those flat expressions, in a subprocess killed after 60 s;
 * evaluation time of the compiled gradient at m = 1, 1e4 and 1e6 as a ratio to
-  the hand-written numpy backprop (:func:`symgrad.backprop.backprop`), medians of
+  the hand-written numpy backprop (:func:`symgrad.references.backprop.backprop`), medians of
   interleaved repetitions in the same run (ratio < 1: symgrad is faster).
 
 Targets (issue 2): derive + compile 4-16-16-1 tanh < 1 s and 8-32-32-1 tanh < 3 s;
@@ -37,7 +37,7 @@ if __name__ == "__main__" and any(k not in os.environ for k in MALLOC_ENV):
 import numpy as np  # noqa: E402
 
 from symgrad import Network, compile_gradients, reverse_program  # noqa: E402
-from symgrad.backprop import backprop  # noqa: E402
+from symgrad.references.backprop import backprop  # noqa: E402
 
 NETS = [("2-2-1", [2, 2, 1], "linear", False),
         ("2-4-4-1 tanh", [2, 4, 4, 1], "tanh", False),

@@ -4,7 +4,7 @@ Builds 40 claims about a 2-3-1 tanh network with biases (a third correct in
 intermediate names, a third correct in base symbols, a third wrong in various
 ways), then times
 
-* the Python API (:func:`symgrad.verify`) on all 40, after one warm-up claim;
+* the Python API (:func:`symgrad.claims.verify`) on all 40, after one warm-up claim;
 * the command line, ``symgrad verify 2-3-1 --activation tanh --bias --file F``,
   as a user runs it (includes interpreter start-up and SymPy import);
 * single verdicts on the 2-2-1 seed network and on the 2-3-1 network.

@@ -5,7 +5,7 @@ runs.  Outside an ``Examples`` section griffe passes a doctest through as plain
 Markdown, where ``>>>`` becomes a block quote and ``[a][b]`` on two lines a link.
 This wraps every run of doctest lines (prompt, continuation and output lines, up to
 a blank line) in a ``pycon`` fence, and turns Sphinx roles such as
-:func:`symgrad.check` into code spans.  Loaded by ``mkdocs.yml``; not part of the
+:func:`symgrad.references.check` into code spans.  Loaded by ``mkdocs.yml``; not part of the
 package.
 """
 

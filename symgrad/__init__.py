@@ -1,8 +1,29 @@
-"""symgrad: the exact truth about neural-network gradients."""
+"""symgrad: the exact truth about neural-network gradients.
 
-from symgrad.comparison import compare
-from symgrad.derivation import derivation
-from symgrad.derive import gradients, reverse_program
+``import symgrad as sg`` is cheap: the names below are imported on first use
+(PEP 562), so ``symgrad --version`` and code that needs only the spec or the
+errors do not load SymPy.
+
+How the code is organised (data flows down; nothing imports upwards):
+
+- :mod:`symgrad.spec` (no SymPy), :mod:`symgrad.activations`,
+  :mod:`symgrad.network`, :mod:`symgrad.derive`: the network and its exact gradients;
+- :mod:`symgrad.backends`: ``compile_gradients`` and its numpy and numba backends;
+- :mod:`symgrad.references`: the independent numpy backprop, finite differences
+  and the three-way check;
+- :mod:`symgrad.claims`: reading, deciding and explaining hand derivations;
+- :mod:`symgrad.render`: text, Markdown and LaTeX, tables and derivations;
+- :mod:`symgrad.training`: gradient descent, its report, data and plots;
+- :mod:`symgrad.testing` and :mod:`symgrad.strategies`: for your own tests;
+- :mod:`symgrad.cli`: the command line.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from symgrad._version import __version__ as __version__
 from symgrad.errors import (
     DataError,
     MissingExtraError,
@@ -12,14 +33,22 @@ from symgrad.errors import (
     SpecTypeError,
     SymgradError,
 )
-from symgrad.network import Network
-from symgrad.numeric import compile_gradients
-from symgrad.spec import parse_arch
-from symgrad.tables import gradient_table
-from symgrad.train import TrainingResult, train
-from symgrad.verify import Verdict, verify
 
-__version__ = "0.1.0"
+#: Public name -> the module that defines it (imported on first access).
+_LAZY = {
+    "Network": "symgrad.network",
+    "parse_arch": "symgrad.spec",
+    "gradients": "symgrad.derive",
+    "reverse_program": "symgrad.derive",
+    "compile_gradients": "symgrad.backends",
+    "verify": "symgrad.claims.verify",
+    "Verdict": "symgrad.claims.verify",
+    "compare": "symgrad.claims.compare",
+    "gradient_table": "symgrad.render.tables",
+    "derivation": "symgrad.render.derivation",
+    "train": "symgrad.training.train",
+    "TrainingResult": "symgrad.training.train",
+}
 
 __all__ = [
     "DataError",
@@ -42,3 +71,27 @@ __all__ = [
     "train",
     "verify",
 ]
+
+if TYPE_CHECKING:  # what static tools see; at run time __getattr__ imports on demand
+    from symgrad.backends import compile_gradients
+    from symgrad.claims.compare import compare
+    from symgrad.claims.verify import Verdict, verify
+    from symgrad.derive import gradients, reverse_program
+    from symgrad.network import Network
+    from symgrad.render.derivation import derivation
+    from symgrad.render.tables import gradient_table
+    from symgrad.spec import parse_arch
+    from symgrad.training.train import TrainingResult, train
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'symgrad' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -1,6 +1,6 @@
 """``python -m symgrad`` runs the command line."""
 
-from symgrad.cli import run
+from symgrad.cli.main import run
 
 if __name__ == "__main__":
     run()

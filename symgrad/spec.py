@@ -2,8 +2,8 @@
 
 This module imports no SymPy.  It is the only code the three
 independent gradient references share: the symbolic gradients (:mod:`symgrad.derive`),
-the hand-written backprop (:mod:`symgrad.backprop`) and the finite differences
-(:mod:`symgrad.finite_diff`) all read the architecture from a :class:`NetworkSpec`
+the hand-written backprop (:mod:`symgrad.references.backprop`) and the finite differences
+(:mod:`symgrad.references.finite_diff`) all read the architecture from a :class:`NetworkSpec`
 and nothing else.
 
 It also owns symbol naming.  Every name a user sees (``w111``, ``w_1_10_2``,

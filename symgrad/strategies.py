@@ -37,8 +37,8 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.extra.numpy import arrays
 
-from symgrad.backprop import forward
-from symgrad.check import KINK_MARGIN
+from symgrad.references.backprop import forward
+from symgrad.references.check import KINK_MARGIN
 from symgrad.network import Network
 from symgrad.spec import ACTIVATIONS, LOSSES, choices_message
 
@@ -239,7 +239,7 @@ def problems(*, networks=None, kink_margin=KINK_MARGIN, max_preactivation=MAX_PR
     --------
     >>> from hypothesis import given, settings
     >>> from symgrad import Network
-    >>> from symgrad.check import min_kink_distance
+    >>> from symgrad.references.check import min_kink_distance
     >>> @settings(max_examples=20)
     ... @given(problems(networks=Network([2, 3, 1], activation="relu")))
     ... def test(problem):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from symgrad import Network, SpecError
-from symgrad.check import band, check, random_problem, relative_errors, _culprit
+from symgrad.references.check import band, check, random_problem, relative_errors, _culprit
 
 
 def test_seed_net_agrees():
@@ -60,7 +60,7 @@ def test_json_round_trip():
 
 
 def test_random_problem_avoids_relu_kinks():
-    from symgrad.check import min_kink_distance
+    from symgrad.references.check import min_kink_distance
     net = Network([3, 4, 4, 1], activation="relu", bias=True)
     for seed in range(5):
         params, X, _ = random_problem(net, seed, batch=16)

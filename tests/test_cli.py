@@ -81,5 +81,5 @@ def test_version_and_console_script():
 def test_check_backend_choice_is_reported():
     r = run("check", "2-2-1", "--backend", "auto", "--json")
     assert r.returncode == 0, r.stderr
-    from symgrad.numeric import fastest_backend
+    from symgrad.backends import fastest_backend
     assert json.loads(r.stdout)["backend"] == fastest_backend()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from symgrad import DataError, Network
-from symgrad.data import (
+from symgrad.training.data import (
     check_widths,
     least_squares,
     load_csv,

@@ -11,7 +11,7 @@ import pytest
 import sympy as sp
 
 from symgrad import Network, ParseError, derivation, gradient_table, gradients
-from symgrad.derivation import MAX_PATHS, count_paths
+from symgrad.render.derivation import MAX_PATHS, count_paths
 
 
 def _point(net, seed):

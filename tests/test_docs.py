@@ -160,7 +160,7 @@ def workdir(tmp_path_factory):
 
 @pytest.mark.parametrize("page,line,body", _cases(lambda info, body: kind(body) == "shell"))
 def test_shell_sessions(page, line, body, workdir):
-    from symgrad.cli import build_parser
+    from symgrad.cli.main import build_parser
 
     status = None
     for command, shown in commands(body):
@@ -266,7 +266,7 @@ def test_help_options_parser():
 
 
 def test_cli_reference_lists_every_command():
-    from symgrad.cli import command_modules
+    from symgrad.cli.main import command_modules
 
     listed = re.findall(r"^    (\w+)\s", _help().split("COMMAND\n", 2)[-1], re.M)
     assert listed == command_modules()
@@ -274,7 +274,7 @@ def test_cli_reference_lists_every_command():
 
 
 def _commands():
-    from symgrad.cli import command_modules
+    from symgrad.cli.main import command_modules
 
     return command_modules()
 
@@ -309,13 +309,13 @@ def test_site_builds_in_strict_mode(tmp_path):
         out = site / ("index.html" if page.stem == "index" else f"{page.stem}/index.html")
         assert out.exists(), f"{page.name} was not built"
     api = (site / "api" / "index.html").read_text(encoding="utf-8")
-    for anchor in ("symgrad.network.Network", "symgrad.derive.gradients", "symgrad.verify.verify",
-                   "symgrad.train.train", "symgrad.testing.assert_backprop_matches"):
+    for anchor in ("symgrad.network.Network", "symgrad.derive.gradients", "symgrad.claims.verify.verify",
+                   "symgrad.training.train.train", "symgrad.testing.assertions.assert_backprop_matches"):
         assert f'id="{anchor}"' in api, anchor
     import symgrad
 
     for name in symgrad.__all__:   # everything `import symgrad` offers has an entry
-        assert re.search(rf'id="symgrad\.\w+\.{name}"', api), name
+        assert re.search(rf'id="symgrad\.[\w.]+\.{name}"', api), name
     assert "<blockquote>" not in api      # doctests are code, not quotes
     assert 'class="arithmatex"' in (site / "conventions" / "index.html").read_text("utf-8")
 
@@ -336,7 +336,7 @@ def test_doctest_fences():
         griffe_doctests = pytest.importorskip("_griffe_doctests")
     finally:
         sys.path.remove(str(DOCS))
-    text = "Intro.\n\n>>> 1 + 1\n2\n\nMore :func:`symgrad.check`.\n```\n>>> kept\n```"
+    text = "Intro.\n\n>>> 1 + 1\n2\n\nMore :func:`symgrad.references.check`.\n```\n>>> kept\n```"
     assert griffe_doctests.fence_doctests(text) == (
-        "Intro.\n\n```pycon\n>>> 1 + 1\n2\n```\n\nMore :func:`symgrad.check`.\n```\n>>> kept\n```")
-    assert griffe_doctests.ROLE.sub(r"``\1``", ":func:`~symgrad.check`") == "``symgrad.check``"
+        "Intro.\n\n```pycon\n>>> 1 + 1\n2\n```\n\nMore :func:`symgrad.references.check`.\n```\n>>> kept\n```")
+    assert griffe_doctests.ROLE.sub(r"``\1``", ":func:`~symgrad.references.check`") == "``symgrad.references.check``"

@@ -1,4 +1,4 @@
-"""Tests for symgrad.equivalence: bounded proofs, numeric decisions, counterexamples."""
+"""Tests for symgrad.claims.equivalence: bounded proofs, numeric decisions, counterexamples."""
 
 import sympy as sp
 from hypothesis import given, settings
@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from symgrad import Network
 from symgrad.derive import gradients
-from symgrad.equivalence import (
+from symgrad.claims.equivalence import (
     DISPROVED,
     PROVED,
     constant_ratio,

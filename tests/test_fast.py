@@ -18,7 +18,8 @@ import pytest
 pytest.importorskip("numba")
 
 from symgrad import Network, ShapeError, compile_gradients  # noqa: E402
-from symgrad import fast, fast_source  # noqa: E402
+from symgrad.backends.numba import backend as fast  # noqa: E402
+from symgrad.backends.numba import source as fast_source  # noqa: E402
 from symgrad.errors import MissingExtraError  # noqa: E402
 
 RTOL = 1e-12
@@ -195,7 +196,7 @@ _COMPILE_IN_CHILD = """
 import time, numpy as np
 t0 = time.perf_counter()
 from symgrad import Network
-from symgrad.fast import compile_numba
+from symgrad.backends.numba.backend import compile_numba
 f = compile_numba(Network([2, 4, 1], activation="sigmoid"))
 t1 = time.perf_counter()
 cost, grad = f(np.linspace(-1, 1, 12), np.ones((3, 2)), np.ones(3))

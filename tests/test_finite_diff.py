@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from symgrad import Network, SpecError
-from symgrad.finite_diff import CENTRAL_STEP, central_steps, cost, finite_differences
+from symgrad.references.finite_diff import CENTRAL_STEP, central_steps, cost, finite_differences
 
 
 def quadratic_problem():

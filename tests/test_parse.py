@@ -1,4 +1,4 @@
-"""Tests for symgrad.parse: every accepted form against expressions built from net symbols."""
+"""Tests for symgrad.claims.parse: every accepted form against expressions built from net symbols."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import re
 import pytest
 import sympy as sp
 
-import symgrad._build
-import symgrad._grammar
-import symgrad._lexer
-import symgrad._names
-import symgrad.parse
+import symgrad.claims.build
+import symgrad.claims.grammar
+import symgrad.claims.lexer
+import symgrad.claims.names
+import symgrad.claims.parse
 from symgrad import Network, ParseError
 from symgrad.network import activation_expr
-from symgrad.parse import (
+from symgrad.claims.parse import (
     LIMITS,
     Claim,
     Partial,
@@ -352,8 +352,8 @@ def test_the_banned_use_check_can_fail():
     assert _banned_uses("re.compile('x'); sp.S.One") == []
 
 
-@pytest.mark.parametrize("module", [symgrad.parse, symgrad._build, symgrad._grammar,
-                                    symgrad._lexer, symgrad._names])
+@pytest.mark.parametrize("module", [symgrad.claims.parse, symgrad.claims.build, symgrad.claims.grammar,
+                                    symgrad.claims.lexer, symgrad.claims.names])
 def test_parser_never_calls_code_evaluating_functions(module):
     """No eval/exec/sympify/parse_expr, and no S(...)/Symbol(...) built from text."""
     assert _banned_uses(inspect.getsource(module)) == []

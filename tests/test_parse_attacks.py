@@ -1,4 +1,4 @@
-"""Hostile and random input to symgrad.parse: only ParseError comes out, fast, with no side effect.
+"""Hostile and random input to symgrad.claims.parse: only ParseError comes out, fast, with no side effect.
 
 The time bounds here are generous hang detectors (seconds, where the parser takes
 milliseconds), not speed measurements.
@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, example, given, note, settings
 from hypothesis import strategies as st
 
 from symgrad import Network, ParseError
-from symgrad.parse import LIMITS, Claim, parse_claim, parse_derivative, parse_expression
+from symgrad.claims.parse import LIMITS, Claim, parse_claim, parse_derivative, parse_expression
 
 NET = Network([2, 2, 1], activation="tanh")
 HANG = 2.0          # seconds; every call below takes milliseconds

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from symgrad import Network, train
-from symgrad.check import random_problem
-from symgrad.plots import STEPS, plot_steps, plot_training, step_errors
+from symgrad.references.check import random_problem
+from symgrad.training.plots import STEPS, plot_steps, plot_training, step_errors
 
 image = pytest.importorskip("matplotlib.image")
 
@@ -75,7 +75,7 @@ def test_relu_nets_skip_the_complex_step():
 
 def test_missing_matplotlib_is_a_missing_extra_error(tmp_path):
     code = ("import sys; sys.modules['matplotlib'] = None\n"
-            "from symgrad.plots import require_matplotlib\n"
+            "from symgrad.training.plots import require_matplotlib\n"
             "try:\n    require_matplotlib()\n"
             "except ImportError as exc:\n    print(type(exc).__name__, exc)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

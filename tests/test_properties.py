@@ -5,8 +5,8 @@ every activation, bias on and off, every loss), parameters and data, all drawn
 with :mod:`symgrad.strategies`:
 
 * the compiled symbolic gradient (:func:`symgrad.compile_gradients`),
-* the hand-written numpy backprop (:mod:`symgrad.backprop`),
-* central differences and the complex step (:mod:`symgrad.finite_diff`),
+* the hand-written numpy backprop (:mod:`symgrad.references.backprop`),
+* central differences and the complex step (:mod:`symgrad.references.finite_diff`),
 * plain ``sympy.diff`` of the nested expression against symbolic reverse mode.
 """
 
@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 
 from symgrad import Network, compile_gradients, gradients
 from symgrad import strategies as sgst
-from symgrad.backprop import backprop, forward
-from symgrad.check import relative_errors
-from symgrad.finite_diff import finite_differences
+from symgrad.references.backprop import backprop, forward
+from symgrad.references.check import relative_errors
+from symgrad.references.finite_diff import finite_differences
 
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

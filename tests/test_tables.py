@@ -11,8 +11,8 @@ import pytest
 import sympy as sp
 
 from symgrad import Network, SpecError, compile_gradients, gradient_table, gradients
-from symgrad.linebreak import break_latex, break_text, latex_lines
-from symgrad.tables import LONGTABLE_ROWS
+from symgrad.render.linebreak import break_latex, break_text, latex_lines
+from symgrad.render.tables import LONGTABLE_ROWS
 
 # The seed answer's list, in its own notation (single-digit subscripts unbraced).
 SEED_ROWS = {"w111": "x_1 w_{211}", "w121": "x_1 w_{212}", "w112": "x_2 w_{211}",

@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from buggy_backprops import make_backprop
 from symgrad import Network, SpecError, compile_gradients
 from symgrad import strategies as sgst
-from symgrad._testing_diagnosis import variant_gradient
-from symgrad.backprop import backprop_function
-from symgrad.check import random_problem
+from symgrad.testing.diagnosis import variant_gradient
+from symgrad.references.backprop import backprop_function
+from symgrad.references.check import random_problem
 from symgrad.testing import BackpropMismatch, GradientFormatError, assert_backprop_matches
 
 NETS = {
@@ -128,7 +128,7 @@ def test_minimal_case_is_smaller_and_really_fails():
 
 
 def _split(net, params):
-    from symgrad._testing_diagnosis import split
+    from symgrad.testing.diagnosis import split
     return split(net.spec, params)
 
 

@@ -1,4 +1,4 @@
-"""symgrad.train: convergence to least squares, the symmetry story, stops, the result."""
+"""symgrad.training.train: convergence to least squares, the symmetry story, stops, the result."""
 
 import json
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from symgrad import Network, SpecError, SpecTypeError, compile_gradients, train
-from symgrad.data import split_feature, synthetic
-from symgrad.train import effective_map, initial_parameters, sibling_equalities
+from symgrad.training.data import split_feature, synthetic
+from symgrad.training.train import effective_map, initial_parameters, sibling_equalities
 
 SEED_NET = Network([2, 2, 1])
 

@@ -118,7 +118,7 @@ def test_check_plot_writes_the_step_size_figure(tmp_path):
 
 def test_missing_matplotlib_exits_3(tmp_path):
     code = ("import sys; sys.modules['matplotlib'] = None\n"
-            "from symgrad.cli import main\n"
+            "from symgrad.cli.main import main\n"
             "sys.exit(main(['train', '1-1', '--synthetic', '--plot', 'run.png']))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=tmp_path, timeout=120)

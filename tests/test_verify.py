@@ -1,4 +1,4 @@
-"""Tests for symgrad.verify and symgrad.diagnose: verdicts, diagnoses, compare."""
+"""Tests for symgrad.claims.verify and symgrad.claims.diagnose: verdicts, diagnoses, compare."""
 
 import time
 
@@ -7,9 +7,9 @@ import sympy as sp
 
 from symgrad import Network, ParseError
 from symgrad.derive import gradients
-from symgrad.comparison import compare
-from symgrad.parse import parse_claim
-from symgrad.verify import verify, verify_expression
+from symgrad.claims.compare import compare
+from symgrad.claims.parse import parse_claim
+from symgrad.claims.verify import verify, verify_expression
 
 SEED = Network([2, 2, 1])
 S = SEED.symbols

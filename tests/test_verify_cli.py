@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from symgrad.commands.verify import claims_from_text
+from symgrad.cli.verify import claims_from_text
 
 
 def run(*args, env=None):

@@ -1,0 +1,209 @@
+"""Native gradients: the reverse-mode program compiled with numba into one loop.
+
+:func:`compile_numba` prints the symbolic reverse-mode program of
+:func:`symgrad.derive.reverse_program` as Python code and compiles it with numba
+into a kernel that walks over the samples once, a block of samples at a time:
+the forward pass, the loss and the backward pass of a block live in small local
+arrays (one row per neuron, one column per sample, so the loops over samples
+run in SIMD lanes), and the block adds the cost and every gradient entry to
+running sums.  No ``(m, width)`` arrays and no per-sample gradients are ever
+stored, so ``X`` and ``y`` are read once.
+
+The generated code (see :mod:`symgrad.backends.numba.source`) has that blocked shape for
+networks with more than :data:`~symgrad.backends.numba.source.UNROLL_MAX` parameters; smaller
+ones get a fused loop (every statement of the program unrolled, vectorised
+across samples by LLVM).  Batches of fewer than :data:`~symgrad.backends.numba.source.SMALL`
+samples run per-sample code (unrolled scalars for small networks, loops over
+small arrays for larger ones), where setting up blocks would cost more than it
+saves.
+
+Samples are cut into chunks of :data:`CHUNK` rows; each chunk sums into its own
+row of a partial-sum array and the rows are added in order at the end.  Chunks
+run in parallel (``numba.prange``) for large batches and serially for small ones;
+the chunking depends only on ``m``, so the result is bitwise the same for any
+thread count.
+
+Caching: the generated module is written to :func:`cache_dir` under a name that
+hashes the network spec, the code of this generator and of the program it prints,
+and the numba, numpy, Python and symgrad versions, and is compiled with
+``cache=True``, so a second process loads machine code from disk.
+
+Warning: the generated module is imported (executed).  It is built only from the
+network spec and SymPy's printer, never from user text.
+
+>>> import numpy as np
+>>> from symgrad import Network
+>>> f = compile_numba(Network([2, 2, 1]))
+>>> cost, grad = f(np.ones(6), np.array([[1.0, 2.0]]), np.array([1.0]))
+>>> cost, grad.tolist()
+(12.5, [5.0, 10.0, 5.0, 10.0, 15.0, 15.0])
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import numba  # noqa: F401  (ImportError here means the 'fast' extra is missing)
+import numpy as np
+
+from symgrad import derive, network
+from symgrad.backends.base import METHODS, CompiledGradient
+from symgrad.backends.numba import runtime, source
+from symgrad.errors import SpecError
+from symgrad.backends.numba.source import CHUNK, kernel_source
+from symgrad.network import Network
+from symgrad.spec import check_batch, choices_message
+
+#: Run chunks in parallel when m * (parameters + 1) is at least this (and there are
+#: at least two chunks): measured, two threads already pay off at two chunks.
+PARALLEL_WORK = 1 << 15
+_F8 = np.dtype(np.float64)
+_loaded = {}
+
+
+def cache_dir() -> Path:
+    """Where kernels are cached: ``$SYMGRAD_CACHE_DIR``, ``$XDG_CACHE_HOME/symgrad``
+    or ``~/.cache/symgrad``; a per-user temporary directory if that is not writable."""
+    if os.environ.get("SYMGRAD_CACHE_DIR"):
+        wanted = Path(os.environ["SYMGRAD_CACHE_DIR"])
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        wanted = Path(base) / "symgrad"
+    fallback = Path(tempfile.gettempdir()) / f"symgrad-cache-{os.getuid()}"
+    for where in (wanted, fallback):
+        try:
+            where.mkdir(parents=True, exist_ok=True)
+            probe = where / f".probe-{os.getpid()}"
+            probe.write_text("")
+            probe.unlink()
+            return where
+        except OSError:
+            continue
+    return Path(tempfile.mkdtemp(prefix="symgrad-cache-"))
+
+
+def _cache_key(net: Network, method: str) -> str:
+    """Hash of everything the kernel depends on: spec, generator code, versions."""
+    from symgrad._version import __version__
+
+    h = hashlib.sha256(repr((net.spec, method, source.UNROLL_MAX)).encode())
+    for module in (sys.modules[__name__], source, runtime, derive, network):
+        h.update(Path(module.__file__).read_bytes())
+    versions = (__version__, numba.__version__, np.__version__, sys.version)
+    h.update(repr(versions).encode())
+    return h.hexdigest()[:24]
+
+
+def _load(net: Network, method: str):
+    """Import (writing it first if needed) the kernel module of ``net``; return it."""
+    key = _cache_key(net, method)
+    if key in _loaded:
+        return _loaded[key]
+    where = cache_dir()
+    path = where / f"symgrad_kernel_{key}.py"
+    if not path.exists():
+        text = kernel_source(net, method)
+        part = where / f".{path.name}.{os.getpid()}.tmp"
+        part.write_text(text)
+        os.replace(part, path)                 # atomic: other processes see all or nothing
+    spec = importlib.util.spec_from_file_location(f"symgrad_kernel_{key}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module            # numba's disk cache re-imports it by name
+    spec.loader.exec_module(module)            # numba compiles, or loads its disk cache
+    module.source = path.read_text()
+    module.cache_path = path
+    _loaded[key] = module
+    return module
+
+
+class NumbaGradient(CompiledGradient):
+    """:class:`~symgrad.backends.numpy.CompiledGradient` running a numba kernel.
+
+    ``f(params, X, y)`` validates like the numpy backend (a cheap check passes
+    float64 C-contiguous arrays of the right shapes straight through);
+    ``f.raw(params, X, Y)`` skips all validation (see :meth:`raw`).
+    """
+
+    def __init__(self, net, module, method):
+        super().__init__(net, module.run_serial, module.source, "numba", method)
+        self.cache_path = module.cache_path
+        self._parallel = module.run_parallel
+        self._shape = (net.spec.n_parameters, net.spec.n_inputs, net.spec.n_outputs)
+        self._parallel_rows = max(2 * CHUNK, PARALLEL_WORK // (self._shape[0] + 1))
+
+    def __call__(self, params, X, y):
+        P, n, k = self._shape
+        # Cheap check first: float64 ndarrays of the right shapes go straight in
+        # (numba itself rejects other layouts with a TypeError); all else, and
+        # every error message, goes through spec.check_batch like the numpy backend.
+        if (type(params) is np.ndarray and type(X) is np.ndarray and type(y) is np.ndarray
+                and params.dtype is _F8 and X.dtype is _F8 and y.dtype is _F8
+                and params.shape == (P,) and X.ndim == 2 and X.shape[1] == n
+                and X.shape[0] > 0):
+            m = X.shape[0]
+            if k == 1 and y.shape == (m,):
+                y = y.reshape(m, 1)
+            if y.shape == (m, k):
+                try:
+                    return self.raw(params, X, y)
+                except TypeError:       # not C-contiguous: copy below
+                    pass
+        params, X, Y = check_batch(self.net.spec, params, X, y)
+        return self.raw(*(np.ascontiguousarray(a) for a in (params, X, Y)))
+
+    def raw(self, params, X, Y):
+        """``(cost, grad)`` with no validation: the fastest call.
+
+        ``params`` must be a C-contiguous float64 (P,) array, ``X`` (m, n_inputs)
+        and ``Y`` (m, n_outputs), m >= 1.  Wrong dtypes or layouts raise numba's
+        TypeError; wrong shapes are NOT caught and read past the arrays.
+        """
+        if X.shape[0] >= self._parallel_rows:
+            return self._parallel(params, X, Y)
+        return self.kernel(params, X, Y)
+
+
+def compile_numba(net: Network, method: str = "reverse") -> NumbaGradient:
+    """Compile ``net``'s exact cost gradient into a native numba kernel.
+
+    Usually reached through ``compile_gradients(net, backend="numba")`` or
+    ``backend="auto"``.  The first compile of a network takes seconds (SymPy
+    code generation plus numba/LLVM); later processes load it from
+    :func:`cache_dir` in a fraction of that.
+
+    Parameters
+    ----------
+    net : Network
+    method : {"reverse", "diff"}
+        Print the reverse-mode program (default), or one ``sympy.diff``
+        expression per parameter (always unrolled; an independent path for
+        small networks).
+
+    Returns
+    -------
+    NumbaGradient
+        ``f(params, X, y) -> (cost, grad)`` exactly like the numpy backend's
+        function, plus ``f.raw`` (no validation) and ``f.cache_path``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from symgrad import Network, compile_gradients
+    >>> net = Network([2, 3, 1], activation="tanh", bias=True)
+    >>> f = compile_numba(net)
+    >>> rng = np.random.default_rng(0)
+    >>> p, X, y = rng.normal(size=13), rng.normal(size=(50, 2)), rng.normal(size=50)
+    >>> g_numpy = compile_gradients(net)(p, X, y)[1]
+    >>> np.allclose(f(p, X, y)[1], g_numpy, rtol=1e-12, atol=0)
+    True
+    """
+    if not isinstance(net, Network):
+        raise SpecError(f"compile_numba needs a Network, got {type(net).__name__}")
+    if method not in METHODS:
+        raise SpecError(choices_message("method", method, METHODS))
+    return NumbaGradient(net, _load(net, method), method)

@@ -1,0 +1,164 @@
+"""The numpy backend: symbolic gradients compiled into vectorised numpy code.
+
+:func:`compile_numpy` (reached through :func:`symgrad.compile_gradients`) turns the
+symbolic reverse-mode program of
+:mod:`symgrad.derive` into Python source, compiles it once, and returns a callable
+``f(params, X, y) -> (cost, grad)`` vectorised over the batch.
+
+The generated code keeps the program's layer structure.  Elementwise pieces (the
+activation, its derivative, the loss and the top adjoint) are printed from the
+SymPy expressions after common-subexpression elimination and applied to whole
+``(m, width)`` arrays at once; the sums over neurons that the program writes as
+``sum_k w{l}{j}{k} * a{l-1}{k}`` (forward) and ``sum_j w{l+1}{j}{k} * delta{l+1}{j}``
+(backward) become matrix products, and ``d/dw{l}{j}{k} = delta{l}{j} * a{l-1}{k}``
+summed over the batch becomes ``D.T @ A``.  One flat scalar expression per
+weight (``method="diff"``) is also available; it is much slower on wide
+networks because every weight then needs its own pass over the batch.
+
+Warning: the generated source is executed with ``exec``.  It is built only from
+the network spec and SymPy's printer, never from user text.
+"""
+
+from __future__ import annotations
+
+import itertools
+import linecache
+
+import numpy as np
+import sympy as sp
+from sympy.printing.numpy import NumPyPrinter
+
+from symgrad.derive import delta_symbol, gradients, local_derivative, reverse_program
+from symgrad.backends.base import CompiledGradient
+from symgrad.network import Network, activation_expr, loss_expr
+
+_counter = itertools.count()
+
+
+class _Printer(NumPyPrinter):
+    """NumPy printer that writes ``numpy.`` (the generated module's import)."""
+
+    def __init__(self):
+        super().__init__({"fully_qualified_modules": True, "inline": True})
+
+    def _print_Pow(self, expr, rational=False):
+        # 1/u is a division, not a power call: numpy's power is several times slower.
+        if expr.exp == -1:
+            return f"1/({self._print(expr.base)})"
+        return super()._print_Pow(expr, rational=rational)
+
+    def _print_log(self, expr):
+        # log(1 + exp(u)) (softplus) as logaddexp(0, u): no overflow for large u.
+        arg = expr.args[0]
+        if isinstance(arg, sp.Add) and len(arg.args) == 2 and sp.S.One in arg.args:
+            other = arg.args[0] if arg.args[1] == 1 else arg.args[1]
+            if isinstance(other, sp.exp):
+                return f"numpy.logaddexp(0, {self._print(other.args[0])})"
+        return super()._print_log(expr)
+
+
+def _emit(lines, targets, exprs, indent="    "):
+    """Append ``target = expr`` lines for ``exprs`` after CSE; return nothing."""
+    printer = _Printer()
+    tmp = (sp.Symbol(f"_t{i}") for i in itertools.count())
+    # No "basic" optimisations: they pull out signs (-G*(A**2 - 1)), one more pass.
+    replacements, reduced = sp.cse(list(exprs), symbols=tmp)
+    for sym, expr in replacements:
+        lines.append(f"{indent}{sym} = {printer.doprint(expr)}")
+    for target, expr in zip(targets, reduced):
+        lines.append(f"{indent}{target} = {printer.doprint(expr)}")
+
+
+def _layer_source(net: Network) -> str:
+    """Generate the layer-structured gradient kernel from the reverse program."""
+    prog = reverse_program(net, "loss")
+    spec, W = net.spec, net.widths
+    L = spec.depth
+    Y = sp.Symbol("Y", real=True)
+    Z = [sp.Symbol(f"Z{l}", real=True) for l in range(L + 1)]
+    A = [sp.Symbol(f"A{l}", real=True) for l in range(L + 1)]
+    lines = ["def kernel(params, X, Y):", "    m = X.shape[0]"]
+    offset = 0
+    index = {p: i for i, p in enumerate(net.parameters)}
+    for l in range(1, L + 1):
+        first = index[net.weight(l, 1, 1)]
+        last = index[net.weight(l, W[l], W[l - 1])]
+        # The program's weights of layer l are contiguous, row j = to-neuron.
+        assert last - first + 1 == W[l] * W[l - 1] and first == offset
+        lines.append(f"    W{l} = params[{first}:{last + 1}].reshape({W[l]}, {W[l - 1]})")
+        offset = last + 1
+    for l in range(1, L + 1):
+        if net.bias:
+            first = index[net.biases[sum(W[1:l])]]
+            lines.append(f"    B{l} = params[{first}:{first + W[l]}]")
+    lines.append("    A0 = X")
+    forward = dict(prog.forward)
+    for l in range(1, L + 1):
+        # z{l}{j} = sum_k w{l}{j}{k} a{l-1}{k} (+ b{l}{j}) for every j: one product.
+        z1 = forward[net.z_symbol(l, 1)]
+        assert z1.coeff(net.weight(l, 1, 1)) == net.a_symbol(l - 1, 1)
+        lines.append(f"    Z{l} = A{l - 1} @ W{l}.T" + (f" + B{l}" if net.bias else ""))
+        act = activation_expr(net.activations[l - 1], Z[l])
+        _emit(lines, [f"A{l}"], [act])
+    _emit(lines, ["_loss"], [loss_expr(net.loss_name, [A[L]], [Y])])
+    lines.append("    cost = float(numpy.sum(_loss)) / m")
+    # Top adjoint delta{L}{j}, one formula for every output j.
+    top = dict(prog.deltas)[delta_symbol(L, 1)]
+    generic = {net.a_symbol(L, 1): A[L], net.z_symbol(L, 1): Z[L], net.targets[0]: Y}
+    _emit(lines, [f"D{L}"], [top.xreplace(generic)])
+    for l in range(L, 0, -1):
+        lines.append(f"    GW{l} = D{l}.T @ A{l - 1}")
+        if net.bias:
+            lines.append(f"    GB{l} = D{l}.sum(axis=0)")
+        if l > 1:
+            # delta{l-1}{k} = f'(z{l-1}{k}) * sum_j w{l}{j}{k} delta{l}{j}
+            lines.append(f"    G = D{l} @ W{l}")
+            fprime = local_derivative(net.activations[l - 2], Z[l - 1], A[l - 1])
+            if fprime == 1:
+                lines.append(f"    D{l - 1} = G")
+            else:
+                _emit(lines, [f"D{l - 1}"], [sp.Symbol("G") * fprime])
+    parts = [f"GW{l}.ravel()" for l in range(1, L + 1)]
+    if net.bias:
+        parts += [f"GB{l}" for l in range(1, L + 1)]
+    lines.append(f"    grad = numpy.concatenate([{', '.join(parts)}])")
+    lines.append("    grad /= m")
+    lines.append("    return cost, grad")
+    return "\n".join(lines) + "\n"
+
+
+def _flat_source(net: Network) -> str:
+    """One scalar expression per parameter (plain ``sympy.diff``), averaged per batch."""
+    grads = gradients(net, "loss", method="diff")
+    lines = ["def kernel(params, X, Y):", "    m = X.shape[0]"]
+    for i, p in enumerate(net.parameters):
+        lines.append(f"    {p} = params[{i}]")
+    for k, x in enumerate(net.inputs):
+        lines.append(f"    {x} = X[:, {k}]")
+    for j, t in enumerate(net.targets):
+        lines.append(f"    {t} = Y[:, {j}]")
+    outs = ["_loss"] + [f"_g{i}" for i in range(len(grads))]
+    _emit(lines, outs, [net.loss] + list(grads.values()))
+    means = ", ".join(f"_mean({o}, m)" for o in outs[1:])
+    lines.append(f"    return _mean(_loss, m), numpy.array([{means}], dtype=float)")
+    return "\n".join(lines) + "\n"
+
+
+def _mean(values, m):
+    """Mean over the batch of an expression that may not depend on the batch."""
+    return float(np.sum(np.broadcast_to(values, (m,)))) / m
+
+
+def _build(source: str, label: str):
+    filename = f"<symgrad-generated-{label}-{next(_counter)}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace = {"numpy": np, "_mean": _mean}
+    exec(compile(source, filename, "exec"), namespace)  # our own generated code
+    return namespace["kernel"]
+
+
+def compile_numpy(net: Network, method: str = "reverse") -> CompiledGradient:
+    """Compile ``net``'s cost gradient into vectorised numpy code (see
+    :func:`symgrad.compile_gradients`, which validates the arguments)."""
+    source = _layer_source(net) if method == "reverse" else _flat_source(net)
+    return CompiledGradient(net, _build(source, net.spec.arch), source, "numpy", method)

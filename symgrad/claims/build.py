@@ -1,0 +1,176 @@
+"""From a checked tree to SymPy, and user aliases (private helper of :mod:`symgrad.claims.parse`).
+
+Only this module and :mod:`symgrad.claims.parse` create SymPy objects from user text, and
+they do it with ``Rational``, ``Add``, ``Mul``, ``Pow`` and the network's own
+symbols and activations after every limit has passed.  Aliases (``z_b=z21``) are
+parsed with the same parser, lazily, with cycle detection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import sympy as sp
+
+from symgrad.claims.grammar import Parser, check_degree, flatten_name, walk
+from symgrad.claims.lexer import LIMITS, fail, tokenize
+from symgrad.claims.names import RESERVED, Names
+from symgrad.derive import local_derivative
+from symgrad.errors import ParseError
+from symgrad.network import activation_expr
+
+
+class AliasError(ParseError):
+    """A ParseError inside an alias: its message is complete and passes through."""
+
+
+# -- aliases ------------------------------------------------------------------
+class _Aliases(Mapping):
+    """``{flat name: (expr, degree)}``, each alias parsed on first use."""
+
+    def __init__(self, raw: dict, net, template):
+        self.raw, self.net, self.template = raw, net, template
+        self.done, self.visiting = {}, []
+        self.names = Names(net, template, self)
+
+    def __getitem__(self, key):
+        if key in self.done:
+            return self.done[key]
+        if key in self.visiting:
+            loop = " -> ".join(self.visiting[self.visiting.index(key):] + [key])
+            raise AliasError(f"alias cycle {loop}: an alias cannot refer to itself")
+        if len(self.visiting) >= LIMITS["max_alias_depth"]:
+            chain = " -> ".join(self.visiting + [key])
+            raise AliasError(f"aliases nested too deep ({chain}); at most "
+                       f"{LIMITS['max_alias_depth']} levels, write the deeper ones out")
+        self.visiting.append(key)
+        try:
+            tree = tree_of(self.raw[key][1], self.names, f"alias {self.raw[key][0]!r}")
+            self.done[key] = (build(tree), check_degree(tree))
+        except AliasError:
+            raise
+        except ParseError as exc:
+            raise AliasError(f"in alias {self.raw[key][0]!r}: {exc}") from None
+        finally:
+            self.visiting.pop()
+        return self.done[key]
+
+    def __contains__(self, key):
+        return key in self.raw
+
+    def __iter__(self):
+        return iter(self.raw)
+
+    def __len__(self):
+        return len(self.raw)
+
+
+def _alias_table(aliases, net, template):
+    if aliases is None:
+        return Names(net, template)
+    if not isinstance(aliases, Mapping):
+        raise fail(f"aliases must be a mapping of name to expression text, got "
+                   f"{type(aliases).__name__}")
+    if len(aliases) > LIMITS["max_aliases"]:
+        raise fail(f"{len(aliases)} aliases; the limit is {LIMITS['max_aliases']}")
+    plain = Names(net, template)
+    raw = {}
+    for name, text in aliases.items():
+        if not isinstance(name, str) or not isinstance(text, str):
+            raise fail(f"alias {name!r}: name and expression must both be text "
+                       "(NAME=EXPR, e.g. z_b=z21)")
+        toks = tokenize(name, "alias name")[:-1]
+        if not toks or toks[0].kind != "WORD" or any(t.kind not in ("WORD", "SUB", "PRIME")
+                                                     for t in toks[1:]) \
+                or sum(t.kind == "WORD" for t in toks) != 1:
+            raise fail(f"bad alias name {name!r}: use a letter then letters, digits or "
+                       "a subscript, e.g. z_b or h1")
+        flat = flatten_name(toks)
+        clash = plain.lookup(flat)
+        if flat in RESERVED or clash is not None:
+            raise fail(f"alias name {name!r} is already a name here ({flat}); pick another, "
+                       "e.g. z_b or h1")
+        raw[flat] = (name, text)
+    table = _Aliases(raw, net, template)
+    for key in raw:                    # check every alias now, used or not
+        table[key]
+    return table.names
+
+
+# -- text -> tree -> SymPy ------------------------------------------------------
+def tree_of(text_or_tokens, names, what="expression", sample_vars=(), allow_mean=False):
+    """Tokenize (unless given tokens), parse and check a tree; no SymPy yet."""
+    toks = tokenize(text_or_tokens, what) if isinstance(text_or_tokens, str) \
+        else list(text_or_tokens)
+    for t in toks:
+        if t.kind == "OP" and t.text == "=":
+            raise fail(f"'=' at column {t.col}: this is an {what.split()[0]}, not a claim; "
+                       "give only one side (or use parse_claim / symgrad verify)")
+    tree = Parser(toks, names, sample_vars).parse()
+    if not allow_mean:
+        reject_means(tree)
+    check_degree(tree)
+    return tree
+
+
+def reject_means(tree):
+    """Raise when a sum over samples or the batch size ``m`` is left in ``tree``."""
+    for node in walk(tree):
+        if node[0] in ("sum", "batch"):
+            where = node[4] if node[0] == "sum" else node[2]
+            what = "the sum" if node[0] == "sum" else repr(node[1])
+            raise fail(f"{what} at column {where}: a mean over samples, (1/m) "
+                       "\\sum_{i=1}^{m} ..., can only be the whole right side of a claim "
+                       "about C")
+
+
+def _fn(name: str, z):
+    base = name.rstrip("'")
+    act = {"sigma": "sigmoid"}.get(base, base)
+    if name.endswith("'"):
+        if act == "exp":
+            return sp.exp(z)
+        return local_derivative(act, z, activation_expr(act, z))
+    if act in ("sigmoid", "relu", "leaky_relu", "softplus", "tanh"):
+        return activation_expr(act, z)
+    funcs = {"exp": sp.exp, "log": sp.log, "ln": sp.log, "sech": sp.sech, "cosh": sp.cosh,
+             "sinh": sp.sinh, "sqrt": sp.sqrt}
+    return funcs[act](z)
+
+
+def build(node):
+    """SymPy expression of a (limit-checked) tree."""
+    kind = node[0]
+    if kind == "num":
+        return sp.Rational(node[1].numerator, node[1].denominator)
+    if kind == "sym":
+        return node[1]
+    if kind == "e":
+        return sp.E
+    if kind == "add":
+        return sp.Add(*[build(n) for n in node[1]])
+    if kind == "neg":
+        return sp.Mul(sp.S.NegativeOne, build(node[1]))
+    if kind == "mul":
+        return sp.Mul(*[build(n) for n in node[1]])
+    if kind == "inv":
+        return sp.Pow(build(node[1]), sp.S.NegativeOne)
+    if kind == "pow":
+        exponent = build(node[2])
+        return sp.exp(exponent) if node[1][0] == "e" else sp.Pow(build(node[1]), exponent)
+    if kind == "fn":
+        return _fn(node[1], build(node[2]))
+    raise fail(f"{kind} cannot be used here")
+
+
+def finish(expr, what="expression"):
+    if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+        raise fail(f"the {what} divides by zero or is infinite ({sp.sstr(expr)[:60]}); "
+                   "check the denominators")
+    return expr
+
+
+def name_table(net, aliases, weight_template):
+    if not hasattr(net, "spec") or not hasattr(net, "parameters"):
+        raise fail(f"net must be a symgrad Network, got {type(net).__name__}")
+    return _alias_table(aliases, net, weight_template)

@@ -1,0 +1,246 @@
+"""Comparing two derivatives: equal or not, when they coincide, and why neurons tie.
+
+``symgrad compare 2-2-1 dL/dw111 dL/dw121`` asks whether two derivatives (or
+expressions) are identically equal.  When they are not, :func:`compare` gives a
+counterexample and the conditions under which they coincide, read off the
+factored difference (for the seed network: ``x1 = 0``, ``w211 = w212``, or an
+exact prediction).  For two neurons of one hidden layer it also shows the
+symmetry behind the seed question's intuition: neurons that start with identical
+weights get identical gradients, so gradient descent keeps them identical, and
+only random initialisation breaks the tie.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from symgrad.claims.diagnose import compress
+from symgrad.claims.equivalence import (
+    MAX_OPS,
+    POINTS,
+    agree,
+    decide,
+    json_number,
+    prove_equal,
+    random_points,
+    small_enough,
+)
+from symgrad.spec import WEIGHT_TEMPLATE
+from symgrad.claims.verify import Names, _of_key, _truths
+
+__all__ = ["Comparison", "coincidence_conditions", "compare", "symmetry"]
+
+
+def _condition(net, f, show) -> str:
+    """``f = 0`` said in the user's terms: ``w211 = w212``, ``x1 = 0``, exact prediction."""
+    if f.is_Symbol:
+        return f"{show(f)} = 0"
+    if net.spec.n_outputs == 1:
+        error = net.targets[0] - net.output
+        if sp.expand(f - error) == 0 or sp.expand(f + error) == 0:
+            out = compress(net, net.output)
+            return f"the prediction is exact (y = {show(out)})"
+    for l in range(1, net.depth + 1):
+        for j in range(1, net.widths[l] + 1):
+            z = net.z(l, j)
+            if sp.expand(f - z) == 0 or sp.expand(f + z) == 0:
+                return f"{show(net.z_symbol(l, j))} = 0"
+    f = compress(net, f)
+    terms = sp.Add.make_args(f)
+    plus = [t for t in terms if t.as_coeff_Mul()[0] > 0]
+    minus = [-t for t in terms if t.as_coeff_Mul()[0] < 0]
+    if plus and minus:
+        return f"{show(sp.Add(*plus))} = {show(sp.Add(*minus))}"
+    return f"{show(f)} = 0"
+
+
+def _name_factor(net, f):
+    """A factor in intermediate names; the expanded output error becomes ``z21 - y``."""
+    base = f.base if f.is_Pow else f
+    if net.spec.n_outputs == 1 and base.is_Add:
+        error = compress(net, net.output) - net.targets[0]
+        expanded = sp.expand(net.output - net.targets[0])
+        for sign in (1, -1):
+            if sp.expand(base - sign * expanded) == 0:
+                named = sign * error
+                return named ** f.exp if f.is_Pow else named
+    return compress(net, f)
+
+
+def coincidence_conditions(net, difference, show=str):
+    """When is ``difference`` zero?  Returns ``(factored, [condition, ...])``.
+
+    ``difference`` is in base symbols.  It is factored (only when small enough)
+    and each factor of the numerator gives one condition; the difference is zero
+    exactly when at least one holds.  ``factored`` is None when the difference
+    was too large to factor.
+
+    >>> from symgrad import Network
+    >>> from symgrad.derive import gradients
+    >>> net = Network([2, 2, 1])
+    >>> g = gradients(net, "loss")
+    >>> _, conds = coincidence_conditions(net, g[net.weight(1, 1, 1)] - g[net.weight(1, 2, 1)])
+    >>> conds
+    ['x1 = 0', 'w211 = w212', 'the prediction is exact (y = z21)']
+    """
+    if not small_enough(difference, MAX_OPS):
+        return None, []
+    try:
+        factored = sp.factor(difference)
+        numerator = sp.fraction(sp.together(factored))[0]
+        _, factors = sp.factor_list(numerator)
+    except (sp.PolynomialError, ValueError, TypeError, RecursionError):
+        return None, []
+    factors = sorted((f for f, _ in factors if not f.is_number), key=sp.count_ops)
+    return factored, [_condition(net, f, show) for f in factors]
+
+
+def hidden_neuron(net, p):
+    """``(l, j)`` of the hidden neuron that parameter ``p`` feeds, or None."""
+    node = net.neuron_of(p)
+    return node if node is not None and node[0] < net.depth else None
+
+
+def symmetry(net, grads, l, j, jj, of="L", show=str) -> str:
+    """Show that neurons ``(l, j)`` and ``(l, jj)`` stay tied once their weights are equal.
+
+    Ties every incoming weight (and bias) and every outgoing weight of neuron
+    ``jj`` to neuron ``j``'s, then proves each pair of their gradients equal.
+    ``grads`` is ``{parameter: derivative}`` in base symbols.
+    """
+    tie, pairs = {}, []
+    W = net.widths
+    for k in range(1, W[l - 1] + 1):
+        tie[net.weight(l, jj, k)] = net.weight(l, j, k)
+        pairs.append((net.weight(l, j, k), net.weight(l, jj, k)))
+    if net.bias:
+        b = {idx: s for idx, s in zip(net.spec.bias_index(), net.biases)}
+        tie[b[l, jj]] = b[l, j]
+        pairs.append((b[l, j], b[l, jj]))
+    for i in range(1, W[l + 1] + 1):
+        tie[net.weight(l + 1, i, jj)] = net.weight(l + 1, i, j)
+        pairs.append((net.weight(l + 1, i, j), net.weight(l + 1, i, jj)))
+    tied = [(grads[p].xreplace(tie), grads[q].xreplace(tie)) for p, q in pairs]
+    proved = all(prove_equal(a, b) for a, b in tied)
+    symbols = set().union(*(a.free_symbols | b.free_symbols for a, b in tied))
+    if not proved and not all(agree(a, b, random_points(symbols, 12)) for a, b in tied):
+        return ""
+    how = "proved symbolically" if proved else "at 12 random points, not proved"
+    ties = ", ".join(f"{show(q)}={show(p)}" for q, p in tie.items())
+    equal = ", ".join(f"d{of}/d{show(p)} = d{of}/d{show(q)}" for p, q in pairs)
+    return (f"symmetry: if neurons {l}{j} and {l}{jj} start identical ({ties}), then {equal} "
+            f"for every input and target ({how}). Every gradient-descent step then changes "
+            "both neurons by the same amount, so they stay identical and the layer acts like "
+            "fewer neurons; random initialisation breaks the tie. Equal weights make equal "
+            "gradients, not the other way round.")
+
+
+@dataclass
+class Comparison:
+    """The outcome of :func:`compare`; fields match ``symgrad compare --json``."""
+
+    first: str
+    second: str
+    equal: bool
+    method: str
+    first_value: str
+    second_value: str
+    difference: str | None = None
+    conditions: list = field(default_factory=list)
+    counterexample: dict | None = None
+    symmetry: str | None = None
+    counterexample_text: str | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict:
+        return {"first": self.first, "second": self.second, "equal": self.equal,
+                "method": self.method, "first_value": self.first_value,
+                "second_value": self.second_value, "difference": self.difference,
+                "conditions": list(self.conditions), "counterexample": self.counterexample,
+                "symmetry": self.symmetry}
+
+    def to_text(self, ascii: bool = False) -> str:
+        width = max(len(self.first), len(self.second))
+        lines = [f"{self.first:<{width}} = {self.first_value}",
+                 f"{self.second:<{width}} = {self.second_value}"]
+        if self.equal:
+            lines.append(f"identically equal ({self.method})")
+        else:
+            lines.append("not identically equal")
+            if self.counterexample_text:
+                lines.append(f"    counterexample: {self.counterexample_text}")
+            if self.difference is not None:
+                lines.append(f"    difference:     {self.difference}")
+            if self.conditions:
+                lines.append("    equal exactly when " + ", or ".join(self.conditions))
+        if self.symmetry:
+            lines.append(self.symmetry)
+        text = "\n".join(lines)
+        return text.encode("ascii", "replace").decode() if ascii else text
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+
+def _side(net, item, show, parse_options):
+    """``(label, compact, base, of_key, parameter)`` of one side of a comparison."""
+    defs = net.intermediate_definitions
+    if isinstance(item, tuple):
+        of, p = item
+        key = _of_key(net, of)
+        compact = _truths(net, key, "compact")[p]
+        return f"d{of}/d{show(p)}", compact, _truths(net, key, "expanded")[p], key, p
+    if isinstance(item, str):
+        from symgrad.claims.parse import parse_derivative_or_expression
+
+        item = parse_derivative_or_expression(item, net, **parse_options)
+        if isinstance(item, tuple):
+            return _side(net, item, show, parse_options)
+    expr = sp.sympify(item)
+    return show(expr), expr, expr.xreplace(defs), None, None
+
+
+def compare(net, first, second, aliases=None, *, weight_template: str = WEIGHT_TEMPLATE,
+            points: int = POINTS, seed: int = 0) -> Comparison:
+    """Are two derivatives (or expressions) identically equal?  If not, when do they coincide?
+
+    Each side is text (``"dL/dw111"`` or an expression, read by :mod:`symgrad.claims.parse`),
+    a pair ``(of, parameter)`` such as ``("L", w111)``, or a SymPy expression.
+    When they differ, the result holds a counterexample and the conditions under
+    which they coincide (from the factored difference).  For the gradients of two
+    neurons of one hidden layer it also shows the symmetry: started identical,
+    they get identical gradients and stay identical under gradient descent.
+
+    >>> from symgrad import Network
+    >>> net = Network([2, 2, 1])
+    >>> c = compare(net, ("L", net.weight(1, 1, 1)), ("L", net.weight(1, 2, 1)))
+    >>> c.equal, c.conditions
+    (False, ['x1 = 0', 'w211 = w212', 'the prediction is exact (y = z21)'])
+    """
+    show = Names(net, weight_template, aliases)
+    options = {"aliases": aliases, "weight_template": weight_template}
+    label1, compact1, base1, key1, p1 = _side(net, first, show, options)
+    label2, compact2, base2, key2, p2 = _side(net, second, show, options)
+    everything = net.inputs + net.targets + net.parameters
+    decision = decide(base1, base2, points=points, seed=seed, symbols=everything,
+                      proof_forms=[(compact1, compact2)])
+    result = Comparison(label1, label2, decision.equal, decision.method,
+                        show(compact1), show(compact2))
+    if not decision.equal:
+        ce = decision.counterexample
+        result.counterexample = {"values": {show(s): json_number(v) for s, v in ce.values.items()},
+                                 "first": json_number(ce.claimed), "second": json_number(ce.true)}
+        named = type(ce)({sp.Symbol(show(s)): v for s, v in ce.values.items()}, ce.claimed,
+                         ce.true, ce.others_free)
+        result.counterexample_text = named.text(labels=(label1, label2))
+        factored, result.conditions = coincidence_conditions(net, base1 - base2, show)
+        if factored is not None:
+            result.difference = show(sp.Mul(*(_name_factor(net, f)
+                                              for f in sp.Mul.make_args(factored))))
+    n1, n2 = (hidden_neuron(net, p) if p is not None else None for p in (p1, p2))
+    if key1 is not None and key1 == key2 and n1 and n2 and n1[0] == n2[0] and n1 != n2:
+        of = first[0] if isinstance(first, tuple) else label1[1:].split("/")[0]
+        grads = _truths(net, key1, "expanded")
+        result.symmetry = symmetry(net, grads, n1[0], n1[1], n2[1], of, show) or None
+    return result

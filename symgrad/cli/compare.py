@@ -1,0 +1,44 @@
+"""``symgrad compare ARCH EXPR1 EXPR2``: are two derivatives identically equal?
+
+Exit 0 when they are, 1 when they are not (with a counterexample and the
+conditions under which they coincide), 2 when an argument cannot be read.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from symgrad.cli.options import EXIT_FAIL, EXIT_OK, add_network_options, network_from_args
+from symgrad.cli.verify import add_claim_options, can_encode, emit, parse_aliases
+
+
+def add_parser(sub):
+    p = sub.add_parser(
+        "compare", help="decide whether two derivatives or expressions are identically equal",
+        description="Compare two derivatives (e.g. dL/dw111 dL/dw121) or expressions. When "
+                    "they differ, show a counterexample and the conditions under which they "
+                    "coincide; for two neurons of one hidden layer, show why identical "
+                    "neurons stay identical under gradient descent. Exit 0 when equal, 1 "
+                    "when not, 2 on bad input.")
+    add_network_options(p)
+    p.add_argument("first", metavar="EXPR1", help="a derivative such as dL/dw111, or an expression")
+    p.add_argument("second", metavar="EXPR2", help="the other derivative or expression")
+    add_claim_options(p)
+    p.set_defaults(func=run_compare)
+    return p
+
+
+def run_compare(args) -> int:
+    from symgrad.spec import check_weight_template
+    from symgrad.claims.compare import compare
+
+    net = network_from_args(args)
+    template = check_weight_template(args.weight_name)
+    result = compare(net, args.first, args.second, parse_aliases(args.alias),
+                     weight_template=template)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        emit(result.to_text(ascii=not can_encode("\u2713", sys.stdout)))
+    return EXIT_OK if result.equal else EXIT_FAIL

@@ -1,0 +1,194 @@
+"""``symgrad verify ARCH [CLAIM ...] [--file F]``: verdicts on hand-derived derivatives.
+
+Exit 0 when every claim is correct, 1 when any is wrong, 2 when any claim (or
+option) cannot be read; each unreadable claim gets one line on stderr naming its
+file and line, and the other claims are still checked.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+
+from symgrad.cli.options import EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageError, add_network_options, \
+    network_from_args
+from symgrad.errors import DataError, SymgradError
+
+#: Largest claims file read (bytes).
+MAX_FILE_BYTES = 1_000_000
+_ENVIRONMENTS = r"align|aligned|equation|eqnarray|gather|gathered|multline|split|displaymath"
+_DROP = re.compile(r"\\(?:begin|end)\{(?:" + _ENVIRONMENTS + r")\*?\}|\\nonumber|\\notag"
+                   r"|\\label\{[^{}]*\}")
+_BULLET = re.compile(r"^(?:[-*+]|\d{1,3}[.)])\s+")
+_DELIMITERS = {"\\[", "\\]", "$$", "\\(", "\\)", "```", "~~~"}
+
+
+def _strip_comment(line: str) -> str:
+    """Cut a LaTeX comment: the first ``%`` not written as ``\\%``."""
+    match = re.search(r"(?<!\\)%", line)
+    return line[:match.start()] if match else line
+
+
+def claims_from_text(text: str) -> list:
+    r"""Claims in a text, Markdown or LaTeX document, as ``[(line number, claim), ...]``.
+
+    Blank lines and lines starting with ``#`` or ``%`` are skipped; LaTeX comments,
+    ``\begin{align}``/``\end{align}`` (and similar environments), ``\label``,
+    ``\nonumber`` and ``&`` alignment markers are dropped; rows are split on
+    ``\\``; Markdown bullets, fences and lone ``$$``/``\[``/``\]`` are ignored.
+
+    >>> claims_from_text("% homework\n\\begin{align}\n"
+    ...                  "\\frac{\\partial z_{21}}{\\partial w_{111}} &= x_1 w_{211} \\\\\n"
+    ...                  "dz21/dw211 &= z11\n\\end{align}\n")
+    [(3, '\\frac{\\partial z_{21}}{\\partial w_{111}} = x_1 w_{211}'), (4, 'dz21/dw211 = z11')]
+    """
+    found = []
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith(("#", "%")) or line in _DELIMITERS:
+            continue
+        line = _DROP.sub(" ", _strip_comment(line))
+        for row in line.split("\\\\"):
+            row = _BULLET.sub("", row.replace("&", " ").strip())
+            row = re.sub(r"(?<![0-9])[.,;]\s*$|[,;]\s*$", "", row).strip()
+            row = re.sub(r"\s+", " ", row)
+            if row and row not in _DELIMITERS:
+                found.append((number, row))
+    return found
+
+
+def read_claims(path: str) -> list:
+    """``[(where, claim), ...]`` from a file; ``where`` is ``"file:line"``."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise DataError(f"cannot read claims file {path!r}: {exc.strerror or exc}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise DataError(f"claims file {path!r} is larger than {MAX_FILE_BYTES} bytes; "
+                        "split it into smaller files")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"claims file {path!r} is not UTF-8 text (byte {exc.start}); "
+                        "save it as UTF-8") from None
+    return [(f"{path}:{n}", claim) for n, claim in claims_from_text(text)]
+
+
+def parse_aliases(items) -> dict:
+    """``["z_b=z21", ...]`` -> ``{"z_b": "z21"}``; the parser checks names and expressions."""
+    aliases = {}
+    for item in items or ():
+        name, sep, expr = item.partition("=")
+        if not sep or not name.strip() or not expr.strip():
+            raise UsageError(f"--alias needs NAME=EXPR, e.g. --alias z_b=z21; got {item!r}")
+        aliases[name.strip()] = expr.strip()
+    return aliases
+
+
+def add_claim_options(p):
+    """--alias, --weight-name and --json, shared with ``symgrad compare``."""
+    p.add_argument("--alias", action="append", default=[], metavar="NAME=EXPR",
+                   help="a name of your own for an expression, e.g. --alias z_b=z21 "
+                        "(repeatable)")
+    p.add_argument("--weight-name", default="w{l}{j}{k}", metavar="TEMPLATE",
+                   help="how your weights are named: w{l}{j}{k} (default: layer, to-neuron, "
+                        "from-input) or w{l}{k}{j}")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def add_parser(sub):
+    p = sub.add_parser(
+        "verify", help="check hand-derived derivatives (claims) against the exact ones",
+        description="Check claims such as 'dz21/dw111 = w211*x1' (plain, LaTeX or Unicode; "
+                    "see docs/claims.md). A wrong claim gets the true derivative, a diagnosis "
+                    "and a counterexample. Exit 0 when every claim is correct, 1 when any is "
+                    "wrong, 2 when any cannot be read.")
+    add_network_options(p)
+    p.add_argument("claims", nargs="*", metavar="CLAIM", help="claims to check")
+    p.add_argument("--file", metavar="F",
+                   help="read claims from a text, Markdown or LaTeX file (one per line or "
+                        "align row)")
+    add_claim_options(p)
+    p.set_defaults(func=run_verify)
+    _allow_claims_after_options(p)
+    return p
+
+
+def _allow_claims_after_options(parser) -> None:
+    """Let claims follow options (``verify 2-2-1 --activation tanh "dz21/dw111 = ..."``).
+
+    argparse gives a ``nargs="*"`` positional only the words before the first
+    option; its intermixed mode collects them all.  That mode calls
+    ``parse_known_args`` itself, hence the re-entry guard.
+    """
+    plain = parser.parse_known_args
+    busy = []
+
+    def parse_known_args(args=None, namespace=None):
+        if busy:
+            return plain(args, namespace)
+        busy.append(True)
+        try:
+            return parser.parse_known_intermixed_args(args, namespace)
+        finally:
+            busy.pop()
+
+    parser.parse_known_args = parse_known_args
+
+
+def can_encode(text: str, stream) -> bool:
+    """Whether ``stream`` can print ``text`` (False on ASCII or Latin-1 terminals for ✓)."""
+    try:
+        text.encode(getattr(stream, "encoding", None) or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+def emit(text: str, stream=None) -> None:
+    """Print ``text``, replacing characters the stream's encoding cannot show."""
+    stream = stream or sys.stdout
+    if not can_encode(text, stream):
+        encoding = getattr(stream, "encoding", None) or "ascii"
+        try:
+            text = text.encode(encoding, "replace").decode(encoding)
+        except LookupError:
+            text = text.encode("ascii", "replace").decode("ascii")
+    print(text, file=stream)
+
+
+def run_verify(args) -> int:
+    from symgrad.claims.parse import parse_claim
+    from symgrad.spec import check_weight_template
+    from symgrad.claims.verify import Verdict, verify_claim
+
+    net = network_from_args(args)
+    template = check_weight_template(args.weight_name)
+    aliases = parse_aliases(args.alias)
+    items = [(f"claim {i}", c) for i, c in enumerate(args.claims, 1)]
+    if args.file:
+        items += read_claims(args.file)
+    if not items:
+        raise UsageError("no claims: give claims as arguments or --file F "
+                         "(e.g. symgrad verify 2-2-1 \"dz21/dw111 = w211*x1\")")
+    verdicts, invalid = [], 0
+    for where, text in items:
+        try:
+            claim = parse_claim(text, net, aliases=aliases, weight_template=template)
+            verdicts.append(verify_claim(net, claim, aliases=aliases, weight_template=template))
+        except SymgradError as exc:
+            invalid += 1
+            emit(f"symgrad: {where}: {exc}", sys.stderr)
+            verdicts.append(Verdict(text, error=str(exc)))
+    if args.json:
+        print(json.dumps({"claims": [v.to_dict() for v in verdicts]}, indent=2))
+    else:
+        ascii_only = not can_encode("\u2713\u2717", sys.stdout)
+        for v in verdicts:
+            if v.error is None:
+                emit(v.to_text(ascii=ascii_only))
+    if invalid:
+        return EXIT_USAGE
+    return EXIT_OK if all(v.correct for v in verdicts) else EXIT_FAIL

@@ -1,1 +1,0 @@
-"""Subcommands of the ``symgrad`` command line, one module each (see :mod:`symgrad.cli`)."""

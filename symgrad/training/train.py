@@ -1,0 +1,400 @@
+"""Gradient descent on the network: the seed's linear-regression use.
+
+:func:`train` runs (full-batch, optionally mini-batch and momentum) gradient
+descent with the exact gradients from :func:`symgrad.compile_gradients` and
+returns a :class:`TrainingResult` with the cost history, the parameter
+trajectory, and, for linear networks, the effective linear map compared with
+least squares (:func:`symgrad.training.data.least_squares`).
+
+Symmetry
+--------
+Two hidden neurons of one layer are *siblings*.  With ``init="symmetric"`` every
+hidden neuron of a layer starts with the same incoming weights, the same bias and
+the same outgoing weights; the chain rule then gives siblings the same gradient,
+so plain gradient descent keeps them identical.  That is a property of the
+starting point, not of the gradients: from a random start they differ and stay
+different.  symgrad checks equality with ``==`` after every step.
+
+In floating point the equality survives only if the computer adds up the same
+numbers in the same order for every sibling.  numpy's matrix products call BLAS,
+which may treat the last few rows of a matrix with a different kernel from the
+rest; with OpenBLAS this keeps widths 2, 3, 4, 8, 12, 16, ... bit-identical but
+separates, e.g., 5 siblings after a few steps by rounding (about 1e-16).  The
+result then says at which epoch the first bit differed and how far apart the
+siblings ended.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from symgrad.training.data import check_split, least_squares, linear_map
+from symgrad.errors import DataError, SpecError, SpecTypeError
+from symgrad.network import Network
+from symgrad.backends import compile_gradients
+from symgrad.spec import check_batch, choices_message, symbol_name
+from symgrad.training.report import TrainingResult
+
+__all__ = ["INITS", "TrainingResult", "effective_map", "initial_parameters", "train"]
+
+INITS = ("random", "symmetric", "zeros")
+
+
+def initial_parameters(spec, init="random", seed=0) -> np.ndarray:
+    """Starting parameters in ``net.parameters`` order.
+
+    ``random``: weights N(0, 1/fan_in), biases 0.  ``symmetric``: the same draw
+    shared by all neurons of each hidden layer (identical incoming and outgoing
+    weights), biases 0.  ``zeros``: everything 0.  Draws come from
+    ``numpy.random.default_rng(seed)``.
+
+    Examples
+    --------
+    >>> from symgrad import Network
+    >>> p = initial_parameters(Network([2, 2, 1]).spec, "symmetric", seed=0)
+    >>> bool(p[0] == p[2] and p[1] == p[3] and p[4] == p[5])
+    True
+    """
+    if isinstance(init, str) and init not in INITS:
+        raise SpecError(choices_message("init", init, INITS))
+    rng = np.random.default_rng(seed)
+    L, parts = spec.depth, []
+    for l in range(1, L + 1):
+        n_out, n_in = spec.widths[l], spec.widths[l - 1]
+        scale = 1.0 / np.sqrt(n_in)
+        if init == "zeros":
+            W = np.zeros((n_out, n_in))
+        elif init == "random" or L == 1:
+            W = rng.normal(scale=scale, size=(n_out, n_in))
+        elif l == 1:          # siblings share their incoming weights: equal rows
+            W = np.tile(rng.normal(scale=scale, size=(1, n_in)), (n_out, 1))
+        elif l == L:          # ... and their outgoing weights: equal columns
+            W = np.tile(rng.normal(scale=scale, size=(n_out, 1)), (1, n_in))
+        else:                 # both at once: one value for the whole matrix
+            W = np.full((n_out, n_in), rng.normal(scale=scale))
+        parts.append(W.ravel())
+    parts.append(np.zeros(spec.n_biases))
+    return np.concatenate(parts)
+
+
+def _layers(spec, p):
+    """Weight matrices and bias vectors (views into ``p``)."""
+    Ws, bs, at = [], [], 0
+    for n_in, n_out in zip(spec.widths[:-1], spec.widths[1:]):
+        Ws.append(p[at:at + n_in * n_out].reshape(n_out, n_in))
+        at += n_in * n_out
+    for n_out in spec.widths[1:]:
+        bs.append(p[at:at + n_out] if spec.bias else np.zeros(n_out))
+        at += n_out if spec.bias else 0
+    return Ws, bs
+
+
+def hidden_layers(spec) -> list:
+    """Hidden layers (1-based) with two or more neurons: the ones with siblings."""
+    return [l for l in range(1, spec.depth) if spec.widths[l] >= 2]
+
+
+def sibling_gap(spec, p) -> float:
+    """Largest difference between sibling neurons' weights/biases (0.0: identical)."""
+    Ws, bs = _layers(spec, p)
+    gap = 0.0
+    for l in hidden_layers(spec):
+        W_in, W_out, b = Ws[l - 1], Ws[l], bs[l - 1]
+        gap = max(gap, float(np.abs(W_in - W_in[:1]).max()),
+                  float(np.abs(W_out - W_out[:, :1]).max()), float(np.abs(b - b[0]).max()))
+    return gap
+
+
+def siblings_identical(spec, p) -> bool:
+    """True when every hidden layer's neurons are identical to the last bit."""
+    Ws, bs = _layers(spec, p)
+    for l in hidden_layers(spec):
+        W_in, W_out, b = Ws[l - 1], Ws[l], bs[l - 1]
+        if not ((W_in == W_in[:1]).all() and (W_out == W_out[:, :1]).all() and (b == b[0]).all()):
+            return False
+    return True
+
+
+def sibling_equalities(spec) -> list:
+    """The equalities that symmetry means, e.g. ``["w111 = w121", ...]`` for 2-2-1."""
+    out = []
+    for l in hidden_layers(spec):
+        n = spec.widths[l]
+        for k in range(1, spec.widths[l - 1] + 1):
+            out.append(" = ".join(symbol_name("w", l, j, k) for j in range(1, n + 1)))
+        if spec.bias:
+            out.append(" = ".join(symbol_name("b", l, j) for j in range(1, n + 1)))
+        for j in range(1, spec.widths[l + 1] + 1):
+            out.append(" = ".join(symbol_name("w", l + 1, j, k) for k in range(1, n + 1)))
+    return out
+
+
+def _check_options(epochs, lr, momentum, batch_size, record_every, tol):
+    def integer(name, value, low):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise SpecTypeError(f"{name} must be an integer, got {value!r}")
+        if value < low:
+            raise SpecError(f"{name} must be at least {low}, got {value}")
+
+    integer("epochs", epochs, 0)
+    integer("record_every", record_every, 1)
+    if batch_size is not None:
+        integer("batch_size", batch_size, 1)
+    for name, value, ok, rule in [("lr", lr, lambda v: v > 0, "> 0"),
+                                  ("momentum", momentum, lambda v: 0 <= v < 1, "in [0, 1)"),
+                                  ("tol", tol, lambda v: v >= 0, ">= 0")]:
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
+            raise SpecTypeError(f"{name} must be a number, got {value!r}")
+        if not (np.isfinite(value) and ok(value)):
+            raise SpecError(f"{name} must be finite and {rule}, got {value!r}")
+
+
+def _start(spec, init, seed):
+    if isinstance(init, str):
+        return initial_parameters(spec, init, seed), init
+    p0 = np.array(init, dtype=float).ravel()
+    if p0.shape != (spec.n_parameters,) or not np.isfinite(p0).all():
+        raise SpecError(f"init array must hold {spec.n_parameters} finite values in "
+                        f"net.parameters order, got shape {np.shape(init)}")
+    return p0, "given"
+
+
+def train(net, X, y, *, epochs=1000, lr=0.01, init="random", seed=0, momentum=0.0,
+          batch_size=None, record_every=1, tol=0.0, split=None, backend="auto",
+          progress=None) -> TrainingResult:
+    """Fit the network to ``(X, y)`` by gradient descent on the mean loss.
+
+    Parameters
+    ----------
+    net : Network
+    X, y : arrays (m, n_inputs) and (m,) or (m, n_outputs)
+    epochs : int
+        Passes over the data (each one step when full-batch).
+    lr, momentum : float
+        Step ``v = momentum*v - lr*grad; p = p + v`` (momentum 0: plain descent).
+    init : {"random", "symmetric", "zeros"} or array
+        Starting point (see :func:`initial_parameters`), drawn from ``seed``.
+    batch_size : int, optional
+        Mini-batch size (samples shuffled each epoch from ``seed``); None: full batch.
+    record_every : int
+        Keep the parameters every this many epochs (and the last) in ``trajectory``.
+    tol : float
+        Stop as converged when the cost changes by at most ``tol`` in an epoch (0: never).
+    split : float, optional
+        The ``a`` of :func:`symgrad.training.data.split_feature` if ``X`` was built with it;
+        the result then reports the effective slope on the original ``x``.
+    backend : str
+        Passed to :func:`symgrad.compile_gradients` (``"auto"``: numba when installed).
+    progress : callable, optional
+        Called as ``progress(epoch, epochs, cost)`` after every epoch.
+
+    Returns
+    -------
+    TrainingResult
+        ``stop`` is ``"converged"``, ``"epochs"``, ``"stationary"`` (the gradient
+        is exactly zero at a point that does not fit: a saddle such as all-zero
+        weights) or ``"diverged"`` (the cost became NaN/inf; the last good state
+        is kept).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from symgrad import Network
+    >>> x = np.linspace(-1, 1, 20)
+    >>> X = np.column_stack([0.3 * x, 0.7 * x])
+    >>> result = train(Network([2, 2, 1]), X, 3 * x, epochs=2000, lr=0.5, split=0.3,
+    ...                backend="numpy")
+    >>> bool(abs(result.effective_map["slope"] - 3) < 1e-9), result.stop
+    (True, 'converged')
+    """
+    if not isinstance(net, Network):
+        raise SpecError(f"train needs a Network, got {type(net).__name__}")
+    spec = net.spec
+    _check_options(epochs, lr, momentum, batch_size, record_every, tol)
+    split = None if split is None else check_split(split)
+    p0, init_name = _start(spec, init, seed)
+    _, X, Y = check_batch(spec, p0, X, y)
+    if not (np.isfinite(X).all() and np.isfinite(Y).all()):
+        raise DataError("X and y must be finite (no NaN or inf)")
+    f = compile_gradients(net, backend=backend)
+    loop = _Loop(spec, f, X, Y, p0, lr, momentum, batch_size, seed)
+    loop.run(epochs, record_every, tol, progress)
+    result = TrainingResult(
+        net=net, names=spec.parameter_names(), initial=p0, params=loop.p,
+        costs=np.array(loop.costs), recorded=np.array(loop.recorded, dtype=int),
+        trajectory=np.array(loop.trajectory), epochs_run=loop.epoch, epochs=epochs,
+        stop=loop.stop, message=loop.message, gradient=loop.grad,
+        symmetric_start=loop.sym_start, separated_at=loop.separated_at,
+        gap=sibling_gap(spec, loop.p) if hidden_layers(spec) else None,
+        settings={"init": init_name, "seed": seed, "lr": float(lr), "momentum": float(momentum),
+                  "batch_size": batch_size, "tol": float(tol), "backend": f.backend},
+        equalities=sibling_equalities(spec), split=split)
+    _compare(result, X, Y)
+    return result
+
+
+def effective_map(spec, params, *, split=None) -> dict:
+    """The linear map a linear network computes: ``W_L @ ... @ W_1`` and the bias part.
+
+    Only meaningful when every activation is linear.  Layout as
+    :func:`symgrad.training.data.linear_map`; with ``split`` = a it includes the slope on x.
+
+    Examples
+    --------
+    >>> from symgrad import Network
+    >>> eff = effective_map(Network([2, 2, 1]).spec, [1, 2, 3, 4, 5, 6], split=0.5)
+    >>> eff["coefficients"], eff["slope"]   # c1 = 5*1 + 6*3, c2 = 5*2 + 6*4
+    ({'x1': 23.0, 'x2': 34.0}, 28.5)
+    """
+    Ws, bs = _layers(spec, np.asarray(params, dtype=float))
+    M, c = np.eye(spec.widths[0]), np.zeros(spec.widths[0])
+    for W, b in zip(Ws, bs):
+        M, c = W @ M, W @ c + b     # y = W (M x + c) + b
+    return linear_map(M, c, split=split)
+
+
+def _compare(result, X, Y):
+    """Fill the effective map, least squares and their agreement (linear nets)."""
+    spec = result.net.spec
+    result.rank = int(np.linalg.matrix_rank(X))
+    if spec.loss != "bce":
+        result.least_squares = least_squares(X, Y, intercept=spec.bias, split=result.split,
+                                             loss=spec.loss)
+    if not result.linear:
+        return
+    eff = result.effective_map = effective_map(spec, result.params, split=result.split)
+    ls = result.least_squares
+    if "slope" in eff:
+        what, a, b = "slope on x", eff["slope"], ls["slope"]
+    elif result.rank == spec.n_inputs:
+        what, a, b = "coefficients", list(eff["coefficients"].values()), \
+            list(ls["coefficients"].values())
+    else:
+        def predict(m):
+            C = np.array(list(m["coefficients"].values()), dtype=float).reshape(X.shape[1], -1)
+            return X @ C + np.asarray(m["intercept"])
+        what, a, b = "predictions on the data", predict(eff), predict(ls)
+    diff = float(np.max(np.abs(np.asarray(a, float) - np.asarray(b, float))))
+    if spec.bias:
+        diff = max(diff, float(np.max(np.abs(np.subtract(eff["intercept"], ls["intercept"])))))
+        what += " and intercept"
+    result.agreement = {"compared": what, "difference": diff}
+
+
+class _Loop:
+    """The descent loop's state; :meth:`run` fills costs, trajectory and stop."""
+
+    def __init__(self, spec, f, X, Y, p0, lr, momentum, batch_size, seed):
+        self.spec, self.f, self.X, self.Y = spec, f, X, Y
+        self.lr, self.momentum = float(lr), float(momentum)
+        m = X.shape[0]
+        self.batch = None if batch_size is None or batch_size >= m else batch_size
+        self.rng = np.random.default_rng([seed, 1])
+        self.p, self.v = p0.copy(), np.zeros_like(p0)
+        self.costs, self.recorded, self.trajectory = [], [], []
+        self.epoch, self.stop, self.message = 0, "epochs", ""
+        has_siblings = bool(hidden_layers(spec))
+        self.sym_start = siblings_identical(spec, p0) if has_siblings else None
+        self.sym_now = bool(self.sym_start)
+        self.separated_at = None
+
+    def _step(self, grad):
+        """One update; returns False (and leaves the state alone) when it is not finite."""
+        v = self.momentum * self.v - self.lr * grad
+        p = self.p + v
+        if not (np.isfinite(p).all() and np.isfinite(v).all()):
+            return False
+        self.p, self.v = p, v
+        if self.sym_now and not siblings_identical(self.spec, p):
+            self.sym_now, self.separated_at = False, self.epoch + 1
+        return True
+
+    def _diverged(self, what):
+        self.stop = "diverged"
+        self.message = (f"diverged in epoch {self.epoch + 1}: {what} became NaN or infinite "
+                        f"(lr {self.lr:g} is too large for this data; try a smaller lr); "
+                        f"kept the last good state, from epoch {self.epoch}")
+
+    def _epoch(self):
+        """One pass; returns False on divergence."""
+        good_p, good_v, good_sym = self.p, self.v, (self.sym_now, self.separated_at)
+        if self.batch is None:
+            ok = self._step(self.grad)
+        else:
+            order = self.rng.permutation(self.X.shape[0])
+            ok = True
+            for start in range(0, len(order), self.batch):
+                rows = order[start:start + self.batch]
+                _, g = self.f(self.p, self.X[rows], self.Y[rows])
+                if not (np.isfinite(g).all() and self._step(g)):
+                    ok = False
+                    break
+        cost, grad = self.f(self.p, self.X, self.Y) if ok else (np.nan, None)
+        if not (ok and np.isfinite(cost) and np.isfinite(grad).all()):
+            self.p, self.v = good_p, good_v
+            self.sym_now, self.separated_at = good_sym
+            self._diverged("the parameters" if not ok else "the cost")
+            return False
+        self.cost, self.grad = float(cost), grad
+        return True
+
+    def run(self, epochs, record_every, tol, progress):
+        with np.errstate(over="ignore", invalid="ignore"):
+            cost, self.grad = self.f(self.p, self.X, self.Y)
+            self.cost = float(cost)
+            self._record(True)
+            if not (np.isfinite(cost) and np.isfinite(self.grad).all()):
+                self.stop = "diverged"
+                self.message = "the cost is NaN or infinite at the starting point"
+                return
+            while self.epoch < epochs:
+                if self.batch is None and not self.grad.any() and not self.v.any():
+                    self._stationary()
+                    return
+                before = self.p
+                if not self._epoch():
+                    break
+                self.epoch += 1
+                self._record(self.epoch % record_every == 0)
+                if progress is not None:
+                    progress(self.epoch, epochs, self.cost)
+                if self._converged(before, tol):
+                    break
+            if self.stop == "epochs" and np.array_equal(self.p, self.trajectory[0]) and self.cost:
+                self._stationary()
+        if self.recorded[-1] != self.epoch:
+            self.recorded.append(self.epoch)
+            self.trajectory.append(self.p.copy())
+
+    def _record(self, keep):
+        self.costs.append(self.cost)
+        if keep:
+            self.recorded.append(self.epoch)
+            self.trajectory.append(self.p.copy())
+
+    def _converged(self, before, tol):
+        change = abs(self.costs[-2] - self.costs[-1])
+        if tol and change <= tol:
+            self.stop = "converged"
+            self.message = (f"converged in epoch {self.epoch}: the cost changed by "
+                            f"{change:.2g} <= tol {tol:g}")
+        elif self.batch is None and not self.momentum and np.array_equal(before, self.p):
+            self.stop = "converged"
+            self.message = (f"converged in epoch {self.epoch}: the update no longer changes "
+                            "any parameter (a fixed point in float64)")
+        return self.stop == "converged"
+
+    def _stationary(self):
+        if self.cost == 0.0:
+            self.stop = "converged"
+            self.message = f"converged in epoch {self.epoch}: the cost is exactly 0"
+            return
+        self.stop = "stationary"
+        why = ""
+        if not self.p.any():
+            why = (" (every weight is 0: each weight's gradient has a factor that is 0, the "
+                   "outgoing weight or the hidden activation, so all-zero weights are a saddle)")
+        self.message = (
+            f"stuck in epoch {self.epoch}: the gradient is exactly zero although the cost is "
+            f"{self.cost:.6g}; this is a stationary point, not a fit{why}. Gradient descent "
+            "cannot leave it; start elsewhere, e.g. init 'random'")
