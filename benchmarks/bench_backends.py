@@ -172,10 +172,12 @@ def bench_net(name, sizes, reps, bw):
     for m in sizes:
         X, y = rng.normal(size=(m, widths[0])), rng.normal(size=m)
         Y = y.reshape(m, 1)
-        fns = {"numba": lambda: f(params, X, y), "raw": lambda: f.raw(params, X, Y),
-               "numpy": lambda: g(params, X, y),
-               "backprop": lambda: backprop(net, params, X, y)}
-        fns.update({k: (lambda h=h: h(params, X, y)) for k, h in extra.items() if h})
+        # Default arguments bind this m's arrays (timed within the same iteration).
+        fns = {"numba": lambda X=X, y=y: f(params, X, y),
+               "raw": lambda X=X, Y=Y: f.raw(params, X, Y),
+               "numpy": lambda X=X, y=y: g(params, X, y),
+               "backprop": lambda X=X, y=y: backprop(net, params, X, y)}
+        fns.update({k: (lambda h=h, X=X, y=y: h(params, X, y)) for k, h in extra.items() if h})
         calls = max(1, int(2e5 // (m * net.spec.n_parameters)))
         t = interleaved(fns, reps, calls)
         floor = (X.nbytes + y.nbytes) / bw

@@ -103,8 +103,9 @@ def main(argv=None):
         for m in sizes:
             X, y = rng.normal(size=(m, widths[0])), rng.normal(size=m)
             calls = max(1, int(3e5 // (m * net.spec.n_parameters)))
-            t = interleaved({"compiled": lambda: f(params, X, y),
-                             "backprop": lambda: backprop(net, params, X, y)}, reps, calls)
+            t = interleaved({"compiled": lambda f=f, p=params, X=X, y=y: f(p, X, y),
+                             "backprop": lambda n=net, p=params, X=X, y=y: backprop(n, p, X, y)},
+                            reps, calls)
             print(f"{name:<18} {m:>9} {fmt(t['compiled']):>10} {fmt(t['backprop']):>10} "
                   f"{t['compiled'] / t['backprop']:>6.2f}x")
 

@@ -229,7 +229,8 @@ def _check_widths(widths) -> tuple:
         ) from None
     if len(widths) < 2:
         raise SpecError(
-            f"widths needs an input width and at least one layer, e.g. [2, 2, 1]; got {list(widths)}"
+            "widths needs an input width and at least one layer, e.g. [2, 2, 1]; "
+            f"got {list(widths)}"
         )
     for i, w in enumerate(widths):
         if isinstance(w, bool) or not isinstance(w, int):

@@ -37,9 +37,9 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.extra.numpy import arrays
 
+from symgrad.network import Network
 from symgrad.references.backprop import forward
 from symgrad.references.check import KINK_MARGIN
-from symgrad.network import Network
 from symgrad.spec import ACTIVATIONS, LOSSES, choices_message
 
 #: With ``avoid_kinks``, values on ReLU networks keep at least this distance from 0.

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from symgrad import Network, SpecError
-from symgrad.references.check import band, check, random_problem, relative_errors, _culprit
+from symgrad.references.check import _culprit, band, check, random_problem, relative_errors
 
 
 def test_seed_net_agrees():

@@ -309,8 +309,9 @@ def test_site_builds_in_strict_mode(tmp_path):
         out = site / ("index.html" if page.stem == "index" else f"{page.stem}/index.html")
         assert out.exists(), f"{page.name} was not built"
     api = (site / "api" / "index.html").read_text(encoding="utf-8")
-    for anchor in ("symgrad.network.Network", "symgrad.derive.gradients", "symgrad.claims.verify.verify",
-                   "symgrad.training.train.train", "symgrad.testing.assertions.assert_backprop_matches"):
+    for anchor in ("symgrad.network.Network", "symgrad.derive.gradients",
+                   "symgrad.claims.verify.verify", "symgrad.training.train.train",
+                   "symgrad.testing.assertions.assert_backprop_matches"):
         assert f'id="{anchor}"' in api, anchor
     import symgrad
 
@@ -338,5 +339,7 @@ def test_doctest_fences():
         sys.path.remove(str(DOCS))
     text = "Intro.\n\n>>> 1 + 1\n2\n\nMore :func:`symgrad.references.check`.\n```\n>>> kept\n```"
     assert griffe_doctests.fence_doctests(text) == (
-        "Intro.\n\n```pycon\n>>> 1 + 1\n2\n```\n\nMore :func:`symgrad.references.check`.\n```\n>>> kept\n```")
-    assert griffe_doctests.ROLE.sub(r"``\1``", ":func:`~symgrad.references.check`") == "``symgrad.references.check``"
+        "Intro.\n\n```pycon\n>>> 1 + 1\n2\n```\n\nMore :func:`symgrad.references.check`."
+        "\n```\n>>> kept\n```")
+    role = ":func:`~symgrad.references.check`"
+    assert griffe_doctests.ROLE.sub(r"``\1``", role) == "``symgrad.references.check``"

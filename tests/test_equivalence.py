@@ -5,7 +5,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symgrad import Network
-from symgrad.derive import gradients
 from symgrad.claims.equivalence import (
     DISPROVED,
     PROVED,
@@ -17,6 +16,7 @@ from symgrad.claims.equivalence import (
     random_points,
     same_value,
 )
+from symgrad.derive import gradients
 from symgrad.network import relu, step
 
 z, x = sp.symbols("z x", real=True)

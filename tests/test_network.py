@@ -33,7 +33,7 @@ def test_several_outputs_have_indexed_targets():
     assert [t.name for t in net.targets] == ["y1", "y2"]
     assert net.target == net.targets
     with pytest.raises(SpecError, match="2 outputs"):
-        net.output
+        _ = net.output
 
 
 def test_big_indices_stay_unambiguous():

@@ -1,4 +1,4 @@
-"""Tests for symgrad.claims.parse: every accepted form against expressions built from net symbols."""
+"""symgrad.claims.parse: every accepted form against expressions built from net symbols."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import symgrad.claims.lexer
 import symgrad.claims.names
 import symgrad.claims.parse
 from symgrad import Network, ParseError
-from symgrad.network import activation_expr
 from symgrad.claims.parse import (
     LIMITS,
     Claim,
@@ -25,6 +24,7 @@ from symgrad.claims.parse import (
     parse_expression,
     parse_quantity,
 )
+from symgrad.network import activation_expr
 
 NET = Network([2, 2, 1])
 x1, x2 = NET.inputs
@@ -352,8 +352,9 @@ def test_the_banned_use_check_can_fail():
     assert _banned_uses("re.compile('x'); sp.S.One") == []
 
 
-@pytest.mark.parametrize("module", [symgrad.claims.parse, symgrad.claims.build, symgrad.claims.grammar,
-                                    symgrad.claims.lexer, symgrad.claims.names])
+@pytest.mark.parametrize("module", [symgrad.claims.parse, symgrad.claims.build,
+                                    symgrad.claims.grammar, symgrad.claims.lexer,
+                                    symgrad.claims.names])
 def test_parser_never_calls_code_evaluating_functions(module):
     """No eval/exec/sympify/parse_expr, and no S(...)/Symbol(...) built from text."""
     assert _banned_uses(inspect.getsource(module)) == []

@@ -1,4 +1,5 @@
-"""Hostile and random input to symgrad.claims.parse: only ParseError comes out, fast, with no side effect.
+"""Hostile and random input to symgrad.claims.parse: only ParseError comes out, fast, and
+with no side effect.
 
 The time bounds here are generous hang detectors (seconds, where the parser takes
 milliseconds), not speed measurements.

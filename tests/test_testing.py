@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from buggy_backprops import make_backprop
 from hypothesis import given, settings
 
-from buggy_backprops import make_backprop
 from symgrad import Network, SpecError, compile_gradients
 from symgrad import strategies as sgst
-from symgrad.testing.diagnosis import variant_gradient
 from symgrad.references.backprop import backprop_function
 from symgrad.references.check import random_problem
 from symgrad.testing import BackpropMismatch, GradientFormatError, assert_backprop_matches
+from symgrad.testing.diagnosis import variant_gradient
 
 NETS = {
     "2-2-1 linear": (Network([2, 2, 1]), ["linear", "linear"]),

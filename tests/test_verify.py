@@ -6,10 +6,10 @@ import pytest
 import sympy as sp
 
 from symgrad import Network, ParseError
-from symgrad.derive import gradients
 from symgrad.claims.compare import compare
 from symgrad.claims.parse import parse_claim
 from symgrad.claims.verify import verify, verify_expression
+from symgrad.derive import gradients
 
 SEED = Network([2, 2, 1])
 S = SEED.symbols

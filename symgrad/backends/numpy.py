@@ -28,8 +28,8 @@ import numpy as np
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
-from symgrad.derive import delta_symbol, gradients, local_derivative, reverse_program
 from symgrad.backends.base import CompiledGradient
+from symgrad.derive import delta_symbol, gradients, local_derivative, reverse_program
 from symgrad.network import Network, activation_expr, loss_expr
 
 _counter = itertools.count()

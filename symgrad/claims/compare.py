@@ -27,8 +27,8 @@ from symgrad.claims.equivalence import (
     random_points,
     small_enough,
 )
-from symgrad.spec import WEIGHT_TEMPLATE
 from symgrad.claims.verify import Names, _of_key, _truths
+from symgrad.spec import WEIGHT_TEMPLATE
 
 __all__ = ["Comparison", "coincidence_conditions", "compare", "symmetry"]
 

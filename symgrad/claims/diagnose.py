@@ -36,8 +36,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from symgrad.derive import delta_symbol, local_derivative, reverse_program
 from symgrad.claims.equivalence import MAX_OPS, constant_ratio, small_enough
+from symgrad.derive import delta_symbol, local_derivative, reverse_program
 
 #: The base kinds; a compound kind is ``"sign+" + kind``.
 KINDS = ("sign", "scale", "wrong-parameter", "transposed-index", "pre-activation",
@@ -127,7 +127,8 @@ def diagnose(case) -> Diagnosis:
         return Diagnosis("other", f"the true derivative is 0: {case.of} does not depend on "
                                   f"{case.show(case.parameter)}")
     if C == 0:
-        return Diagnosis("other", f"claimed 0, but {case.of} depends on {case.show(case.parameter)}")
+        return Diagnosis("other",
+                         f"claimed 0, but {case.of} depends on {case.show(case.parameter)}")
     return Diagnosis("other", "claimed and true differ by more than a sign, a constant or a "
                               "simple factor; compare them term by term")
 

@@ -125,7 +125,8 @@ def prove_equal(a: sp.Expr, b: sp.Expr) -> bool:
     >>> z = sp.Symbol("z", real=True)
     >>> prove_equal(1 - sp.tanh(z)**2, sp.sech(z)**2)
     True
-    >>> prove_equal(sp.exp(-z) / (1 + sp.exp(-z))**2, 1 / (1 + sp.exp(-z)) * (1 - 1 / (1 + sp.exp(-z))))
+    >>> s = 1 / (1 + sp.exp(-z))
+    >>> prove_equal(sp.exp(-z) / (1 + sp.exp(-z))**2, s * (1 - s))
     True
     """
     if a == b:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from symgrad.cli.options import EXIT_FAIL, EXIT_OK, UsageError, add_network_options, network_from_args
+from symgrad.cli.options import (
+    EXIT_FAIL,
+    EXIT_OK,
+    UsageError,
+    add_network_options,
+    network_from_args,
+)
 
 
 def add_parser(sub):

@@ -30,8 +30,8 @@ def add_parser(sub):
 
 
 def run_compare(args) -> int:
-    from symgrad.spec import check_weight_template
     from symgrad.claims.compare import compare
+    from symgrad.spec import check_weight_template
 
     net = network_from_args(args)
     template = check_weight_template(args.weight_name)

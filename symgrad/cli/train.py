@@ -7,7 +7,13 @@ import sys
 import time
 from pathlib import Path
 
-from symgrad.cli.options import EXIT_FAIL, EXIT_OK, UsageError, add_network_options, network_from_args
+from symgrad.cli.options import (
+    EXIT_FAIL,
+    EXIT_OK,
+    UsageError,
+    add_network_options,
+    network_from_args,
+)
 
 #: Most epochs kept in the trajectory, the plot and the JSON history (every epoch's
 #: cost is still computed and used for the stopping rules).

@@ -11,8 +11,14 @@ import json
 import re
 import sys
 
-from symgrad.cli.options import EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageError, add_network_options, \
-    network_from_args
+from symgrad.cli.options import (
+    EXIT_FAIL,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    add_network_options,
+    network_from_args,
+)
 from symgrad.errors import DataError, SymgradError
 
 #: Largest claims file read (bytes).
@@ -161,8 +167,8 @@ def emit(text: str, stream=None) -> None:
 
 def run_verify(args) -> int:
     from symgrad.claims.parse import parse_claim
-    from symgrad.spec import check_weight_template
     from symgrad.claims.verify import Verdict, verify_claim
+    from symgrad.spec import check_weight_template
 
     net = network_from_args(args)
     template = check_weight_template(args.weight_name)

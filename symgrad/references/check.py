@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from symgrad.references.backprop import backprop, forward
-from symgrad.errors import SpecError
-from symgrad.references.finite_diff import finite_differences
-from symgrad.network import Network
 from symgrad.backends import compile_gradients
+from symgrad.errors import SpecError
+from symgrad.network import Network
+from symgrad.references.backprop import backprop, forward
+from symgrad.references.finite_diff import finite_differences
 from symgrad.spec import check_batch
 
 GOOD = 1e-7

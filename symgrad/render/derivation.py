@@ -29,12 +29,12 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from symgrad.render import linebreak, printing
 from symgrad.derive import delta_symbol, local_derivative, reverse_program
 from symgrad.errors import ParseError
 from symgrad.network import loss_expr
-from symgrad.spec import WEIGHT_TEMPLATE, check_weight_template, weight_label
+from symgrad.render import linebreak, printing
 from symgrad.render.tables import check_choice, gradient_table
+from symgrad.spec import WEIGHT_TEMPLATE, check_weight_template, weight_label
 
 #: Up to this many paths the chain rule is written as a sum over paths.
 MAX_PATHS = 4

@@ -33,7 +33,6 @@ from symgrad.derive import delta_symbol
 from symgrad.spec import WEIGHT_TEMPLATE, latex_name, symbol_name, weight_label
 
 
-
 def names(net, *, latex: bool, template: str = WEIGHT_TEMPLATE, alias=False,
           sample: bool = False) -> dict:
     r"""``{Symbol: name}`` for every symbol a table or derivation prints.

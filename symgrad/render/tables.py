@@ -17,10 +17,9 @@ written with sample-indexed symbols (``x_{1}^{(i)}``).
 
 from __future__ import annotations
 
-
-from symgrad.render import linebreak, printing
 from symgrad.derive import FORMS, gradients, reverse_program
 from symgrad.errors import SpecError
+from symgrad.render import linebreak, printing
 from symgrad.spec import WEIGHT_TEMPLATE, check_weight_template, choices_message
 
 #: Tables with more rows than this use ``longtable`` (page breaks) in LaTeX.

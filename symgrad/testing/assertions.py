@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from symgrad.testing.diagnosis import diagnose
-from symgrad.testing.layouts import LAYOUTS, GradientFormatError, _Checker, arguments, flatten
-from symgrad.references.check import band, min_kink_distance, random_problem, relative_errors
+from symgrad.backends import compile_gradients
 from symgrad.errors import SpecError, SpecTypeError
 from symgrad.network import Network
-from symgrad.backends import compile_gradients
+from symgrad.references.check import band, min_kink_distance, random_problem, relative_errors
 from symgrad.spec import choices_message
+from symgrad.testing.diagnosis import diagnose
+from symgrad.testing.layouts import LAYOUTS, GradientFormatError, _Checker, arguments, flatten
 
 #: Default tolerances (float64): an entry passes when |yours - true| <= ATOL + RTOL * |true|.
 RTOL = 1e-6

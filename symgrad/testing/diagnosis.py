@@ -24,7 +24,7 @@ user's function or with :mod:`symgrad.references.backprop`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import sympy as sp
@@ -43,14 +43,14 @@ class Finding:
     text: str
 
 
-@lru_cache(maxsize=None)
+@cache
 def _activation(name):
     z = sp.Symbol("z", real=True)
     expr = activation_expr(name, z)
     return sp.lambdify(z, expr, "numpy"), sp.lambdify(z, sp.diff(expr, z), "numpy")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _loss_slope(name):
     a, y = sp.symbols("a y", real=True)
     return sp.lambdify((a, y), sp.diff(loss_expr(name, [a], [y]), a), "numpy")

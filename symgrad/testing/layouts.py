@@ -1,4 +1,6 @@
-"""Calling a user's backprop function in one of three layouts (used by :mod:`symgrad.testing.assertions`).
+"""Calling a user's backprop function in one of three layouts.
+
+Used by :mod:`symgrad.testing.assertions`.
 
 Each layout turns ``(params, X, Y)`` in symgrad's order into the arguments the
 user's function takes, and turns what it returns back into one flat float64

@@ -107,8 +107,8 @@ def step_errors(net, params, X, y, parameters=None, steps=STEPS):
     ``method`` is ``"central"`` and, for analytic networks, ``"complex"``.  A step
     so small that ``p + h == p`` gives no estimate: NaN (a gap in the plot).
     """
-    from symgrad.references.finite_diff import finite_differences
     from symgrad.backends import compile_gradients
+    from symgrad.references.finite_diff import finite_differences
 
     spec = net.spec
     if parameters is None:

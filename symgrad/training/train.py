@@ -28,11 +28,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from symgrad.training.data import check_split, least_squares, linear_map
+from symgrad.backends import compile_gradients
 from symgrad.errors import DataError, SpecError, SpecTypeError
 from symgrad.network import Network
-from symgrad.backends import compile_gradients
 from symgrad.spec import check_batch, choices_message, symbol_name
+from symgrad.training.data import check_split, least_squares, linear_map
 from symgrad.training.report import TrainingResult
 
 __all__ = ["INITS", "TrainingResult", "effective_map", "initial_parameters", "train"]

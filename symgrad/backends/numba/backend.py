@@ -54,8 +54,8 @@ import numpy as np
 from symgrad import derive, network
 from symgrad.backends.base import METHODS, CompiledGradient
 from symgrad.backends.numba import runtime, source
-from symgrad.errors import SpecError
 from symgrad.backends.numba.source import CHUNK, kernel_source
+from symgrad.errors import SpecError
 from symgrad.network import Network
 from symgrad.spec import check_batch, choices_message
 

@@ -13,7 +13,6 @@ import functools
 
 import sympy as sp
 
-
 DRIVERS = '''
 SIG = "(float64[::1], float64[:, ::1], float64[:, ::1])"
 

@@ -90,11 +90,11 @@ import re
 import sympy as sp
 from sympy.printing.pycode import PythonCodePrinter
 
-from symgrad.derive import delta_symbol, gradients, local_derivative, reverse_program
 from symgrad.backends.numba.runtime import DRIVERS as _DRIVERS
 from symgrad.backends.numba.runtime import HEADER as _HEADER
 from symgrad.backends.numba.runtime import exp_polynomial as _exp_polynomial
 from symgrad.backends.numba.runtime import tanh_polynomial as _tanh_polynomial
+from symgrad.derive import delta_symbol, gradients, local_derivative, reverse_program
 from symgrad.network import Network, activation_expr, loss_expr
 
 #: Largest parameter count compiled as unrolled scalar code (see the module notes).
@@ -377,7 +377,8 @@ def _blocked_chunk(net: Network) -> list:
             _stage(finish, [(a, activation_expr(act[l], z))], "", tmp)
             finish.append(f"A{l}[j, s] = a")
         _weighted_sums(lines, "j", n_out, [f"bj = params[{boff[l]} + j]"] if net.bias else [],
-                       f"Z{l}[j, s]", n_in, lambda k, l=l, n_in=n_in: f"params[{woff[l]} + j * {n_in} + {k}]",
+                       f"Z{l}[j, s]", n_in,
+                       lambda k, l=l, n_in=n_in: f"params[{woff[l]} + j * {n_in} + {k}]",
                        lambda k, l=l: f"{A[l - 1]}[{k}, s]", "bj" if net.bias else None, finish)
     generic = {net.a_symbol(L, 1): a, net.z_symbol(L, 1): z, net.targets[0]: y}
     top = dict(prog.deltas)[delta_symbol(L, 1)].xreplace(generic)
@@ -394,7 +395,8 @@ def _blocked_chunk(net: Network) -> list:
         lines += [f"        for j in range({n_out}):",
                   *([f"            G[{boff[l] + 1} + j] += _sum(D{l}, j, nv)"] if net.bias else []),
                   f"            for k in range({n_in}):",
-                  f"                G[{woff[l] + 1} + j * {n_in} + k] += _dot(D{l}, j, {A[l - 1]}, k, nv)"]
+                  f"                G[{woff[l] + 1} + j * {n_in} + k] += "
+                  f"_dot(D{l}, j, {A[l - 1]}, k, nv)"]
         if l == 1:
             continue
         # delta{l-1}{k} = f'(z{l-1}{k}) * sum_j w{l}{j}{k} delta{l}{j}
@@ -415,7 +417,8 @@ def kernel_source(net: Network, method: str = "reverse") -> str:
     """The Python source of the numba kernel module for ``net`` (not compiled)."""
     unrolled = net.spec.n_parameters <= UNROLL_MAX
     if method == "diff":
-        chunks, shape = _unrolled_chunk(net, method, "_chunk") + ["", "", "_chunk_small = _chunk"], "unrolled"
+        chunks = _unrolled_chunk(net, method, "_chunk") + ["", "", "_chunk_small = _chunk"]
+        shape = "unrolled"
     else:
         small = (_unrolled_chunk(net, method, "_chunk_small") if unrolled
                  else _looped_chunk(net, "_chunk_small"))
