@@ -157,7 +157,7 @@ def reverse_program(net: Network, of="output") -> ReverseProgram:
             z = sum((net.weight(l, j, k) * net.a_symbol(l - 1, k)
                      for k in range(1, W[l - 1] + 1)), sp.S.Zero)
             if net.bias:
-                z = net.biases[_bias_position(net, l, j)] + z
+                z = net.parameters[net.spec.bias_position(l, j)] + z
             prog.forward.append((net.z_symbol(l, j), z))
             a = _activation_on(net, l, j)
             prog.forward.append((net.a_symbol(l, j), a))
@@ -201,10 +201,6 @@ def reverse_program(net: Network, of="output") -> ReverseProgram:
         prog.grads[p] = delta_symbol(l, j) if l <= top else sp.S.Zero
     cache[key] = prog
     return prog
-
-
-def _bias_position(net, l, j):
-    return sum(net.widths[1:l]) + j - 1
 
 
 def _activation_on(net, l, j):

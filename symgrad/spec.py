@@ -159,6 +159,41 @@ class NetworkSpec:
         """The architecture string, e.g. ``"2-2-1"``."""
         return "-".join(str(w) for w in self.widths)
 
+    # -- the parameter layout: the one place it is computed ------------------
+    # params = [W1 row by row, W2 row by row, ..., WL, b1, b2, ..., bL]: layer l's
+    # weights are a contiguous (widths[l], widths[l-1]) block, row j = to-neuron j,
+    # so params[weight_slice(l)].reshape(widths[l], widths[l-1])[j-1, k-1] = w{l}{j}{k}.
+    # The independent references (references/backprop.py, finite_diff.py) unpack
+    # params with their own code on purpose; a test checks they agree with this.
+
+    def weight_slice(self, l: int) -> slice:
+        """Where layer ``l``'s weights (1-based ``l``) sit in the parameter vector."""
+        self._check_layer(l)
+        start = sum(a * b for a, b in zip(self.widths[:l - 1], self.widths[1:l]))
+        return slice(start, start + self.widths[l] * self.widths[l - 1])
+
+    def bias_slice(self, l: int) -> slice:
+        """Where layer ``l``'s biases sit in the parameter vector (empty without bias)."""
+        self._check_layer(l)
+        if not self.bias:
+            return slice(self.n_parameters, self.n_parameters)
+        start = self.n_weights + sum(self.widths[1:l])
+        return slice(start, start + self.widths[l])
+
+    def weight_position(self, l: int, j: int, k: int) -> int:
+        """Index of ``w{l}{j}{k}`` (all 1-based) in the parameter vector."""
+        return self.weight_slice(l).start + (j - 1) * self.widths[l - 1] + (k - 1)
+
+    def bias_position(self, l: int, j: int) -> int:
+        """Index of ``b{l}{j}`` in the parameter vector (needs ``bias=True``)."""
+        if not self.bias:
+            raise ValueError("this network has no biases")
+        return self.bias_slice(l).start + (j - 1)
+
+    def _check_layer(self, l: int) -> None:
+        if not 1 <= l <= self.depth:
+            raise ValueError(f"layer {l} out of range 1..{self.depth}")
+
     def weight_index(self):
         """Yield ``(l, j, k)`` for every weight in parameter order."""
         for l in range(1, self.depth + 1):

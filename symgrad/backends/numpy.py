@@ -78,19 +78,14 @@ def _layer_source(net: Network) -> str:
     Z = [sp.Symbol(f"Z{l}", real=True) for l in range(L + 1)]
     A = [sp.Symbol(f"A{l}", real=True) for l in range(L + 1)]
     lines = ["def kernel(params, X, Y):", "    m = X.shape[0]"]
-    offset = 0
-    index = {p: i for i, p in enumerate(net.parameters)}
     for l in range(1, L + 1):
-        first = index[net.weight(l, 1, 1)]
-        last = index[net.weight(l, W[l], W[l - 1])]
-        # The program's weights of layer l are contiguous, row j = to-neuron.
-        assert last - first + 1 == W[l] * W[l - 1] and first == offset
-        lines.append(f"    W{l} = params[{first}:{last + 1}].reshape({W[l]}, {W[l - 1]})")
-        offset = last + 1
+        # Layer l's weights are one contiguous block, row j = to-neuron j (spec.py).
+        w = spec.weight_slice(l)
+        lines.append(f"    W{l} = params[{w.start}:{w.stop}].reshape({W[l]}, {W[l - 1]})")
     for l in range(1, L + 1):
         if net.bias:
-            first = index[net.biases[sum(W[1:l])]]
-            lines.append(f"    B{l} = params[{first}:{first + W[l]}]")
+            b = spec.bias_slice(l)
+            lines.append(f"    B{l} = params[{b.start}:{b.stop}]")
     lines.append("    A0 = X")
     forward = dict(prog.forward)
     for l in range(1, L + 1):

@@ -115,7 +115,7 @@ class Names:
                 return net.inputs[idx[1] - 1]
             if idx and self._node_ok(*idx):
                 if head == "b":
-                    return net.biases[self._bias_pos(*idx)] if s.bias else None
+                    return net.parameters[s.bias_position(*idx)] if s.bias else None
                 return net.z_symbol(*idx) if head == "z" else net.a_symbol(*idx)
         if head == "x" and rest:
             idx = _indices(_ONE, rest)
@@ -142,9 +142,6 @@ class Names:
 
     def _node_ok(self, l, j):
         return 1 <= l <= self.spec.depth and 1 <= j <= self.spec.widths[l]
-
-    def _bias_pos(self, l, j):
-        return sum(self.spec.widths[1:l]) + j - 1
 
     # -- juxtaposed names -----------------------------------------------------
     def segment(self, flat: str, sample_vars=()):
