@@ -30,8 +30,9 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from symgrad import activations
 from symgrad.errors import SpecError
-from symgrad.network import Network, activation_expr, leaky_step, loss_expr, step
+from symgrad.network import Network, activation_expr, loss_expr
 from symgrad.spec import choices_message, symbol_name
 
 METHODS = ("reverse", "diff")
@@ -42,23 +43,11 @@ def local_derivative(name: str, z: sp.Expr, a: sp.Expr) -> sp.Expr:
     """``f'(z)`` for activation ``name``, written with ``a = f(z)`` where that is shorter.
 
     The forms are the textbook ones (``a*(1 - a)`` for the sigmoid, ``1 - a**2`` for
-    tanh); the tests prove each equals ``sympy.diff`` of the activation.  ReLU's
-    derivative at 0 is 0 (PyTorch's and micrograd's convention), leaky ReLU's is
-    the negative-side slope.
+    tanh), from :data:`symgrad.activations.TABLE`; the tests prove each equals
+    ``sympy.diff`` of the activation.  ReLU's derivative at 0 is 0 (PyTorch's and
+    micrograd's convention); a kinked activation's is its negative-side slope.
     """
-    if name == "linear":
-        return sp.S.One
-    if name == "sigmoid":
-        return a * (1 - a)
-    if name == "tanh":
-        return 1 - a ** 2
-    if name == "relu":
-        return step(z)
-    if name == "leaky_relu":
-        return leaky_step(z)
-    if name == "softplus":
-        return 1 / (1 + sp.exp(-z))
-    raise SpecError(f"unknown activation {name!r}")
+    return activations.derivative(name, z, a)
 
 
 def delta_symbol(l: int, j: int) -> sp.Symbol:

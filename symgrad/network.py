@@ -13,124 +13,20 @@ from functools import cached_property
 
 import sympy as sp
 
+from symgrad import activations
+from symgrad.activations import relu, step  # noqa: F401  (re-exported: symgrad.network.relu)
 from symgrad.errors import SpecError
-from symgrad.spec import (
-    LEAKY_SLOPE_DEN,
-    LEAKY_SLOPE_NUM,
-    latex_name,
-    make_spec,
-    symbol_name,
-)
-
-LEAKY_SLOPE = sp.Rational(LEAKY_SLOPE_NUM, LEAKY_SLOPE_DEN)
-
-
-class _Kinked(sp.Function):
-    """Base of the piecewise-linear functions: ``f(z) = z`` for z > 0, ``s*z`` below.
-
-    SymPy's own ``Max(0, z)`` differentiates to ``Heaviside(z)`` with
-    ``Heaviside(0) = 1/2``; symgrad follows PyTorch and micrograd and takes the
-    derivative at 0 to be the left slope (0 for relu).  As named functions these
-    also keep ``sympy.diff`` fast on deep nets, where nested ``Piecewise`` is slow.
-    """
-
-    nargs = 1
-    left = sp.S.Zero       # f(z) = left * z for z <= 0
-    derivative = None      # the step function class
-
-    @classmethod
-    def eval(cls, z):
-        if z.is_extended_positive:
-            return z if cls.derivative is not None else sp.S.One
-        if z.is_extended_nonpositive:
-            return cls.left * z if cls.derivative is not None else cls.left
-
-    def fdiff(self, argindex=1):
-        if self.derivative is None:
-            return sp.S.Zero  # steps are flat away from 0; 0 is a convention point
-        return self.derivative(self.args[0])
-
-    def _eval_rewrite_as_Piecewise(self, z, **kwargs):
-        high = z if self.derivative is not None else sp.S.One
-        low = self.left * z if self.derivative is not None else self.left
-        return sp.Piecewise((high, z > 0), (low, True))
-
-    def _eval_evalf(self, prec):
-        z = self.args[0].evalf(prec)
-        return self.func(z) if z.is_comparable else None
-
-    def _latex(self, printer):
-        name = type(self).__name__.replace("_", r"\_")
-        return rf"\operatorname{{{name}}}\left({printer._print(self.args[0])}\right)"
-
-    def _eval_is_real(self):
-        return self.args[0].is_real
-
-    def _scalarcode(self, printer):
-        # A conditional expression: right for Python floats and mpmath numbers.
-        z = printer._print(self.args[0])
-        high = z if self.derivative is not None else "1"
-        low = printer._print(self.left)
-        if self.derivative is not None and self.left != 0:
-            low = f"{low}*({z})"
-        return f"(({high}) if ({z}) > 0 else ({low}))"
-
-    _mpmathcode = _pythoncode = _lambdacode = _scalarcode
-
-    def _numpycode(self, printer):
-        z = printer._print(self.args[0])
-        high = z if self.derivative is not None else "1.0"
-        low = printer._print(sp.Float(self.left))
-        if self.derivative is not None and self.left != 0:
-            low = f"{low}*({z})"
-        return f"numpy.where(({z}) > 0, {high}, {low})"
-
-
-class step(_Kinked):
-    """relu's derivative: 1 for z > 0, else 0 (also at 0)."""
-
-    def _latex(self, printer):
-        return r"\left[" + printer._print(self.args[0]) + r" > 0\right]"
-
-
-class leaky_step(_Kinked):
-    """leaky_relu's derivative: 1 for z > 0, else the slope 1/100 (also at 0)."""
-
-    left = sp.Rational(LEAKY_SLOPE_NUM, LEAKY_SLOPE_DEN)
-
-
-class relu(_Kinked):
-    """max(0, z), with derivative :class:`step`."""
-
-    derivative = step
-
-
-class leaky_relu(_Kinked):
-    """z for z > 0 else z/100, with derivative :class:`leaky_step`."""
-
-    left = sp.Rational(LEAKY_SLOPE_NUM, LEAKY_SLOPE_DEN)
-    derivative = leaky_step
+from symgrad.spec import latex_name, make_spec, symbol_name
 
 
 def activation_expr(name: str, z: sp.Expr) -> sp.Expr:
     """Return activation ``name`` applied to ``z`` as a SymPy expression.
 
-    relu and leaky_relu are the named functions :class:`relu` and
-    :class:`leaky_relu` (see :class:`_Kinked` for the derivative at 0).
+    The formulas are in :data:`symgrad.activations.TABLE`; ReLU-type functions are
+    named functions such as :class:`~symgrad.activations.relu` (see
+    :mod:`symgrad.activations` for their derivative at 0).
     """
-    if name == "linear":
-        return z
-    if name == "sigmoid":
-        return 1 / (1 + sp.exp(-z))
-    if name == "tanh":
-        return sp.tanh(z)
-    if name == "relu":
-        return relu(z)
-    if name == "leaky_relu":
-        return leaky_relu(z)
-    if name == "softplus":
-        return sp.log(1 + sp.exp(z))
-    raise SpecError(f"unknown activation {name!r}")
+    return activations.forward(name, z)
 
 
 def loss_expr(name: str, outputs, targets) -> sp.Expr:
@@ -161,7 +57,7 @@ class Network:
         Input width first, output width last, e.g. ``[2, 2, 1]``.
     activation : str or list of str
         One name for every hidden layer, or one per hidden layer, or one per
-        non-input layer.  Choices: linear, sigmoid, tanh, relu, leaky_relu, softplus.
+        non-input layer.  Choices: :data:`symgrad.spec.ACTIVATIONS`.
     output_activation : str
         Activation of the last layer (default ``"linear"``).
     bias : bool

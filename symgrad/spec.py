@@ -24,6 +24,8 @@ from symgrad.errors import ShapeError, SpecError, SpecTypeError
 ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "softplus")
 #: Activations that are analytic (complex-step differentiation is exact for them).
 ANALYTIC_ACTIVATIONS = frozenset({"linear", "sigmoid", "tanh", "softplus"})
+#: The others are piecewise linear with a kink at 0 (finite differences keep away).
+KINKED_ACTIVATIONS = frozenset(ACTIVATIONS) - ANALYTIC_ACTIVATIONS
 #: Slope of leaky_relu for negative inputs.
 LEAKY_SLOPE_NUM, LEAKY_SLOPE_DEN = 1, 100
 #: Loss names.  ``half-squared``: (y - yhat)**2/2, ``squared``: (y - yhat)**2,

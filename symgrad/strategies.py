@@ -40,13 +40,13 @@ from hypothesis.extra.numpy import arrays
 from symgrad.network import Network
 from symgrad.references.backprop import forward
 from symgrad.references.check import KINK_MARGIN
-from symgrad.spec import ACTIVATIONS, LOSSES, choices_message
+from symgrad.spec import ACTIVATIONS, KINKED_ACTIVATIONS, LOSSES, choices_message
 
 #: With ``avoid_kinks``, values on ReLU networks keep at least this distance from 0.
 MIN_MAGNITUDE = 1e-2
 #: :func:`problems` rejects draws with a pre-activation larger than this in size.
 MAX_PREACTIVATION = 30.0
-_KINKED = ("relu", "leaky_relu")
+_KINKED = KINKED_ACTIVATIONS
 
 __all__ = ["batches", "networks", "parameters", "problems"]
 

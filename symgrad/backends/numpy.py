@@ -28,6 +28,7 @@ import numpy as np
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
+from symgrad import activations
 from symgrad.backends.base import CompiledGradient
 from symgrad.derive import delta_symbol, gradients, local_derivative, reverse_program
 from symgrad.network import Network, activation_expr, loss_expr
@@ -47,14 +48,11 @@ class _Printer(NumPyPrinter):
             return f"1/({self._print(expr.base)})"
         return super()._print_Pow(expr, rational=rational)
 
-    def _print_log(self, expr):
-        # log(1 + exp(u)) (softplus) as logaddexp(0, u): no overflow for large u.
-        arg = expr.args[0]
-        if isinstance(arg, sp.Add) and len(arg.args) == 2 and sp.S.One in arg.args:
-            other = arg.args[0] if arg.args[1] == 1 else arg.args[1]
-            if isinstance(other, sp.exp):
-                return f"numpy.logaddexp(0, {self._print(other.args[0])})"
-        return super()._print_log(expr)
+    def _print_Function(self, expr):
+        # An activation's own numpy form (activations.protect), e.g. softplus as
+        # logaddexp(0, u), which does not overflow for large u.
+        code = activations.native_code(expr.func.__name__, "numpy", self._print(expr.args[0]))
+        return code if code is not None else super()._print_Function(expr)
 
 
 def _emit(lines, targets, exprs, indent="    "):
@@ -62,7 +60,8 @@ def _emit(lines, targets, exprs, indent="    "):
     printer = _Printer()
     tmp = (sp.Symbol(f"_t{i}") for i in itertools.count())
     # No "basic" optimisations: they pull out signs (-G*(A**2 - 1)), one more pass.
-    replacements, reduced = sp.cse(list(exprs), symbols=tmp)
+    protected = [activations.protect(e, "numpy") for e in exprs]
+    replacements, reduced = sp.cse(protected, symbols=tmp)
     for sym, expr in replacements:
         lines.append(f"{indent}{sym} = {printer.doprint(expr)}")
     for target, expr in zip(targets, reduced):

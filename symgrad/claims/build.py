@@ -12,12 +12,12 @@ from collections.abc import Mapping
 
 import sympy as sp
 
+from symgrad import activations
+from symgrad.activations import CLAIM_NAMES
 from symgrad.claims.grammar import Parser, check_degree, flatten_name, walk
 from symgrad.claims.lexer import LIMITS, fail, tokenize
 from symgrad.claims.names import RESERVED, Names
-from symgrad.derive import local_derivative
 from symgrad.errors import ParseError
-from symgrad.network import activation_expr
 
 
 class AliasError(ParseError):
@@ -124,18 +124,20 @@ def reject_means(tree):
                        "about C")
 
 
+_ELEMENTARY = {"exp": sp.exp, "log": sp.log, "ln": sp.log, "sech": sp.sech, "cosh": sp.cosh,
+               "sinh": sp.sinh, "sqrt": sp.sqrt}
+
+
 def _fn(name: str, z):
     base = name.rstrip("'")
-    act = {"sigma": "sigmoid"}.get(base, base)
+    act = CLAIM_NAMES.get(base)
     if name.endswith("'"):
-        if act == "exp":
+        if act is None:          # exp' = exp; the names module allows no other prime
             return sp.exp(z)
-        return local_derivative(act, z, activation_expr(act, z))
-    if act in ("sigmoid", "relu", "leaky_relu", "softplus", "tanh"):
-        return activation_expr(act, z)
-    funcs = {"exp": sp.exp, "log": sp.log, "ln": sp.log, "sech": sp.sech, "cosh": sp.cosh,
-             "sinh": sp.sinh, "sqrt": sp.sqrt}
-    return funcs[act](z)
+        return activations.derivative(act, z, activations.forward(act, z))
+    if act is not None:
+        return activations.forward(act, z)
+    return _ELEMENTARY[base](z)
 
 
 def build(node):

@@ -20,6 +20,7 @@ import unicodedata
 from typing import NamedTuple
 
 from symgrad.errors import ParseError
+from symgrad.spec import ACTIVATIONS
 
 #: Limits checked before any SymPy object is built.  Text beyond them is rejected
 #: with a message naming the limit.
@@ -134,6 +135,8 @@ _SUB_BRACED = re.compile(r"\{([A-Za-z0-9, =]{1,30})\}")
 _SUB_BARE = re.compile(r"\d+|[A-Za-z]\d*")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?|\.\d+")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+#: Activation names with an underscore, read as one word (not a subscript).
+_UNDERSCORED = tuple(a for a in ACTIVATIONS if "_" in a)
 _LAYER = re.compile(r"\^\{\s*[(\[]\s*(\d{1,3})\s*[)\]]\s*\}")   # w^{(2)}_{11}
 
 
@@ -194,9 +197,10 @@ class _Lexer:
             self.add("NUM", m.group(), i)
             return m.end()
         if c.isalpha():
-            if s.startswith("leaky_relu", i):          # the one name with an underscore
-                self.add("WORD", "leaky_relu", i)
-                return i + len("leaky_relu")
+            for name in _UNDERSCORED:                  # activation names with '_'
+                if s.startswith(name, i):
+                    self.add("WORD", name, i)
+                    return i + len(name)
             m = _WORD.match(s, i)
             if m.end() - i > LIMITS["max_word_chars"]:
                 raise fail(f"a name of {m.end() - i} characters at column {self.col(i)}; "

@@ -14,14 +14,18 @@ from __future__ import annotations
 import difflib
 import re
 
+from symgrad.activations import CLAIM_NAMES
 from symgrad.errors import ParseError
 from symgrad.spec import WEIGHT_TEMPLATE, check_weight_template, symbol_name
 
-#: Function names a claim may call (lower case; ``ReLU`` works too).
-FUNCTIONS = ("tanh", "sigmoid", "sigma", "exp", "log", "ln", "sech", "cosh", "sinh",
-             "relu", "leaky_relu", "softplus", "sqrt")
+#: Elementary functions a claim may call besides the activations.
+ELEMENTARY = ("exp", "log", "ln", "sech", "cosh", "sinh", "sqrt")
+#: Function names a claim may call (lower case; ``ReLU`` works too): every
+#: activation by each of its names (:data:`symgrad.activations.CLAIM_NAMES`),
+#: then the elementary functions.
+FUNCTIONS = (*CLAIM_NAMES, *ELEMENTARY)
 #: Functions whose derivative may be written with a prime: ``sigma'(z)``.
-PRIMED = ("tanh", "sigmoid", "sigma", "exp", "relu", "leaky_relu", "softplus")
+PRIMED = (*CLAIM_NAMES, "exp")
 #: Names that are not symbols of the network and cannot be aliases.
 RESERVED = frozenset({"d", "e", "E", "L", "C", "m", "n", "N", "sum", "i"})
 _BATCH = ("m", "n", "N")

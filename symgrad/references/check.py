@@ -30,7 +30,7 @@ from symgrad.errors import SpecError
 from symgrad.network import Network
 from symgrad.references.backprop import backprop, forward
 from symgrad.references.finite_diff import finite_differences
-from symgrad.spec import check_batch
+from symgrad.spec import ACTIVATIONS, ANALYTIC_ACTIVATIONS, KINKED_ACTIVATIONS, check_batch
 
 GOOD = 1e-7
 SUSPICIOUS = 1e-4
@@ -120,7 +120,8 @@ class CheckReport:
                  f"seed {self.seed}, batch {self.batch}, cost C = {self.cost:.12g}",
                  f"symbolic: compiled reverse-mode program, {self.backend} backend"]
         if "complex" not in src:
-            lines.append("complex step skipped: relu/leaky_relu are not analytic")
+            kinked = "/".join(a for a in ACTIVATIONS if a not in ANALYTIC_ACTIVATIONS)
+            lines.append(f"complex step skipped: {kinked} are not analytic")
         if self.near_kink:
             lines.append("note: some ReLU pre-activations are within "
                          f"{KINK_MARGIN} of 0; finite differences may straddle the kink")
@@ -171,7 +172,7 @@ def random_problem(net: Network, seed=0, batch=8):
 def min_kink_distance(net: Network, params, X) -> float:
     """Smallest |z| over ReLU-type neurons and samples (inf when there are none)."""
     spec = net.spec
-    kinked = [l for l, a in enumerate(spec.activations) if a in ("relu", "leaky_relu")]
+    kinked = [l for l, a in enumerate(spec.activations) if a in KINKED_ACTIVATIONS]
     if not kinked:
         return float("inf")
     zs, _ = forward(spec, np.asarray(params, float), np.asarray(X, float))

@@ -30,6 +30,7 @@ import numpy as np
 import sympy as sp
 
 from symgrad.network import activation_expr, loss_expr
+from symgrad.spec import KINKED_ACTIVATIONS
 
 #: Two fitted factors are "the same number" when they agree to this relative tolerance.
 FACTOR_RTOL = 1e-6
@@ -169,7 +170,7 @@ def _variants(net, trials):
                     f"missing activation derivative in {where}: yours matches the gradient "
                     f"with {act}'(z{l}) replaced by 1 in delta{l} = dC/dz{l}{hint}",
                     {"unit_slope": l}))
-        if act not in ("relu", "leaky_relu"):
+        if act not in KINKED_ACTIVATIONS:
             out.append(("derivative-at-a",
                         f"{act}' evaluated at the activation a{l} instead of at z{l} in "
                         f"{where} (e.g. {act}_prime(a) where a = {act}(z) already)",
@@ -183,8 +184,7 @@ def _variants(net, trials):
                     "gradient with every f'(z) of those layers replaced by 1 (the backward "
                     "step delta = f'(z) * (delta_above @ W_above) lost its f'(z))",
                     {"unit_slope": layers}))
-        smooth_only = [l for l in layers if spec.activations[l - 1] not in ("relu",
-                                                                            "leaky_relu")]
+        smooth_only = [l for l in layers if spec.activations[l - 1] not in KINKED_ACTIVATIONS]
         if len(smooth_only) > 1:
             out.append(("derivative-at-a",
                         f"f' evaluated at the activation a instead of at z in layers "
