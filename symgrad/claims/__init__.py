@@ -3,7 +3,8 @@
 The pipeline: :mod:`~symgrad.claims.lexer` -> :mod:`~symgrad.claims.grammar` ->
 :mod:`~symgrad.claims.names` -> :mod:`~symgrad.claims.build` (our own parser; user
 text never reaches ``eval`` or ``sympify``), exposed by :mod:`~symgrad.claims.parse`;
-then :mod:`~symgrad.claims.equivalence` (claimed == true, under a budget),
+then :mod:`~symgrad.claims.equivalence` (claimed == true, under a budget) with
+:mod:`~symgrad.claims.points` (values at points, counterexamples),
 :mod:`~symgrad.claims.diagnose` (why not), :mod:`~symgrad.claims.verify` and
 :mod:`~symgrad.claims.compare` (the public entry points ``symgrad.verify`` and
 ``symgrad.compare``).

@@ -17,16 +17,8 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from symgrad.claims.diagnose import compress
-from symgrad.claims.equivalence import (
-    MAX_OPS,
-    POINTS,
-    agree,
-    decide,
-    json_number,
-    prove_equal,
-    random_points,
-    small_enough,
-)
+from symgrad.claims.equivalence import MAX_OPS, agree, decide, prove_equal, small_enough
+from symgrad.claims.points import POINTS, json_number, random_points
 from symgrad.claims.verify import Names, _of_key, _truths
 from symgrad.spec import WEIGHT_TEMPLATE
 

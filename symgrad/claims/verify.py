@@ -34,14 +34,8 @@ from functools import lru_cache
 import sympy as sp
 
 from symgrad.claims.diagnose import Diagnosis, compress, diagnose
-from symgrad.claims.equivalence import (
-    POINTS,
-    decide,
-    evaluate,
-    json_number,
-    random_points,
-    same_value,
-)
+from symgrad.claims.equivalence import decide
+from symgrad.claims.points import POINTS, evaluate, json_number, random_points, same_value
 from symgrad.derive import gradients
 from symgrad.errors import SpecError, SymgradError
 from symgrad.spec import WEIGHT_TEMPLATE, weight_label
