@@ -31,103 +31,22 @@ import numpy as np
 from symgrad.backends import compile_gradients
 from symgrad.errors import DataError, SpecError, SpecTypeError
 from symgrad.network import Network
-from symgrad.spec import check_batch, choices_message, symbol_name
+from symgrad.spec import check_batch
 from symgrad.training.data import check_split, least_squares, linear_map
 from symgrad.training.report import TrainingResult
+from symgrad.training.symmetry import (
+    INITS,
+    hidden_layers,
+    initial_parameters,
+    layers,
+    sibling_equalities,
+    sibling_gap,
+    siblings_identical,
+    start,
+)
 
-__all__ = ["INITS", "TrainingResult", "effective_map", "initial_parameters", "train"]
-
-INITS = ("random", "symmetric", "zeros")
-
-
-def initial_parameters(spec, init="random", seed=0) -> np.ndarray:
-    """Starting parameters in ``net.parameters`` order.
-
-    ``random``: weights N(0, 1/fan_in), biases 0.  ``symmetric``: the same draw
-    shared by all neurons of each hidden layer (identical incoming and outgoing
-    weights), biases 0.  ``zeros``: everything 0.  Draws come from
-    ``numpy.random.default_rng(seed)``.
-
-    Examples
-    --------
-    >>> from symgrad import Network
-    >>> p = initial_parameters(Network([2, 2, 1]).spec, "symmetric", seed=0)
-    >>> bool(p[0] == p[2] and p[1] == p[3] and p[4] == p[5])
-    True
-    """
-    if isinstance(init, str) and init not in INITS:
-        raise SpecError(choices_message("init", init, INITS))
-    rng = np.random.default_rng(seed)
-    L, parts = spec.depth, []
-    for l in range(1, L + 1):
-        n_out, n_in = spec.widths[l], spec.widths[l - 1]
-        scale = 1.0 / np.sqrt(n_in)
-        if init == "zeros":
-            W = np.zeros((n_out, n_in))
-        elif init == "random" or L == 1:
-            W = rng.normal(scale=scale, size=(n_out, n_in))
-        elif l == 1:          # siblings share their incoming weights: equal rows
-            W = np.tile(rng.normal(scale=scale, size=(1, n_in)), (n_out, 1))
-        elif l == L:          # ... and their outgoing weights: equal columns
-            W = np.tile(rng.normal(scale=scale, size=(n_out, 1)), (1, n_in))
-        else:                 # both at once: one value for the whole matrix
-            W = np.full((n_out, n_in), rng.normal(scale=scale))
-        parts.append(W.ravel())
-    parts.append(np.zeros(spec.n_biases))
-    return np.concatenate(parts)
-
-
-def _layers(spec, p):
-    """Weight matrices and bias vectors (views into ``p``)."""
-    Ws, bs, at = [], [], 0
-    for n_in, n_out in zip(spec.widths[:-1], spec.widths[1:]):
-        Ws.append(p[at:at + n_in * n_out].reshape(n_out, n_in))
-        at += n_in * n_out
-    for n_out in spec.widths[1:]:
-        bs.append(p[at:at + n_out] if spec.bias else np.zeros(n_out))
-        at += n_out if spec.bias else 0
-    return Ws, bs
-
-
-def hidden_layers(spec) -> list:
-    """Hidden layers (1-based) with two or more neurons: the ones with siblings."""
-    return [l for l in range(1, spec.depth) if spec.widths[l] >= 2]
-
-
-def sibling_gap(spec, p) -> float:
-    """Largest difference between sibling neurons' weights/biases (0.0: identical)."""
-    Ws, bs = _layers(spec, p)
-    gap = 0.0
-    for l in hidden_layers(spec):
-        W_in, W_out, b = Ws[l - 1], Ws[l], bs[l - 1]
-        gap = max(gap, float(np.abs(W_in - W_in[:1]).max()),
-                  float(np.abs(W_out - W_out[:, :1]).max()), float(np.abs(b - b[0]).max()))
-    return gap
-
-
-def siblings_identical(spec, p) -> bool:
-    """True when every hidden layer's neurons are identical to the last bit."""
-    Ws, bs = _layers(spec, p)
-    for l in hidden_layers(spec):
-        W_in, W_out, b = Ws[l - 1], Ws[l], bs[l - 1]
-        if not ((W_in == W_in[:1]).all() and (W_out == W_out[:, :1]).all() and (b == b[0]).all()):
-            return False
-    return True
-
-
-def sibling_equalities(spec) -> list:
-    """The equalities that symmetry means, e.g. ``["w111 = w121", ...]`` for 2-2-1."""
-    out = []
-    for l in hidden_layers(spec):
-        n = spec.widths[l]
-        for k in range(1, spec.widths[l - 1] + 1):
-            out.append(" = ".join(symbol_name("w", l, j, k) for j in range(1, n + 1)))
-        if spec.bias:
-            out.append(" = ".join(symbol_name("b", l, j) for j in range(1, n + 1)))
-        for j in range(1, spec.widths[l + 1] + 1):
-            out.append(" = ".join(symbol_name("w", l + 1, j, k) for k in range(1, n + 1)))
-    return out
-
+__all__ = ["INITS", "TrainingResult", "effective_map", "initial_parameters", "sibling_equalities",
+           "train"]
 
 def _check_options(epochs, lr, momentum, batch_size, record_every, tol):
     def integer(name, value, low):
@@ -147,16 +66,6 @@ def _check_options(epochs, lr, momentum, batch_size, record_every, tol):
             raise SpecTypeError(f"{name} must be a number, got {value!r}")
         if not (np.isfinite(value) and ok(value)):
             raise SpecError(f"{name} must be finite and {rule}, got {value!r}")
-
-
-def _start(spec, init, seed):
-    if isinstance(init, str):
-        return initial_parameters(spec, init, seed), init
-    p0 = np.array(init, dtype=float).ravel()
-    if p0.shape != (spec.n_parameters,) or not np.isfinite(p0).all():
-        raise SpecError(f"init array must hold {spec.n_parameters} finite values in "
-                        f"net.parameters order, got shape {np.shape(init)}")
-    return p0, "given"
 
 
 def train(net, X, y, *, epochs=1000, lr=0.01, init="random", seed=0, momentum=0.0,
@@ -212,7 +121,7 @@ def train(net, X, y, *, epochs=1000, lr=0.01, init="random", seed=0, momentum=0.
     spec = net.spec
     _check_options(epochs, lr, momentum, batch_size, record_every, tol)
     split = None if split is None else check_split(split)
-    p0, init_name = _start(spec, init, seed)
+    p0, init_name = start(spec, init, seed)
     _, X, Y = check_batch(spec, p0, X, y)
     if not (np.isfinite(X).all() and np.isfinite(Y).all()):
         raise DataError("X and y must be finite (no NaN or inf)")
@@ -246,7 +155,7 @@ def effective_map(spec, params, *, split=None) -> dict:
     >>> eff["coefficients"], eff["slope"]   # c1 = 5*1 + 6*3, c2 = 5*2 + 6*4
     ({'x1': 23.0, 'x2': 34.0}, 28.5)
     """
-    Ws, bs = _layers(spec, np.asarray(params, dtype=float))
+    Ws, bs = layers(spec, np.asarray(params, dtype=float))
     M, c = np.eye(spec.widths[0]), np.zeros(spec.widths[0])
     for W, b in zip(Ws, bs):
         M, c = W @ M, W @ c + b     # y = W (M x + c) + b
