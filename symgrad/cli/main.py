@@ -49,7 +49,6 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
-
 def build_parser() -> argparse.ArgumentParser:
     from symgrad._version import __version__
 
