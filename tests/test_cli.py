@@ -1,18 +1,18 @@
-"""The command line, run as a subprocess the way users run it."""
+"""The command line through ``main(argv)`` in-process (the ``cli`` fixture of
+tests/conftest.py): exit codes, stdout and stderr as a user sees them.  Real processes
+are in tests/test_cli_smoke.py."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 
-def run(*args, timeout=120):
-    return subprocess.run([sys.executable, "-m", "symgrad", *args], capture_output=True,
-                          text=True, timeout=timeout)
+@pytest.fixture
+def run(cli):
+    return cli
 
 
-def test_check_seed_net():
+def test_check_seed_net(run):
     r = run("check", "2-2-1")
     assert r.returncode == 0, r.stderr
     assert "2-2-1, linear, no bias, 6 weights" in r.stdout
@@ -20,13 +20,13 @@ def test_check_seed_net():
     assert r.stderr == ""
 
 
-def test_check_issue_example():
+def test_check_issue_example(run):
     r = run("check", "2-3-3-1", "--activation", "tanh", "--bias", "--seed", "7")
     assert r.returncode == 0, r.stderr
     assert "25 gradients agree" in r.stdout
 
 
-def test_check_json():
+def test_check_json(run):
     r = run("check", "2-2-1", "--json", "--batch", "3", "--seed", "2")
     data = json.loads(r.stdout)
     assert data["batch"] == 3 and data["seed"] == 2 and data["ok"] is True
@@ -34,7 +34,7 @@ def test_check_json():
         "w111", "w112", "w121", "w122", "w211", "w212"]
 
 
-def test_check_per_layer_activations_and_loss():
+def test_check_per_layer_activations_and_loss(run):
     r = run("check", "3-2-2-2", "--activation", "relu,sigmoid",
             "--output-activation", "sigmoid", "--loss", "bce", "--bias")
     assert r.returncode == 0, r.stderr
@@ -55,7 +55,7 @@ BAD = [
 
 
 @pytest.mark.parametrize("args, message", [b[1:] for b in BAD], ids=[b[0] for b in BAD])
-def test_bad_input_is_one_line_exit_2(args, message):
+def test_bad_input_is_one_line_exit_2(run, args, message):
     r = run(*args)
     assert r.returncode == 2
     assert message in r.stderr
@@ -63,22 +63,19 @@ def test_bad_input_is_one_line_exit_2(args, message):
     assert "Traceback" not in r.stderr
 
 
-def test_no_command_prints_help_and_exits_2():
+def test_no_command_prints_help_and_exits_2(run):
     r = run()
     assert r.returncode == 2 and "usage: symgrad" in r.stderr
 
 
-def test_version_and_console_script():
+def test_version(run):
+    from symgrad import __version__
+
     r = run("--version")
-    assert r.returncode == 0 and r.stdout.startswith("symgrad ")
-    import shutil
-    exe = shutil.which("symgrad")
-    if exe:  # installed by pip install -e: the console script runs the same main
-        r2 = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=60)
-        assert r2.stdout == r.stdout
+    assert r.returncode == 0 and r.stdout == f"symgrad {__version__}\n" and r.stderr == ""
 
 
-def test_check_backend_choice_is_reported():
+def test_check_backend_choice_is_reported(run):
     r = run("check", "2-2-1", "--backend", "auto", "--json")
     assert r.returncode == 0, r.stderr
     from symgrad.backends import fastest_backend

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -143,17 +141,13 @@ def test_jupyter_reprs():
 
 
 # -- command line ----------------------------------------------------------------------
-def _run(*args):
-    return subprocess.run([sys.executable, "-m", "symgrad", *args],
-                          capture_output=True, text=True, timeout=120)
-
-
-def test_cli_derive_text_and_latex():
-    out = _run("derive", "2-2-1", "w111")
+# through main(argv) in-process: the cli fixture of tests/conftest.py
+def test_cli_derive_text_and_latex(cli):
+    out = cli("derive", "2-2-1", "w111")
     assert out.returncode == 0, out.stderr
     assert "= w211 · 1 · x1" in out.stdout
-    out = _run("derive", "2-3-1", "w121", "--activation", "tanh", "--bias", "--of", "cost",
-               "--format", "latex", "--standalone")
+    out = cli("derive", "2-3-1", "w121", "--activation", "tanh", "--bias", "--of", "cost",
+              "--format", "latex", "--standalone")
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith(r"\documentclass") and r"\begin{align*}" in out.stdout
 
@@ -162,7 +156,7 @@ def test_cli_derive_text_and_latex():
     (["w311"], "did you mean 'w211'"),
     (["w111", "--of", "cots"], "did you mean 'cost'"),
 ], ids=["bad-param", "of-typo"])
-def test_cli_derive_bad_input_exits_2(args, message):
-    out = _run("derive", "2-2-1", *args)
+def test_cli_derive_bad_input_exits_2(cli, args, message):
+    out = cli("derive", "2-2-1", *args)
     assert out.returncode == 2
     assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1

@@ -7,11 +7,13 @@ How examples are found (docs/index.md, "How the examples are checked", says the 
   (NORMALIZE_WHITESPACE, ELLIPSIS).
 * A fenced block whose first line starts with ``$ `` is a shell session.  Every
   ``$`` line is a command and the lines below it, up to the next ``$`` line, are
-  its output.  A ``symgrad`` command with output is run as a subprocess
-  (``python -m symgrad``) in a temporary directory holding the example files
-  (``points.csv``, ``homework.tex``), and what it prints (stdout, then stderr) must
-  match: a line ``...`` stands for any number of lines, ``...`` inside a line for
-  any text.  ``echo $?`` shows the previous command's exit code.  A command
+  its output.  A ``symgrad`` command with output is run through
+  ``symgrad.cli.main.main(argv)`` in this process (the ``cli`` fixture of
+  tests/conftest.py, as ``python -m symgrad`` would run it, with COLUMNS=80 and
+  NO_COLOR=1) in a temporary directory holding the example files (``points.csv``,
+  ``homework.tex``), and what it prints (stdout, then stderr) must match: a line
+  ``...`` stands for any number of lines, ``...`` inside a line for any text.
+  ``echo $?`` shows the previous command's exit code.  A command
   without output is not run, but its arguments must parse.
 * A ``json`` block right after a shell block whose last command shows no output is
   that command's output, compared as JSON.
@@ -40,7 +42,10 @@ PAGES = sorted(DOCS.glob("*.md")) + [ROOT / "README.md"]
 FENCE = re.compile(r"^(?P<indent>[ ]*)(?P<fence>```+|~~~+)(?P<info>[^\n]*)\n"
                    r"(?P<body>.*?)^(?P=indent)(?P=fence)[ ]*$", re.M | re.S)
 SHELL_OPERATORS = {">", ">>", "<", "|", "&&", "||", ";", "2>", "2>&1", "&"}
-ENV = {**os.environ, "COLUMNS": "80", "PYTHONIOENCODING": "utf-8", "NO_COLOR": "1"}
+#: The terminal the examples assume.  In-process runs write to pytest's capture,
+#: which is UTF-8 (what PYTHONIOENCODING=utf-8 gives a real process).
+TERMINAL = {"COLUMNS": "80", "NO_COLOR": "1"}
+ENV = {**os.environ, **TERMINAL, "PYTHONIOENCODING": "utf-8"}
 
 #: Files the shell examples read.  points.csv: 13 points near y = 3x (x = -1.5 .. 1.5,
 #: alternating +-0.5 off the line), so that a cost shown in docs/cli.md is reproducible.
@@ -159,7 +164,7 @@ def workdir(tmp_path_factory):
 
 
 @pytest.mark.parametrize("page,line,body", _cases(lambda info, body: kind(body) == "shell"))
-def test_shell_sessions(page, line, body, workdir):
+def test_shell_sessions(page, line, body, workdir, cli):
     from symgrad.cli.main import build_parser
 
     status = None
@@ -173,8 +178,7 @@ def test_shell_sessions(page, line, body, workdir):
                 build_parser().parse_args(args)
             continue
         assert args is not None, f"{_name(page)}:{line}: cannot run {command!r} (show no output)"
-        done = subprocess.run([sys.executable, "-m", "symgrad", *args], cwd=workdir, env=ENV,
-                              capture_output=True, text=True, encoding="utf-8", timeout=300)
+        done = cli(*args, cwd=workdir, env=TERMINAL)
         status = done.returncode
         if status == 3:   # EXIT_MISSING: e.g. --plot without matplotlib
             pytest.skip(f"an optional extra is missing: {done.stderr.strip()}")
@@ -201,12 +205,11 @@ def _json_cases():
 
 
 @pytest.mark.parametrize("command,shown", _json_cases())
-def test_json_outputs(command, shown, workdir):
+def test_json_outputs(command, shown, workdir, cli):
     """A json block right after a command is what the command prints, compared as JSON."""
     import json
 
-    done = subprocess.run([sys.executable, "-m", "symgrad", *symgrad_args(command)], cwd=workdir,
-                          env=ENV, capture_output=True, text=True, encoding="utf-8", timeout=300)
+    done = cli(*symgrad_args(command), cwd=workdir, env=TERMINAL)
     assert json.loads(done.stdout) == json.loads(shown)
 
 
@@ -230,9 +233,9 @@ def test_pages_have_examples():
 
 # ------------------------------------------------------------ the CLI reference
 
-def _help(*words) -> str:
-    done = subprocess.run([sys.executable, "-m", "symgrad", *words, "--help"], env=ENV,
-                          capture_output=True, text=True, encoding="utf-8", timeout=120)
+def _help(cli, *words) -> str:
+    """``symgrad WORDS --help`` on an 80-column terminal."""
+    done = cli(*words, "--help", env=TERMINAL)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -265,10 +268,10 @@ def test_help_options_parser():
     assert help_options(text) == {"--activation", "--bias"}
 
 
-def test_cli_reference_lists_every_command():
+def test_cli_reference_lists_every_command(cli):
     from symgrad.cli.main import command_modules
 
-    listed = re.findall(r"^    (\w+)\s", _help().split("COMMAND\n", 2)[-1], re.M)
+    listed = re.findall(r"^    (\w+)\s", _help(cli).split("COMMAND\n", 2)[-1], re.M)
     assert listed == command_modules()
     assert sorted(cli_sections()) == sorted(["symgrad"] + [f"symgrad {c}" for c in listed])
 
@@ -280,18 +283,18 @@ def _commands():
 
 
 @pytest.mark.parametrize("command", _commands())
-def test_cli_reference_matches_help(command):
+def test_cli_reference_matches_help(command, cli):
     """docs/cli.md documents exactly the options `symgrad <command> --help` lists."""
     section = cli_sections().get(f"symgrad {command}")
     assert section is not None, f"docs/cli.md has no '## symgrad {command}' section"
-    real, documented = help_options(_help(command)), documented_options(section)
+    real, documented = help_options(_help(cli, command)), documented_options(section)
     assert not real - documented, f"undocumented options of {command}: {sorted(real - documented)}"
     assert not documented - real, f"docs/cli.md documents options {command} lacks: " \
                                   f"{sorted(documented - real)}"
 
 
-def test_cli_reference_global_options():
-    real = help_options(_help())
+def test_cli_reference_global_options(cli):
+    real = help_options(_help(cli))
     assert documented_options(cli_sections()["symgrad"]) == real
 
 

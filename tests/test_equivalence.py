@@ -100,7 +100,7 @@ def test_three_layer_tanh_derivative_decides_without_hanging():
     assert abs(b - float(d.counterexample.true)) < 1e-9 and abs(a - b) > 1e-9
 
 
-@settings(deadline=None, max_examples=25)
+@settings(max_examples=settings.default.max_examples // 4)   # 25 in the default profile
 @given(st.lists(st.integers(-3, 3), min_size=4, max_size=4), st.integers(-2, 2))
 def test_polynomial_decisions_match_expansion(coeffs, extra):
     net = Network([2, 2, 1])

@@ -19,6 +19,11 @@ from symgrad.claims.parse import LIMITS, Claim, parse_claim, parse_derivative, p
 
 NET = Network([2, 2, 1], activation="tanh")
 HANG = 2.0          # seconds; every call below takes milliseconds
+#: Examples per test are shares of the Hypothesis profile's count (tests/conftest.py; 100
+#: in the default profile, where these tests run 300, 400 and 150).  The profile sets
+#: deadline=None: a hang is caught by HANG, per call.
+UNIT = settings.default.max_examples
+SLOW_OK = settings(suppress_health_check=[HealthCheck.too_slow])
 
 
 def _attacks(marker: str) -> dict:
@@ -125,7 +130,7 @@ ALPHABET = st.characters(codec="utf-8", exclude_categories=("Cs",)) | st.sampled
     list("0123456789xwyzab_^*/+-()[]{}=' .,$\\∂·×−ŷσ²₁") + ["\x00", "\u0302"])
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(SLOW_OK, max_examples=3 * UNIT)
 @given(st.text(ALPHABET, max_size=80))
 @example("x1**1e308")
 @example("e^{81}")
@@ -150,7 +155,7 @@ PIECES = [
 ]
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(SLOW_OK, max_examples=4 * UNIT)
 @given(st.lists(st.sampled_from(PIECES), max_size=25), st.lists(st.sampled_from(["", " "]),
                                                                  min_size=25, max_size=25))
 def test_grammar_like_token_soup_gives_an_expression_or_a_parse_error(pieces, gaps):
@@ -185,7 +190,7 @@ def _exprs():
     ), max_leaves=8)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(SLOW_OK, max_examples=UNIT * 3 // 2)
 @given(_exprs())
 @example(sp.exp(sp.Integer(81)))
 def test_sympy_printed_expressions_read_back_equal(expr):

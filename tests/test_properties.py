@@ -22,7 +22,11 @@ from symgrad.references.backprop import backprop, forward
 from symgrad.references.check import relative_errors
 from symgrad.references.finite_diff import finite_differences
 
-SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+#: Examples per test are shares of the Hypothesis profile's count (tests/conftest.py; 100
+#: in the default profile, where these tests run 150, 100, 100 and 40).  The profile
+#: sets deadline=None.
+UNIT = settings.default.max_examples
+SETTINGS = dict(suppress_health_check=[HealthCheck.too_slow])
 
 
 def nets(max_depth=4, max_width=4):
@@ -60,7 +64,7 @@ def compiled(net):
     return _compiled[net]
 
 
-@settings(max_examples=150, **SETTINGS)
+@settings(max_examples=UNIT * 3 // 2, **SETTINGS)
 @given(problems())
 @example((Network([2, 2, 1]), np.array([0.5, -1.0, 2.0, 0.25, -1.5, 3.0]),
           np.array([[1.0, 2.0]]), np.array([[1.0]])))
@@ -74,7 +78,7 @@ def test_symbolic_equals_backprop(problem):
     assert rel.max(initial=0) <= 1e-10
 
 
-@settings(max_examples=100, **SETTINGS)
+@settings(**SETTINGS)
 @given(problems(max_preactivation=UNSATURATED))
 # Found by Hypothesis when the cost floor was 1e-5: central-difference round-off is
 # about eps*|C|/h (1.5e-11 here), more than 1e-6 * 1e-5 * max(1, |C|) allowed on
@@ -91,7 +95,7 @@ def test_symbolic_equals_central_differences(problem):
     assert relative_errors(g1, g2, cost=c).max(initial=0) <= 1e-6
 
 
-@settings(max_examples=100, **SETTINGS)
+@settings(**SETTINGS)
 @given(problems(max_preactivation=UNSATURATED))
 def test_symbolic_equals_complex_step(problem):
     net, params, X, y = problem
@@ -111,7 +115,7 @@ def _point(net, seed):
     return vals
 
 
-@settings(max_examples=40, **SETTINGS)
+@settings(max_examples=UNIT * 2 // 5, **SETTINGS)
 @given(nets(max_depth=3, max_width=3), st.integers(0, 2**32 - 1))
 def test_diff_equals_reverse(net, seed):
     rev = gradients(net, "loss", method="reverse")

@@ -12,7 +12,10 @@ from symgrad import Network, compile_gradients
 from symgrad import strategies as sgst
 from symgrad.spec import ACTIVATIONS
 
-FAST = settings(max_examples=40, deadline=None)
+#: Examples per test are shares of the Hypothesis profile's count (tests/conftest.py; 100
+#: in the default profile, where FAST is 40).  The profile sets deadline=None.
+UNIT = settings.default.max_examples
+FAST = settings(max_examples=UNIT * 2 // 5)
 RELU_NET = Network([2, 3, 2], activation="relu", bias=True)
 
 
@@ -62,6 +65,8 @@ def test_networks_reach_every_loss_and_depth():
     nets = sgst.networks(max_depth=3)
     for cond in (lambda n: n.loss_name == "bce", lambda n: n.loss_name == "squared",
                  lambda n: n.depth == 3 and n.bias, lambda n: "relu" in n.activations):
+        # find() stops at the first hit: 500 is a search budget, not a number of
+        # examples to check, so it does not scale with the profile.
         assert cond(find(nets, cond, settings=settings(database=None, max_examples=500)))
 
 
@@ -115,7 +120,7 @@ def test_batches_shapes_and_targets(data):
     compile_gradients(net)(np.zeros(len(net.parameters)), X, y)   # shapes are accepted
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=UNIT * 3 // 5)
 @given(sgst.problems(networks=sgst.networks(activations=["relu", "leaky_relu", "sigmoid"])))
 def test_problems_avoid_kinks_and_saturation(problem):
     net, params, X, y = problem

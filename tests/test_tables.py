@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -219,25 +217,21 @@ def test_broken_text_lines_lose_nothing():
 
 
 # -- command line ----------------------------------------------------------------------
-def _run(*args):
-    return subprocess.run([sys.executable, "-m", "symgrad", *args],
-                          capture_output=True, text=True, timeout=120)
-
-
-def test_cli_table_prints_the_seed_rows():
-    out = _run("table", "2-2-1")
+# through main(argv) in-process: the cli fixture of tests/conftest.py
+def test_cli_table_prints_the_seed_rows(cli):
+    out = cli("table", "2-2-1")
     assert out.returncode == 0, out.stderr
     rows = dict(re.findall(r"^  (w\d+)\s+(\S+)$", out.stdout, flags=re.M))
     assert rows == {"w111": "x1*w211", "w121": "x1*w212", "w112": "x2*w211",
                     "w122": "x2*w212", "w211": "z11", "w212": "z12"}
 
 
-def test_cli_table_latex_standalone_and_markdown_loss():
-    out = _run("table", "2-2-1", "--format", "latex", "--standalone")
+def test_cli_table_latex_standalone_and_markdown_loss(cli):
+    out = cli("table", "2-2-1", "--format", "latex", "--standalone")
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith(r"\documentclass") and r"\end{document}" in out.stdout
-    out = _run("table", "2-3-1", "--activation", "tanh", "--bias", "--of", "loss",
-               "--format", "markdown")
+    out = cli("table", "2-3-1", "--activation", "tanh", "--bias", "--of", "loss",
+              "--format", "markdown")
     assert out.returncode == 0, out.stderr
     assert r"| $b_{21}$ | $\hat{y} - y$ |" in out.stdout
 
@@ -247,8 +241,8 @@ def test_cli_table_latex_standalone_and_markdown_loss():
     (["--format", "markdown", "--standalone"], "--standalone needs --format latex"),
     (["--format", "html"], "unknown format 'html'"),
 ], ids=["of-typo", "standalone-markdown", "format-html"])
-def test_cli_table_bad_input_exits_2_with_one_line(args, message):
-    out = _run("table", "2-2-1", *args)
+def test_cli_table_bad_input_exits_2_with_one_line(cli, args, message):
+    out = cli("table", "2-2-1", *args)
     assert out.returncode == 2
     assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1
     assert out.stdout == ""

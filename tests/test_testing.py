@@ -315,13 +315,18 @@ def test_unchanged_variant_equals_compiled_gradient(net):
 
 # -- on any network ------------------------------------------------------------------
 
-@settings(max_examples=12, deadline=None)
+#: Examples are shares of the Hypothesis profile's count (tests/conftest.py): 12 in the
+#: default profile's 100.  The profile sets deadline=None.
+FEW = settings(max_examples=max(1, settings.default.max_examples * 3 // 25))
+
+
+@FEW
 @given(sgst.networks(max_depth=3, max_width=3))
 def test_a_correct_backprop_passes_on_any_network(net):
     assert_backprop_matches(backprop_function(net), net, layout="vector", batches=2)
 
 
-@settings(max_examples=12, deadline=None)
+@FEW
 @given(sgst.networks(max_depth=3, max_width=3,
                      activations=["linear", "tanh", "sigmoid", "softplus"]))
 def test_a_sign_flip_is_named_on_any_smooth_network(net):

@@ -1,4 +1,6 @@
-"""`symgrad train` and `symgrad check --plot` end to end, as subprocesses."""
+"""`symgrad train` and `symgrad check --plot` end to end, through ``main(argv)``
+in-process (the ``cli`` fixture of tests/conftest.py); a missing matplotlib is shown
+in a real process, where the import can be blocked before anything loads it."""
 
 import json
 import subprocess
@@ -11,9 +13,9 @@ POINTS = "x,y\n" + "".join(f"{x},{3 * x + 0.01 * (-1) ** i}\n"
                            for i, x in enumerate(np.linspace(-2, 2, 21)))
 
 
-def symgrad(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "symgrad", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=120)
+@pytest.fixture
+def symgrad(cli):
+    return cli
 
 
 @pytest.fixture
@@ -22,7 +24,7 @@ def points(tmp_path):
     return tmp_path
 
 
-def test_issue_example_synthetic():
+def test_issue_example_synthetic(symgrad):
     out = symgrad("train", "2-2-1", "--synthetic", "--slope", "3", "--noise", "0.1",
                   "--samples", "200", "--split", "0.3", "--epochs", "500", "--lr", "0.05",
                   "--seed", "1")
@@ -34,7 +36,7 @@ def test_issue_example_synthetic():
     assert out.stderr == ""                        # no progress bar when not a TTY
 
 
-def test_issue_example_csv_symmetric_with_plot(points):
+def test_issue_example_csv_symmetric_with_plot(symgrad, points):
     out = symgrad("train", "2-2-1", "--data", "points.csv", "--split", "0.3", "--init",
                   "symmetric", "--plot", "run.png", cwd=points)
     assert out.returncode == 0, out.stderr
@@ -44,7 +46,7 @@ def test_issue_example_csv_symmetric_with_plot(points):
     assert imread(str(points / "run.png")).shape[:2] == (400, 1000)
 
 
-def test_json_output_parses_and_agrees_with_polyfit(points):
+def test_json_output_parses_and_agrees_with_polyfit(symgrad, points):
     out = symgrad("train", "2-2-1", "--data", "points.csv", "--split", "0.4", "--epochs",
                   "3000", "--lr", "0.05", "--json", "--backend", "numpy", cwd=points)
     assert out.returncode == 0, out.stderr
@@ -58,7 +60,7 @@ def test_json_output_parses_and_agrees_with_polyfit(points):
     assert d["data"]["samples"] == 21 and d["split"] == 0.4
 
 
-def test_zero_init_says_stationary_and_exits_1():
+def test_zero_init_says_stationary_and_exits_1(symgrad):
     out = symgrad("train", "2-2-1", "--synthetic", "--split", "0.5", "--init", "zeros",
                   "--backend", "numpy")
     assert out.returncode == 1
@@ -66,7 +68,7 @@ def test_zero_init_says_stationary_and_exits_1():
     assert "could not move" in out.stderr
 
 
-def test_divergence_exits_1_with_last_good_state():
+def test_divergence_exits_1_with_last_good_state(symgrad):
     out = symgrad("train", "2-2-1", "--synthetic", "--split", "0.5", "--lr", "1e6", "--json",
                   "--backend", "numpy")
     assert out.returncode == 1
@@ -92,20 +94,20 @@ BAD_CALLS = [
 
 
 @pytest.mark.parametrize("args, words", [b[1:] for b in BAD_CALLS], ids=[b[0] for b in BAD_CALLS])
-def test_bad_calls_exit_2_with_one_line(points, args, words):
+def test_bad_calls_exit_2_with_one_line(symgrad, points, args, words):
     out = symgrad(*args, cwd=points)
     assert out.returncode == 2, (out.stdout, out.stderr)
     assert words in out.stderr and "Traceback" not in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
 
 
-def test_bad_csv_line_number_reaches_the_user(tmp_path):
+def test_bad_csv_line_number_reaches_the_user(symgrad, tmp_path):
     (tmp_path / "bad.csv").write_text("x,y\n1,2\n2,nan\n")
     out = symgrad("train", "1-1", "--data", "bad.csv", cwd=tmp_path)
     assert out.returncode == 2 and "bad.csv, line 3, column 'y'" in out.stderr
 
 
-def test_check_plot_writes_the_step_size_figure(tmp_path):
+def test_check_plot_writes_the_step_size_figure(symgrad, tmp_path):
     out = symgrad("check", "2-2-1", "--activation", "tanh", "--json", "--plot", "steps.png",
                   cwd=tmp_path)
     assert out.returncode == 0, out.stderr

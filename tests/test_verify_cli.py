@@ -1,4 +1,6 @@
-"""``symgrad verify`` and ``symgrad compare`` as a user runs them (subprocesses)."""
+"""``symgrad verify`` and ``symgrad compare`` as a user runs them: through ``main(argv)``
+in-process (the ``cli`` fixture of tests/conftest.py), except where only a real process
+shows the behaviour (the terminal's encoding)."""
 
 import json
 import os
@@ -10,19 +12,24 @@ import pytest
 from symgrad.cli.verify import claims_from_text
 
 
-def run(*args, env=None):
+@pytest.fixture
+def run(cli):
+    return cli
+
+
+def run_process(*args, env=None):
     full_env = dict(os.environ, **(env or {}))
     return subprocess.run([sys.executable, "-m", "symgrad", *args], capture_output=True,
                           text=True, env=full_env, timeout=120)
 
 
-def test_correct_claim_exits_0():
+def test_correct_claim_exits_0(run):
     r = run("verify", "2-2-1", r"\frac{\partial z_{21}}{\partial w_{111}} = x_1 w_{211}")
     assert r.returncode == 0, r.stderr
     assert "dz21/dw111 = w211*x1" in r.stdout and "proved symbolically" in r.stdout
 
 
-def test_wrong_claim_exits_1_with_true_diagnosis_counterexample():
+def test_wrong_claim_exits_1_with_true_diagnosis_counterexample(run):
     r = run("verify", "2-2-1", "dz21/dw111 = x1")
     assert r.returncode == 1
     lines = r.stdout.splitlines()
@@ -33,7 +40,7 @@ def test_wrong_claim_exits_1_with_true_diagnosis_counterexample():
     assert r.stderr == ""
 
 
-def test_invalid_claim_exits_2_and_others_are_still_checked():
+def test_invalid_claim_exits_2_and_others_are_still_checked(run):
     r = run("verify", "2-2-1", "dz21/dw111 = w211*x1", "dz21/dw999 = 3", "dz21/dw111 = x1")
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1 and "claim 2" in r.stderr and "w999" in r.stderr
@@ -41,7 +48,7 @@ def test_invalid_claim_exits_2_and_others_are_still_checked():
     assert r.stdout.count("dz21/dw111") == 2  # both readable claims reported
 
 
-def test_no_claims_and_bad_file_are_usage_errors(tmp_path):
+def test_no_claims_and_bad_file_are_usage_errors(run, tmp_path):
     assert run("verify", "2-2-1").returncode == 2
     r = run("verify", "2-2-1", "--file", str(tmp_path / "missing.txt"))
     assert r.returncode == 2 and "missing.txt" in r.stderr and "Traceback" not in r.stderr
@@ -61,7 +68,7 @@ TEX = r"""% homework 3: the seed network, output named z_b
 """
 
 
-def test_file_with_latex_align_and_alias(tmp_path):
+def test_file_with_latex_align_and_alias(run, tmp_path):
     path = tmp_path / "homework.tex"
     path.write_text(TEX, encoding="utf-8")
     r = run("verify", "2-2-1", "--file", str(path), "--alias", "z_b=z21")
@@ -70,7 +77,7 @@ def test_file_with_latex_align_and_alias(tmp_path):
     assert "dz_b/dw212 = x1" in r.stdout and "true:           z12" in r.stdout
 
 
-def test_file_line_numbers_in_errors(tmp_path):
+def test_file_line_numbers_in_errors(run, tmp_path):
     path = tmp_path / "claims.md"
     path.write_text("# my claims\n\n- dz21/dw111 = w211*x1\n- dz21/dw111 = w211**\n",
                     encoding="utf-8")
@@ -79,7 +86,7 @@ def test_file_line_numbers_in_errors(tmp_path):
     assert f"{path}:4:" in r.stderr and r.stderr.count("\n") == 1
 
 
-def test_json_schema(tmp_path):
+def test_json_schema(run, tmp_path):
     r = run("verify", "2-2-1", "dz21/dw111 = x1", "dz21/dw211 = z11", "dz21/dw0 = 1", "--json")
     assert r.returncode == 2
     data = json.loads(r.stdout)
@@ -97,13 +104,14 @@ def test_json_schema(tmp_path):
 
 
 def test_ascii_terminal_does_not_crash():
-    r = run("verify", "2-2-1", "dz21/dw111 = x1", "dz21/dw111 = x1 w211",
+    """PYTHONIOENCODING=ascii sets up sys.stdout when a process starts: a real one."""
+    r = run_process("verify", "2-2-1", "dz21/dw111 = x1", "dz21/dw111 = x1 w211",
             env={"PYTHONIOENCODING": "ascii"})
     assert r.returncode == 1, r.stderr
     assert "WRONG dz21/dw111 = x1" in r.stdout and "OK dz21/dw111" in r.stdout
 
 
-def test_network_options_reach_the_truth():
+def test_network_options_reach_the_truth(run):
     r = run("verify", "2-2-1", "--activation", "tanh", "dz21/dw111 = w211 x1 sech(z11)^2")
     assert r.returncode == 0, r.stdout + r.stderr
     r = run("verify", "2-2-1", "--loss", "squared", "dL/dw211 = 2 (z21 - y) z11")
@@ -112,7 +120,7 @@ def test_network_options_reach_the_truth():
     assert r.returncode == 0, r.stdout + r.stderr
 
 
-def test_compare_seed_pair():
+def test_compare_seed_pair(run):
     r = run("compare", "2-2-1", "dL/dw111", "dL/dw121")
     assert r.returncode == 1, r.stderr
     assert "equal exactly when x1 = 0, or w211 = w212, or the prediction is exact" in r.stdout
