@@ -185,12 +185,12 @@ def lookup(name: str) -> Activation:
     return row
 
 
-def forward(name: str, z):
+def forward(name: str, z: sp.Expr) -> sp.Expr:
     """``f(z)`` for activation ``name`` as a SymPy expression."""
     return lookup(name).forward(z)
 
 
-def derivative(name: str, z, a):
+def derivative(name: str, z: sp.Expr, a: sp.Expr) -> sp.Expr:
     """``f'(z)`` for activation ``name``, written with ``a = f(z)`` where shorter."""
     return lookup(name).derivative(z, a)
 
@@ -205,7 +205,7 @@ _U = sp.Wild("u")
 _PREFIX = "_native_"
 
 
-def protect(expr, backend: str):
+def protect(expr: sp.Expr, backend: str) -> sp.Expr:
     """``expr`` with each activation that has a ``native`` form for ``backend``
     replaced by an opaque ``_native_<name>(u)``."""
     expr = sp.sympify(expr)

@@ -85,7 +85,7 @@ class ReverseProgram:
 
     def delta_values(self) -> dict:
         """``{delta{l}{j}: expr}`` with earlier deltas substituted (intermediate names)."""
-        values = {}
+        values: dict[sp.Symbol, sp.Expr] = {}
         for sym, expr in self.deltas:
             values[sym] = expr.xreplace(values)
         return values
@@ -126,7 +126,7 @@ def _parse_of(net: Network, of) -> tuple:
     raise SpecError(choices_message("quantity to differentiate", of, names))
 
 
-def reverse_program(net: Network, of="output") -> ReverseProgram:
+def reverse_program(net: Network, of: str | sp.Symbol = "output") -> ReverseProgram:
     """Build the symbolic reverse-mode program for ``d(of)/d(parameters)``.
 
     ``of`` is ``"output"`` (single-output nets), ``"loss"`` (per-sample L), or a
@@ -205,7 +205,8 @@ def _of_expression(net: Network, of) -> sp.Expr:
     return net.z(*node) if kind == "z" else net.a(*node)
 
 
-def gradients(net: Network, of="output", *, method="reverse", form="expanded") -> dict:
+def gradients(net: Network, of: str | sp.Symbol = "output", *, method: str = "reverse",
+              form: str = "expanded") -> dict:
     """Exact derivatives of ``of`` with respect to every parameter.
 
     Parameters

@@ -9,6 +9,7 @@ w211*(w111*x1 + w112*x2) + w212*(w121*x1 + w122*x2)
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cached_property
 
 import sympy as sp
@@ -29,7 +30,7 @@ def activation_expr(name: str, z: sp.Expr) -> sp.Expr:
     return activations.forward(name, z)
 
 
-def loss_expr(name: str, outputs, targets) -> sp.Expr:
+def loss_expr(name: str, outputs: Iterable[sp.Expr], targets: Iterable[sp.Expr]) -> sp.Expr:
     """Per-sample loss ``L`` summed over output neurons."""
     terms = []
     for yhat, y in zip(outputs, targets):
@@ -44,7 +45,7 @@ def loss_expr(name: str, outputs, targets) -> sp.Expr:
     return sp.Add(*terms)
 
 
-def _symbol(kind, *indices):
+def _symbol(kind: str, *indices: int) -> sp.Symbol:
     return sp.Symbol(symbol_name(kind, *indices), real=True)
 
 
@@ -81,8 +82,9 @@ class Network:
     b12 + w121*x1 + w122*x2
     """
 
-    def __init__(self, widths, *, activation="linear", output_activation=None,
-                 bias=False, loss="half-squared"):
+    def __init__(self, widths: Iterable[int], *, activation: str | Iterable[str] = "linear",
+                 output_activation: str | None = None, bias: bool = False,
+                 loss: str = "half-squared"):
         self.spec = make_spec(widths, activation, output_activation, bias, loss)
         s = self.spec
         self.inputs = tuple(_symbol("x", k) for k in range(1, s.n_inputs + 1))
@@ -90,14 +92,15 @@ class Network:
         self.weights = tuple(_symbol("w", *i) for i in s.weight_index())
         self.biases = tuple(_symbol("b", *i) for i in s.bias_index())
         self.parameters = self.weights + self.biases
-        self._z_sym = {}
-        self._a_sym = {}
+        self._z_sym: dict[tuple[int, int], sp.Symbol] = {}
+        self._a_sym: dict[tuple[int, int], sp.Symbol] = {}
         for l in range(1, s.depth + 1):
             for j in range(1, s.widths[l] + 1):
                 self._z_sym[l, j] = _symbol("z", l, j)
                 self._a_sym[l, j] = _symbol("a", l, j)
-        self._base_z = {}
-        self._base_a = {(0, k): x for k, x in enumerate(self.inputs, 1)}
+        self._base_z: dict[tuple[int, int], sp.Expr] = {}
+        self._base_a: dict[tuple[int, int], sp.Expr] = {
+            (0, k): x for k, x in enumerate(self.inputs, 1)}
 
     # -- spec passthrough -------------------------------------------------
     widths = property(lambda self: self.spec.widths)
@@ -117,15 +120,15 @@ class Network:
         return (f"Network({list(s.widths)}, activation={act!r}, "
                 f"output_activation={s.activations[-1]!r}, bias={s.bias}, loss={s.loss!r})")
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, Network) and other.spec == self.spec
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(self.spec)
 
     # -- symbols ------------------------------------------------------------
     @property
-    def target(self):
+    def target(self) -> sp.Symbol | tuple[sp.Symbol, ...]:
         """The target symbol ``y`` (a tuple ``(y1, ..., yk)`` for several outputs)."""
         return self.targets[0] if len(self.targets) == 1 else self.targets
 
@@ -136,7 +139,7 @@ class Network:
             raise SpecError(f"layer {l} has inputs 1..{self.spec.widths[l - 1]}, got k={k}")
         return _symbol("w", l, j, k)
 
-    def neuron_of(self, parameter) -> tuple | None:
+    def neuron_of(self, parameter: sp.Symbol) -> tuple[int, int] | None:
         """``(l, j)`` of the neuron a weight ``w{l}{j}{k}`` or bias ``b{l}{j}`` feeds.
 
         >>> net = Network([2, 2, 1], bias=True)
@@ -161,21 +164,21 @@ class Network:
         self._check_node(l, j)
         return self._a_sym[l, j]
 
-    def _check_node(self, l, j):
+    def _check_node(self, l: int, j: int) -> None:
         if not 1 <= l <= self.spec.depth:
             raise SpecError(f"layer must be 1..{self.spec.depth}, got {l}")
         if not 1 <= j <= self.spec.widths[l]:
             raise SpecError(f"layer {l} has neurons 1..{self.spec.widths[l]}, got {j}")
 
     @cached_property
-    def symbols(self) -> dict:
+    def symbols(self) -> dict[str, sp.Symbol]:
         """Every symbol of the network by name (inputs, targets, parameters, z, a)."""
         all_syms = (self.inputs + self.targets + self.parameters
                     + tuple(self._z_sym.values()) + tuple(self._a_sym.values()))
         return {s.name: s for s in all_syms}
 
     @cached_property
-    def latex_names(self) -> dict:
+    def latex_names(self) -> dict[sp.Symbol, str]:
         """``{Symbol: LaTeX}`` for SymPy's ``latex(..., symbol_names=...)``."""
         s = self.spec
         names = {x: latex_name("x", k) for k, x in enumerate(self.inputs, 1)}
@@ -210,7 +213,7 @@ class Network:
         return self._base_a[l, j]
 
     @property
-    def outputs(self) -> tuple:
+    def outputs(self) -> tuple[sp.Expr, ...]:
         """Every output neuron's activation as an expression."""
         L = self.spec.depth
         return tuple(self.a(L, j) for j in range(1, self.spec.n_outputs + 1))
@@ -231,9 +234,9 @@ class Network:
         return loss_expr(self.spec.loss, self.outputs, self.targets)
 
     @property
-    def intermediate_definitions(self) -> dict:
+    def intermediate_definitions(self) -> dict[sp.Symbol, sp.Expr]:
         """``{z{l}{j}: expr, a{l}{j}: expr}`` in base symbols, for substitution."""
-        defs = {}
+        defs: dict[sp.Symbol, sp.Expr] = {}
         for (l, j), sym in self._z_sym.items():
             defs[sym] = self.z(l, j)
             defs[self._a_sym[l, j]] = self.a(l, j)

@@ -14,9 +14,11 @@ It also owns symbol naming.  Every name a user sees (``w111``, ``w_1_10_2``,
 from __future__ import annotations
 
 import difflib
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from symgrad.errors import ShapeError, SpecError, SpecTypeError
 
@@ -33,7 +35,7 @@ LEAKY_SLOPE_NUM, LEAKY_SLOPE_DEN = 1, 100
 LOSSES = ("half-squared", "squared", "bce")
 
 
-def choices_message(kind: str, value: object, choices) -> str:
+def choices_message(kind: str, value: object, choices: Collection[str]) -> str:
     """Return "unknown <kind> 'x'; did you mean 'y'? choices: a, b, c"."""
     text = f"unknown {kind} {value!r}"
     if isinstance(value, str):
@@ -121,8 +123,8 @@ class NetworkSpec:
     ``widths[l-1]`` values to ``widths[l]`` neurons with ``activations[l-1]``.
     """
 
-    widths: tuple
-    activations: tuple
+    widths: tuple[int, ...]
+    activations: tuple[str, ...]
     bias: bool
     loss: str
 
@@ -196,30 +198,30 @@ class NetworkSpec:
         if not 1 <= l <= self.depth:
             raise ValueError(f"layer {l} out of range 1..{self.depth}")
 
-    def weight_index(self):
+    def weight_index(self) -> Iterator[tuple[int, int, int]]:
         """Yield ``(l, j, k)`` for every weight in parameter order."""
         for l in range(1, self.depth + 1):
             for j in range(1, self.widths[l] + 1):
                 for k in range(1, self.widths[l - 1] + 1):
                     yield (l, j, k)
 
-    def bias_index(self):
+    def bias_index(self) -> Iterator[tuple[int, int]]:
         """Yield ``(l, j)`` for every bias in parameter order (none without bias)."""
         if self.bias:
             for l in range(1, self.depth + 1):
                 for j in range(1, self.widths[l] + 1):
                     yield (l, j)
 
-    def parameter_names(self) -> list:
+    def parameter_names(self) -> list[str]:
         """Names of all parameters in order: weights by (l, j, k), then biases by (l, j)."""
         return [symbol_name("w", *i) for i in self.weight_index()] + [
             symbol_name("b", *i) for i in self.bias_index()
         ]
 
-    def input_names(self) -> list:
+    def input_names(self) -> list[str]:
         return [symbol_name("x", k) for k in range(1, self.n_inputs + 1)]
 
-    def target_names(self) -> list:
+    def target_names(self) -> list[str]:
         if self.n_outputs == 1:
             return ["y"]
         return [symbol_name("y", j) for j in range(1, self.n_outputs + 1)]
@@ -241,7 +243,7 @@ class NetworkSpec:
         return ", ".join(parts + [count])
 
 
-def _check_name(kind: str, value, choices) -> str:
+def _check_name(kind: str, value: object, choices: Collection[str]) -> str:
     if not isinstance(value, str):
         raise SpecTypeError(
             f"{kind} must be a string, got {type(value).__name__} {value!r} "
@@ -252,7 +254,7 @@ def _check_name(kind: str, value, choices) -> str:
     return value
 
 
-def _check_widths(widths) -> tuple:
+def _check_widths(widths) -> tuple[int, ...]:
     if isinstance(widths, str):
         raise SpecTypeError(
             f"widths must be a list of integers such as [2, 2, 1], got the string {widths!r}; "
@@ -279,8 +281,9 @@ def _check_widths(widths) -> tuple:
     return widths
 
 
-def make_spec(widths, activation="linear", output_activation=None, bias=False,
-              loss="half-squared") -> NetworkSpec:
+def make_spec(widths: Iterable[int], activation: str | Iterable[str] = "linear",
+              output_activation: str | None = None, bias: bool = False,
+              loss: str = "half-squared") -> NetworkSpec:
     """Validate the arguments of :class:`symgrad.Network` and return the spec.
 
     ``activation`` is one name for every hidden layer, or a list with one name per
@@ -291,7 +294,7 @@ def make_spec(widths, activation="linear", output_activation=None, bias=False,
     depth = len(widths) - 1
     if isinstance(activation, str):
         hidden = [_check_name("activation", activation, ACTIVATIONS)] * (depth - 1)
-        out = None
+        out: str | None = None
     else:
         try:
             acts = list(activation)
@@ -330,7 +333,7 @@ def make_spec(widths, activation="linear", output_activation=None, bias=False,
     return NetworkSpec(widths, tuple(hidden) + (out,), bias, loss)
 
 
-def parse_arch(text: str) -> tuple:
+def parse_arch(text: str) -> tuple[int, ...]:
     """Parse an architecture string such as ``"2-2-1"`` into widths.
 
     >>> parse_arch("2-3-3-1")
@@ -352,7 +355,7 @@ def parse_arch(text: str) -> tuple:
     return widths
 
 
-def _as_real_array(value, what: str) -> np.ndarray:
+def _as_real_array(value: ArrayLike, what: str) -> np.ndarray:
     try:
         arr = np.asarray(value)
     except Exception as exc:  # ragged nested lists and the like
@@ -365,7 +368,8 @@ def _as_real_array(value, what: str) -> np.ndarray:
     return arr.astype(np.float64, copy=False)
 
 
-def check_batch(spec: NetworkSpec, params, X, y):
+def check_batch(spec: NetworkSpec, params: ArrayLike, X: ArrayLike,
+                y: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Validate ``(params, X, y)`` for a gradient function of ``spec``.
 
     Returns float64 arrays ``params`` (P,), ``X`` (m, n_inputs) and ``Y`` (m, k);

@@ -30,6 +30,7 @@ raises :class:`hypothesis.errors.InvalidArgument`.  Values are bounded floats
 from __future__ import annotations
 
 import math
+from collections.abc import Collection, Iterable
 
 import numpy as np
 from hypothesis import assume
@@ -51,12 +52,12 @@ _KINKED = KINKED_ACTIVATIONS
 __all__ = ["batches", "networks", "parameters", "problems"]
 
 
-def _integer(name, value, low):
+def _integer(name: str, value: object, low: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
         raise InvalidArgument(f"{name} must be an integer >= {low}, got {value!r}")
 
 
-def _bounds(lo_name, lo, hi_name, hi):
+def _bounds(lo_name: str, lo: float, hi_name: str, hi: float) -> None:
     for name, v in ((lo_name, lo), (hi_name, hi)):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             raise InvalidArgument(f"{name} must be a finite number, got {v!r}")
@@ -64,7 +65,8 @@ def _bounds(lo_name, lo, hi_name, hi):
         raise InvalidArgument(f"{lo_name}={lo!r} is larger than {hi_name}={hi!r}")
 
 
-def _names(arg, value, choices):
+def _names(arg: str, value: str | Iterable[str] | None,
+           choices: Collection[str]) -> tuple[str, ...]:
     if value is None:
         return tuple(choices)
     if isinstance(value, str):
@@ -81,13 +83,16 @@ def _names(arg, value, choices):
     return names
 
 
-def _network(net, name="net"):
+def _network(net: object, name: str = "net") -> None:
     if not isinstance(net, Network):
         raise InvalidArgument(f"{name} must be a symgrad.Network, got {type(net).__name__}")
 
 
-def networks(*, min_depth=1, max_depth=3, min_width=1, max_width=4, activations=None,
-             output_activations=None, losses=None, bias=None):
+def networks(*, min_depth: int = 1, max_depth: int = 3, min_width: int = 1, max_width: int = 4,
+             activations: str | Iterable[str] | None = None,
+             output_activations: str | Iterable[str] | None = None,
+             losses: str | Iterable[str] | None = None,
+             bias: bool | None = None) -> st.SearchStrategy[Network]:
     """Strategy for :class:`symgrad.Network` objects.
 
     Parameters
@@ -132,7 +137,7 @@ def networks(*, min_depth=1, max_depth=3, min_width=1, max_width=4, activations=
     bias_st = st.booleans() if bias is None else st.just(bias)
 
     @st.composite
-    def draw_network(draw):
+    def draw_network(draw: st.DrawFn) -> Network:
         depth = draw(st.integers(min_depth, max_depth))
         widths = draw(st.lists(st.integers(min_width, max_width),
                                min_size=depth + 1, max_size=depth + 1))
@@ -144,9 +149,9 @@ def networks(*, min_depth=1, max_depth=3, min_width=1, max_width=4, activations=
     return draw_network()
 
 
-def _elements(lo, hi, away_from_zero):
+def _elements(lo: float, hi: float, away_from_zero: bool) -> st.SearchStrategy[float]:
     """Bounded floats; with ``away_from_zero``, none in (-MIN_MAGNITUDE, MIN_MAGNITUDE)."""
-    def floats(a, b):
+    def floats(a: float, b: float) -> st.SearchStrategy[float]:
         return st.floats(a, b, allow_nan=False, allow_infinity=False, allow_subnormal=False)
 
     if not away_from_zero or lo >= MIN_MAGNITUDE or hi <= -MIN_MAGNITUDE:
@@ -163,11 +168,12 @@ def _elements(lo, hi, away_from_zero):
     return st.one_of(parts)
 
 
-def _kinked(net):
+def _kinked(net: Network) -> bool:
     return any(a in _KINKED for a in net.activations)
 
 
-def parameters(net, *, min_value=-1.0, max_value=1.0, avoid_kinks=True):
+def parameters(net: Network, *, min_value: float = -1.0, max_value: float = 1.0,
+               avoid_kinks: bool = True) -> st.SearchStrategy[np.ndarray]:
     """Strategy for a float64 parameter vector of ``net`` (``net.parameters`` order).
 
     With ``avoid_kinks`` (default) on a ReLU-type network every value keeps at
@@ -190,7 +196,9 @@ def parameters(net, *, min_value=-1.0, max_value=1.0, avoid_kinks=True):
     return arrays(np.float64, net.spec.n_parameters, elements=elements)
 
 
-def batches(net, *, min_size=1, max_size=8, min_value=-1.0, max_value=1.0, avoid_kinks=True):
+def batches(net: Network, *, min_size: int = 1, max_size: int = 8, min_value: float = -1.0,
+            max_value: float = 1.0,
+            avoid_kinks: bool = True) -> st.SearchStrategy[tuple[np.ndarray, np.ndarray]]:
     """Strategy for ``(X, y)``: X of shape (m, n_inputs), y of shape (m, n_outputs).
 
     Inputs and (squared-loss) targets lie in ``[min_value, max_value]``;
@@ -218,7 +226,7 @@ def batches(net, *, min_size=1, max_size=8, min_value=-1.0, max_value=1.0, avoid
     n_in, n_out = net.spec.n_inputs, net.spec.n_outputs
 
     @st.composite
-    def draw_batch(draw):
+    def draw_batch(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
         m = draw(st.integers(min_size, max_size))
         return (draw(arrays(np.float64, (m, n_in), elements=x_el)),
                 draw(arrays(np.float64, (m, n_out), elements=y_el)))
@@ -226,8 +234,11 @@ def batches(net, *, min_size=1, max_size=8, min_value=-1.0, max_value=1.0, avoid
     return draw_batch()
 
 
-def problems(*, networks=None, kink_margin=KINK_MARGIN, max_preactivation=MAX_PREACTIVATION,
-             min_value=-1.0, max_value=1.0, min_size=1, max_size=8):
+def problems(*, networks: st.SearchStrategy[Network] | Network | None = None,
+             kink_margin: float = KINK_MARGIN, max_preactivation: float = MAX_PREACTIVATION,
+             min_value: float = -1.0, max_value: float = 1.0, min_size: int = 1,
+             max_size: int = 8) -> st.SearchStrategy[tuple[Network, np.ndarray, np.ndarray,
+                                                           np.ndarray]]:
     """Strategy for ``(net, params, X, y)`` away from ReLU kinks and saturation.
 
     ``networks`` is a strategy for networks (default ``networks()``) or one
@@ -248,11 +259,14 @@ def problems(*, networks=None, kink_margin=KINK_MARGIN, max_preactivation=MAX_PR
     >>> test()
     """
     global_networks = globals()["networks"]
+    nets: st.SearchStrategy[Network]
     if networks is None:
-        networks = global_networks()
+        nets = global_networks()
     elif isinstance(networks, Network):
-        networks = st.just(networks)
-    elif not isinstance(networks, st.SearchStrategy):
+        nets = st.just(networks)
+    elif isinstance(networks, st.SearchStrategy):
+        nets = networks
+    else:
         raise InvalidArgument(f"networks must be a strategy or a Network, got {networks!r}")
     for name, v in (("kink_margin", kink_margin), ("max_preactivation", max_preactivation)):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0:
@@ -260,13 +274,13 @@ def problems(*, networks=None, kink_margin=KINK_MARGIN, max_preactivation=MAX_PR
     _bounds("min_value", min_value, "max_value", max_value)
     _integer("min_size", min_size, 1)
     _integer("max_size", max_size, min_size)
-    bounds = {"min_value": min_value, "max_value": max_value}
 
     @st.composite
-    def draw_problem(draw):
-        net = draw(networks)
-        params = draw(parameters(net, **bounds))
-        X, y = draw(batches(net, min_size=min_size, max_size=max_size, **bounds))
+    def draw_problem(draw: st.DrawFn) -> tuple[Network, np.ndarray, np.ndarray, np.ndarray]:
+        net = draw(nets)
+        params = draw(parameters(net, min_value=min_value, max_value=max_value))
+        X, y = draw(batches(net, min_size=min_size, max_size=max_size, min_value=min_value,
+                            max_value=max_value))
         zs, _ = forward(net.spec, params, X)
         assume(all(np.abs(z).max() <= max_preactivation for z in zs))
         kinked = [z for z, a in zip(zs, net.activations) if a in _KINKED]

@@ -8,7 +8,8 @@ parsed with the same parser, lazily, with cycle detection.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 import sympy as sp
 
@@ -19,21 +20,32 @@ from symgrad.claims.lexer import LIMITS, fail, tokenize
 from symgrad.claims.names import RESERVED, Names
 from symgrad.errors import ParseError
 
+if TYPE_CHECKING:
+    from symgrad.claims.lexer import Token
+    from symgrad.network import Network
+
+#: An alias as :class:`~symgrad.claims.names.Names` sees it: ``(expr, degree)``.
+Alias = tuple[Any, int]
+
 
 class AliasError(ParseError):
     """A ParseError inside an alias: its message is complete and passes through."""
 
 
 # -- aliases ------------------------------------------------------------------
-class _Aliases(Mapping):
-    """``{flat name: (expr, degree)}``, each alias parsed on first use."""
+class _Aliases(Mapping[str, Alias]):
+    """``{flat name: (expr, degree)}``, each alias parsed on first use.
 
-    def __init__(self, raw: dict, net, template):
+    ``raw`` maps each flat name to ``(name as written, expression text)``.
+    """
+
+    def __init__(self, raw: dict[str, tuple[str, str]], net: Network, template: str):
         self.raw, self.net, self.template = raw, net, template
-        self.done, self.visiting = {}, []
+        self.done: dict[str, Alias] = {}
+        self.visiting: list[str] = []
         self.names = Names(net, template, self)
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: str) -> Alias:
         if key in self.done:
             return self.done[key]
         if key in self.visiting:
@@ -55,17 +67,17 @@ class _Aliases(Mapping):
             self.visiting.pop()
         return self.done[key]
 
-    def __contains__(self, key):
+    def __contains__(self, key: object) -> bool:
         return key in self.raw
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self.raw)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.raw)
 
 
-def _alias_table(aliases, net, template):
+def _alias_table(aliases: object, net: Network, template: str) -> Names:
     if aliases is None:
         return Names(net, template)
     if not isinstance(aliases, Mapping):
@@ -74,7 +86,7 @@ def _alias_table(aliases, net, template):
     if len(aliases) > LIMITS["max_aliases"]:
         raise fail(f"{len(aliases)} aliases; the limit is {LIMITS['max_aliases']}")
     plain = Names(net, template)
-    raw = {}
+    raw: dict[str, tuple[str, str]] = {}
     for name, text in aliases.items():
         if not isinstance(name, str) or not isinstance(text, str):
             raise fail(f"alias {name!r}: name and expression must both be text "
@@ -98,7 +110,8 @@ def _alias_table(aliases, net, template):
 
 
 # -- text -> tree -> SymPy ------------------------------------------------------
-def tree_of(text_or_tokens, names, what="expression", sample_vars=(), allow_mean=False):
+def tree_of(text_or_tokens: str | Iterable[Token], names: Names, what: str = "expression",
+            sample_vars: Iterable[str] = (), allow_mean: bool = False) -> tuple[Any, ...]:
     """Tokenize (unless given tokens), parse and check a tree; no SymPy yet."""
     toks = tokenize(text_or_tokens, what) if isinstance(text_or_tokens, str) \
         else list(text_or_tokens)
@@ -113,7 +126,7 @@ def tree_of(text_or_tokens, names, what="expression", sample_vars=(), allow_mean
     return tree
 
 
-def reject_means(tree):
+def reject_means(tree: tuple[Any, ...]) -> None:
     """Raise when a sum over samples or the batch size ``m`` is left in ``tree``."""
     for node in walk(tree):
         if node[0] in ("sum", "batch"):
@@ -140,7 +153,7 @@ def _fn(name: str, z):
     return _ELEMENTARY[base](z)
 
 
-def build(node):
+def build(node: tuple[Any, ...]) -> sp.Expr:
     """SymPy expression of a (limit-checked) tree."""
     kind = node[0]
     if kind == "num":
@@ -165,14 +178,14 @@ def build(node):
     raise fail(f"{kind} cannot be used here")
 
 
-def finish(expr, what="expression"):
+def finish(expr: sp.Expr, what: str = "expression") -> sp.Expr:
     if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
         raise fail(f"the {what} divides by zero or is infinite ({sp.sstr(expr)[:60]}); "
                    "check the denominators")
     return expr
 
 
-def name_table(net, aliases, weight_template):
+def name_table(net: Network, aliases: object, weight_template: str) -> Names:
     if not hasattr(net, "spec") or not hasattr(net, "parameters"):
         raise fail(f"net must be a symgrad Network, got {type(net).__name__}")
     return _alias_table(aliases, net, weight_template)

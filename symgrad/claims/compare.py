@@ -221,6 +221,7 @@ def compare(net, first, second, aliases=None, *, weight_template: str = WEIGHT_T
                         show(compact1), show(compact2))
     if not decision.equal:
         ce = decision.counterexample
+        assert ce is not None               # decide() gives one with every "not equal"
         result.counterexample = {"values": {show(s): json_number(v) for s, v in ce.values.items()},
                                  "first": json_number(ce.claimed), "second": json_number(ce.true)}
         named = type(ce)({sp.Symbol(show(s)): v for s, v in ce.values.items()}, ce.claimed,

@@ -80,7 +80,7 @@ def fail(message: str) -> ParseError:
     return ParseError(message)
 
 
-def check_text(text, what: str = "claim") -> str:
+def check_text(text: object, what: str = "claim") -> str:
     """Type, length and control-character checks on raw user text."""
     if not isinstance(text, str):
         raise fail(f"{what} must be a string, got {type(text).__name__}")
@@ -98,9 +98,10 @@ def check_text(text, what: str = "claim") -> str:
     return text
 
 
-def normalize(text: str):
+def normalize(text: str) -> tuple[str, list[int]]:
     """Map Unicode to ASCII/LaTeX; return ``(chars, cols)`` with original columns."""
-    out, cols = [], []
+    out: list[str] = []
+    cols: list[int] = []
     i, n = 0, len(text)
     while i < n:
         c = text[i]
@@ -152,14 +153,17 @@ class _Lexer:
     def __init__(self, text: str):
         self.s, self.cols = normalize(text)
         self.s = _strip_trailing(self.s)
-        self.toks = []
+        self.toks: list[Token] = []
         self.depth = 0
-        self.layer = None          # a pending w^{(l)} layer index, waiting for _{jk}
+        # A pending w^{(l)}: the position of its superscript and the layer index, waiting
+        # for _{jk}.
+        self.layer: int | None = None
+        self.layer_index = ""
 
     def col(self, i: int) -> int:
         return self.cols[min(i, len(self.cols) - 1)] if self.cols else 1
 
-    def add(self, kind: str, text: str, i: int):
+    def add(self, kind: str, text: str, i: int) -> None:
         if self.layer is not None and kind != "SUB":
             raise fail(f"layer superscript at column {self.col(self.layer)} needs a subscript "
                        "right after it, as in w^{(2)}_{11}")
@@ -175,7 +179,7 @@ class _Lexer:
             self.depth -= 1
         self.toks.append(Token(kind, text, self.col(i)))
 
-    def run(self) -> list:
+    def run(self) -> list[Token]:
         s, i = self.s, 0
         while i < len(s):
             i = self.step(s, i)
@@ -190,6 +194,7 @@ class _Lexer:
             return i + 1
         if c.isdigit() or (c == "." and s[i + 1:i + 2].isdigit()):
             m = _NUMBER.match(s, i)
+            assert m is not None            # s[i] is a digit, or a '.' before one
             digits = len(m.group().replace(".", ""))
             if digits > LIMITS["max_int_digits"]:
                 raise fail(f"number with {digits} digits at column {self.col(i)}; the limit "
@@ -202,6 +207,7 @@ class _Lexer:
                     self.add("WORD", name, i)
                     return i + len(name)
             m = _WORD.match(s, i)
+            assert m is not None            # normalize() left only ASCII, so s[i] is a letter
             if m.end() - i > LIMITS["max_word_chars"]:
                 raise fail(f"a name of {m.end() - i} characters at column {self.col(i)}; "
                            "separate factors with '*' or spaces")
@@ -228,8 +234,11 @@ class _Lexer:
         self.add("SUB", text, i)
         return m.end()
 
-    def layer_superscript(self, s: str, i: int):
-        """``w^{(2)}_{11}`` / ``w_{11}^{[2]}``: the superscript is the layer, not a power."""
+    def layer_superscript(self, s: str, i: int) -> int | None:
+        """``w^{(2)}_{11}`` / ``w_{11}^{[2]}``: the superscript is the layer, not a power.
+
+        Returns the position after it, or None when ``^`` here is a power.
+        """
         m = _LAYER.match(s, i)
         toks = self.toks
         if not m or not toks:
@@ -293,8 +302,10 @@ class _Lexer:
 
     def punct(self, s: str, i: int) -> int:
         c, two = s[i], s[i:i + 2]
-        if c == "^" and self.layer_superscript(s, i) is not None:
-            return _LAYER.match(s, i).end()
+        if c == "^":
+            end = self.layer_superscript(s, i)
+            if end is not None:
+                return end
         if two == "**":
             self.add("OP", "^", i)
             return i + 2
@@ -333,7 +344,7 @@ def _strip_trailing(s: str) -> str:
     return t + " " * (len(s) - len(t))
 
 
-def tokenize(text: str, what: str = "claim") -> list:
+def tokenize(text: str, what: str = "claim") -> list[Token]:
     """Check ``text`` and return its tokens (the last one has kind ``END``).
 
     >>> [t.text for t in tokenize("x_1w_{211}")]

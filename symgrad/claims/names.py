@@ -13,10 +13,21 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Collection, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from symgrad.activations import CLAIM_NAMES
 from symgrad.errors import ParseError
 from symgrad.spec import WEIGHT_TEMPLATE, check_weight_template, symbol_name
+
+if TYPE_CHECKING:
+    import sympy as sp
+
+    from symgrad.network import Network
+
+#: What :meth:`Names.lookup` finds: a tuple whose first item says its kind
+#: (``("sym", expr)``, ``("fn", name)``, ...; listed there).
+Lookup = tuple[Any, ...]
 
 #: Elementary functions a claim may call besides the activations.
 ELEMENTARY = ("exp", "log", "ln", "sech", "cosh", "sinh", "sqrt")
@@ -38,11 +49,19 @@ _SAMPLE = re.compile(r"(x|y|yhat|y')_([A-Za-z])_?(\d*)$|(x|y|yhat|y')_?(\d+)_?([
 _OUTPUT = re.compile(r"(yhat|y')(\d*)$|(z|a)_L(\d*)$")
 
 
-def _indices(pattern, rest: str):
+def _indices(pattern: re.Pattern[str], rest: str) -> tuple[int, ...] | None:
     m = pattern.match(rest)
     if not m:
         return None
     return tuple(int(g) for g in m.groups() if g is not None)
+
+
+class _Split(NamedTuple):
+    """The best split of a word's prefix found so far (see :meth:`Names.segment`)."""
+
+    pieces: int                 # how many names
+    ambiguous: bool             # another split with as many pieces exists
+    back: tuple[int, Lookup]    # where the last piece starts, and what it is
 
 
 class Names:
@@ -52,17 +71,18 @@ class Names:
     that may resolve them lazily).
     """
 
-    def __init__(self, net, weight_template: str = WEIGHT_TEMPLATE, aliases=None):
+    def __init__(self, net: Network, weight_template: str = WEIGHT_TEMPLATE,
+                 aliases: Mapping[str, tuple[Any, int]] | None = None):
         self.net = net
         self.spec = net.spec
         self.template = check_weight_template(weight_template)
         self.stem = self.template.split("{", 1)[0]
         self.order = re.findall(r"\{([ljk])\}", self.template)
         self.aliases = aliases if aliases is not None else {}
-        self._cache = {}
+        self._cache: dict[tuple[str, tuple[str, ...]], Lookup | None] = {}
 
     # -- single names ---------------------------------------------------------
-    def lookup(self, flat: str, sample_vars=()):
+    def lookup(self, flat: str, sample_vars: Collection[str] = ()) -> Lookup | None:
         """Return what ``flat`` means, or None.
 
         Results: ``("sym", expr)``, ``("fn", name)``, ``("e",)``, ``("batch", letter)``,
@@ -75,7 +95,7 @@ class Names:
             self._cache[key] = self._lookup(flat, sample_vars)
         return self._cache[key]
 
-    def _lookup(self, flat, sample_vars):
+    def _lookup(self, flat: str, sample_vars: Collection[str]) -> Lookup | None:
         if flat in self.aliases:
             return ("sym", *self.aliases[flat])
         sym = self.network_symbol(flat)
@@ -102,7 +122,7 @@ class Names:
                     return ("sample", sym, var)
         return None
 
-    def network_symbol(self, flat: str):
+    def network_symbol(self, flat: str) -> sp.Symbol | None:
         """The network symbol (or output node) named ``flat``, else None."""
         net, s = self.net, self.spec
         if flat.startswith(self.stem):
@@ -131,7 +151,7 @@ class Names:
                 return net.targets[idx[0] - 1]
         return self._output(flat)
 
-    def _output(self, flat):
+    def _output(self, flat: str) -> sp.Symbol | None:
         m = _OUTPUT.match(flat)
         if not m:
             return None
@@ -144,11 +164,11 @@ class Names:
         L = self.spec.depth
         return self.net.z_symbol(L, j) if m.group(3) == "z" else self.net.a_symbol(L, j)
 
-    def _node_ok(self, l, j):
+    def _node_ok(self, l: int, j: int) -> bool:
         return 1 <= l <= self.spec.depth and 1 <= j <= self.spec.widths[l]
 
     # -- juxtaposed names -----------------------------------------------------
-    def segment(self, flat: str, sample_vars=()):
+    def segment(self, flat: str, sample_vars: Collection[str] = ()) -> list[Lookup]:
         """Split ``flat`` into the fewest known names; return their lookups.
 
         A function name may only be the last piece (``x1tanh`` then takes an
@@ -160,39 +180,43 @@ class Names:
         if whole is not None:
             return [whole]
         n = len(flat)
-        best = [None] * (n + 1)     # best[i] = (pieces, ambiguous, back) for flat[:i]
-        best[0] = (0, False, None)
+        # best[i] is the best split of flat[:i], for each i reached so far (the start's
+        # ``back`` is never followed).
+        best = {0: _Split(0, False, (0, ()))}
         for i in range(n):
-            if best[i] is None:
+            if i not in best:
                 continue
+            here = best[i]
             for j in range(i + 1, min(n, i + _LONGEST) + 1):
                 hit = self.lookup(flat[i:j], sample_vars)
                 if hit is None or hit[0] in ("e", "batch", "quantity", "sample_quantity"):
                     continue
                 if hit[0] == "fn" and j != n:
                     continue
-                cand = best[i][0] + 1
-                if best[j] is None or cand < best[j][0]:
-                    best[j] = (cand, best[i][1], (i, hit))
-                elif cand == best[j][0]:
-                    best[j] = (cand, True, best[j][2])
-        if best[n] is None:
-            reach = max(i for i in range(n + 1) if best[i] is not None)
+                cand = here.pieces + 1
+                there = best.get(j)
+                if there is None or cand < there.pieces:
+                    best[j] = _Split(cand, here.ambiguous, (i, hit))
+                elif cand == there.pieces:
+                    best[j] = _Split(cand, True, there.back)
+        if n not in best:
+            reach = max(best)
             if reach and flat[reach] in "0123456789_'":    # 'y2': report the whole name
-                reach = best[reach][2][0]
+                reach = best[reach].back[0]
             raise ParseError(self.unknown_message(flat[reach:], flat, sample_vars))
-        if best[n][1]:
+        if best[n].ambiguous:
             raise ParseError(f"ambiguous name {flat!r}: it can be split into names in more "
                              "than one way; separate the factors with '*' or spaces")
-        pieces, j = [], n
+        pieces: list[Lookup] = []
+        j = n
         while j:
-            i, hit = best[j][2]
+            i, hit = best[j].back
             pieces.append(hit)
             j = i
         return pieces[::-1]
 
     # -- messages --------------------------------------------------------------
-    def _first_last(self, kind, indices):
+    def _first_last(self, kind: str, indices: Iterable[tuple[int, ...]]) -> str | None:
         indices = list(indices)
         if not indices:
             return None
@@ -202,7 +226,7 @@ class Names:
             name = lambda i: symbol_name(kind, *i)    # noqa: E731
         return f"{name(indices[0])}..{name(indices[-1])}"
 
-    def weight_name(self, l, j, k):
+    def weight_name(self, l: int, j: int, k: int) -> str:
         """The user-facing name of weight (l, j, k) under the template."""
         from symgrad.spec import weight_label
         return weight_label(l, j, k, self.template)
@@ -248,7 +272,7 @@ class Names:
                     + ("yhat" if s.n_outputs == 1 else f"yhat1..yhat{s.n_outputs}"))
         return self.known_kinds()
 
-    def range_reason(self, piece: str):
+    def range_reason(self, piece: str) -> str | None:
         """Which index of a well-formed name is out of range, or None."""
         s = self.spec
         idx = _indices(_THREE, piece[len(self.stem):]) if piece.startswith(self.stem) else None
@@ -268,9 +292,10 @@ class Names:
             return f"layer {l} weights come from inputs 1..{s.widths[l - 1]}"
         return None
 
-    def candidates(self, limit: int = 3000) -> list:
+    def candidates(self, limit: int = 3000) -> list[str]:
         """Known names for "did you mean" (at most ``limit`` of them)."""
-        s, out = self.spec, []
+        s = self.spec
+        out: list[str] = []
         out += [symbol_name("x", k) for k in range(1, s.n_inputs + 1)]
         for idx in s.weight_index():
             out.append(self.weight_name(*idx))
@@ -283,7 +308,7 @@ class Names:
         out += s.target_names() + ["yhat", "L", "C"] + sorted(self.aliases) + list(FUNCTIONS)
         return out[: 3 * limit]
 
-    def unknown_message(self, piece: str, flat: str, sample_vars=()) -> str:
+    def unknown_message(self, piece: str, flat: str, sample_vars: Collection[str] = ()) -> str:
         """Explain why ``piece`` (part of ``flat``) is not a name."""
         where = f"{piece!r}" if piece == flat else f"{piece!r} in {flat!r}"
         m = _SAMPLE.match(piece)

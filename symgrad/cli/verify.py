@@ -7,9 +7,12 @@ file and line, and the other claims are still checked.
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import sys
+from collections.abc import Iterable
+from typing import TextIO
 
 from symgrad.cli.options import (
     EXIT_FAIL,
@@ -36,7 +39,7 @@ def _strip_comment(line: str) -> str:
     return line[:match.start()] if match else line
 
 
-def claims_from_text(text: str) -> list:
+def claims_from_text(text: str) -> list[tuple[int, str]]:
     r"""Claims in a text, Markdown or LaTeX document, as ``[(line number, claim), ...]``.
 
     Blank lines and lines starting with ``#`` or ``%`` are skipped; LaTeX comments,
@@ -64,7 +67,7 @@ def claims_from_text(text: str) -> list:
     return found
 
 
-def read_claims(path: str) -> list:
+def read_claims(path: str) -> list[tuple[str, str]]:
     """``[(where, claim), ...]`` from a file; ``where`` is ``"file:line"``."""
     try:
         with open(path, "rb") as handle:
@@ -82,9 +85,9 @@ def read_claims(path: str) -> list:
     return [(f"{path}:{n}", claim) for n, claim in claims_from_text(text)]
 
 
-def parse_aliases(items) -> dict:
+def parse_aliases(items: Iterable[str] | None) -> dict[str, str]:
     """``["z_b=z21", ...]`` -> ``{"z_b": "z21"}``; the parser checks names and expressions."""
-    aliases = {}
+    aliases: dict[str, str] = {}
     for item in items or ():
         name, sep, expr = item.partition("=")
         if not sep or not name.strip() or not expr.strip():
@@ -93,7 +96,7 @@ def parse_aliases(items) -> dict:
     return aliases
 
 
-def add_claim_options(p):
+def add_claim_options(p: argparse.ArgumentParser) -> None:
     """--alias, --weight-name and --json, shared with ``symgrad compare``."""
     p.add_argument("--alias", action="append", default=[], metavar="NAME=EXPR",
                    help="a name of your own for an expression, e.g. --alias z_b=z21 "
@@ -130,7 +133,7 @@ def _allow_claims_after_options(parser) -> None:
     ``parse_known_args`` itself, hence the re-entry guard.
     """
     plain = parser.parse_known_args
-    busy = []
+    busy: list[bool] = []
 
     def parse_known_args(args=None, namespace=None):
         if busy:
@@ -144,7 +147,7 @@ def _allow_claims_after_options(parser) -> None:
     parser.parse_known_args = parse_known_args
 
 
-def can_encode(text: str, stream) -> bool:
+def can_encode(text: str, stream: object) -> bool:
     """Whether ``stream`` can print ``text`` (False on ASCII or Latin-1 terminals for ✓)."""
     try:
         text.encode(getattr(stream, "encoding", None) or "ascii")
@@ -153,7 +156,7 @@ def can_encode(text: str, stream) -> bool:
     return True
 
 
-def emit(text: str, stream=None) -> None:
+def emit(text: str, stream: TextIO | None = None) -> None:
     """Print ``text``, replacing characters the stream's encoding cannot show."""
     stream = stream or sys.stdout
     if not can_encode(text, stream):

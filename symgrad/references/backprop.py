@@ -15,11 +15,26 @@ between the two is evidence, not an echo.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Protocol
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from symgrad.spec import LEAKY_SLOPE_DEN, LEAKY_SLOPE_NUM, NetworkSpec, check_batch
 
 LEAKY = LEAKY_SLOPE_NUM / LEAKY_SLOPE_DEN
+
+
+class WithSpec(Protocol):
+    """A :class:`symgrad.Network`, as far as this module needs one (it imports no network)."""
+
+    @property
+    def spec(self) -> NetworkSpec: ...
+
+
+#: ``f(params, X, y) -> (cost, dC/dparams)``, as :func:`backprop_function` returns.
+GradientFunction = Callable[[ArrayLike, ArrayLike, ArrayLike], "tuple[float, np.ndarray]"]
 
 
 def _forward_activation(name, z):
@@ -68,14 +83,16 @@ def _loss_and_slope(name, yhat, y):
     raise ValueError(name)
 
 
-def unpack(spec: NetworkSpec, params):
+def unpack(spec: NetworkSpec, params: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Split a flat parameter vector into weight matrices and bias vectors.
 
     ``weights[l]`` has shape (widths[l+1], widths[l]) (row = to-neuron); biases
     follow all weights.  Returns ``(weights, biases)``; ``biases`` is empty
     without bias.
     """
-    weights, biases, at = [], [], 0
+    weights: list[np.ndarray] = []
+    biases: list[np.ndarray] = []
+    at = 0
     for n_in, n_out in zip(spec.widths[:-1], spec.widths[1:]):
         weights.append(params[at:at + n_in * n_out].reshape(n_out, n_in))
         at += n_in * n_out
@@ -86,10 +103,12 @@ def unpack(spec: NetworkSpec, params):
     return weights, biases
 
 
-def forward(spec: NetworkSpec, params, X):
+def forward(spec: NetworkSpec, params: np.ndarray,
+            X: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Forward pass: lists of every layer's z (m, width) and a (``a[0]`` is X)."""
     weights, biases = unpack(spec, params)
-    zs, activations = [], [X]
+    zs: list[np.ndarray] = []
+    activations = [X]
     for l, W in enumerate(weights):
         z = activations[-1] @ W.T
         if spec.bias:
@@ -99,13 +118,14 @@ def forward(spec: NetworkSpec, params, X):
     return zs, activations
 
 
-def backprop(net, params, X, y):
+def backprop(net: WithSpec | NetworkSpec, params: ArrayLike, X: ArrayLike,
+             y: ArrayLike) -> tuple[float, np.ndarray]:
     """Cost C and dC/dparams by a hand-written forward and backward pass.
 
     Same call signature and result as :func:`symgrad.compile_gradients`'s
     function, with the network passed first.
     """
-    spec = getattr(net, "spec", net)
+    spec = net if isinstance(net, NetworkSpec) else net.spec
     params, X, Y = check_batch(spec, params, X, y)
     weights, _ = unpack(spec, params)
     m = X.shape[0]
@@ -115,22 +135,22 @@ def backprop(net, params, X, y):
 
     # Backward (BP1): delta at the output = dL/da * f'(z).
     delta = dloss * _activation_slope(spec.activations[-1], zs[-1], activations[-1])
-    w_grads = [None] * len(weights)
-    b_grads = [None] * len(weights)
+    w_grads: list[np.ndarray] = []                       # filled from the top layer down,
+    b_grads: list[np.ndarray] = []                       # each in front of the one above
     for l in range(len(weights) - 1, -1, -1):
-        w_grads[l] = delta.T @ activations[l] / m       # BP4
-        b_grads[l] = delta.sum(axis=0) / m              # BP3
-        if l > 0:                                       # BP2
+        w_grads.insert(0, delta.T @ activations[l] / m)  # BP4
+        b_grads.insert(0, delta.sum(axis=0) / m)         # BP3
+        if l > 0:                                        # BP2
             delta = (delta @ weights[l]) * _activation_slope(
                 spec.activations[l - 1], zs[l - 1], activations[l])
     parts = [g.ravel() for g in w_grads] + (b_grads if spec.bias else [])
     return cost, np.concatenate(parts)
 
 
-def backprop_function(net):
+def backprop_function(net: WithSpec | NetworkSpec) -> GradientFunction:
     """Return ``f(params, X, y) -> (cost, grad)`` running :func:`backprop` for ``net``."""
 
-    def f(params, X, y):
+    def f(params: ArrayLike, X: ArrayLike, y: ArrayLike) -> tuple[float, np.ndarray]:
         return backprop(net, params, X, y)
 
     f.__doc__ = "Hand-written numpy backprop; returns (cost, dC/dparams)."

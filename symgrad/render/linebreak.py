@@ -37,7 +37,9 @@ def _latex_scan(tex: str):
     None at the top), ``groups`` is ``[[open, close, parent]]`` (token positions).
     """
     brace = env = 0
-    cuts, groups, stack = [], [], []
+    cuts: list[tuple[int, int | None]] = []
+    groups: list[list[int | None]] = []
+    stack: list[int] = []
     for m in _LATEX_TOKENS.finditer(tex):
         tok = m.group()
         if tok in "{}":
@@ -84,7 +86,7 @@ def break_latex(tex: str, width: int = LATEX_WIDTH) -> list:
     if latex_width(tex) <= width:
         return [tex]
     cuts, groups = _latex_scan(tex)
-    ok = {}
+    ok: dict[int, bool] = {}
     for i, (start, end, parent) in enumerate(groups):  # parents come first
         wide = latex_width(tex[start + 5:end]) > width // 2
         ok[i] = wide and (parent is None or ok[parent])

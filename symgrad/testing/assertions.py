@@ -22,14 +22,17 @@ case it could find.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import Any
+
 import numpy as np
 
-from symgrad.backends import compile_gradients
+from symgrad.backends import CompiledGradient, compile_gradients
 from symgrad.errors import SpecError, SpecTypeError
 from symgrad.network import Network
 from symgrad.references.check import band, min_kink_distance, random_problem, relative_errors
 from symgrad.spec import choices_message
-from symgrad.testing.diagnosis import diagnose
+from symgrad.testing.diagnosis import Finding, diagnose
 from symgrad.testing.layouts import LAYOUTS, GradientFormatError, _Checker, arguments, flatten
 
 #: Default tolerances (float64): an entry passes when |yours - true| <= ATOL + RTOL * |true|.
@@ -53,18 +56,20 @@ class BackpropMismatch(AssertionError):
     ``diagnoses`` (the codes), ``minimal`` (the smallest failing case found, a dict).
     """
 
-    def __init__(self, message, findings=(), minimal=None):
+    def __init__(self, message: str, findings: Iterable[Finding] = (),
+                 minimal: dict[str, Any] | None = None):
         super().__init__(message)
         self.findings = list(findings)
         self.minimal = minimal
 
     @property
-    def diagnoses(self) -> list:
+    def diagnoses(self) -> list[str]:
         return [f.code for f in self.findings]
 
 
 class _Trial:
-    def __init__(self, net, params, X, Y, yours, true):
+    def __init__(self, net: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarray,
+                 yours: np.ndarray, true: np.ndarray):
         self.net, self.params, self.X, self.Y = net, params, X, Y
         self.yours, self.true, self.m = yours, true, X.shape[0]
 
@@ -76,9 +81,9 @@ class _Runner:
         self.fn, self.layout, self.transpose, self.flat_y = fn, layout, transpose, flat_y
         self.atol, self.rtol = atol, rtol
         self.checker = _Checker(layout)
-        self._truth = {}
+        self._truth: dict[Network, CompiledGradient] = {}
 
-    def truth(self, net):
+    def truth(self, net: Network) -> CompiledGradient:
         if net not in self._truth:
             self._truth[net] = compile_gradients(net)
         return self._truth[net]
@@ -124,8 +129,10 @@ def _check_options(fn, net, layout, transpose, flat_y, atol, rtol, batches, seed
             raise SpecError(f"{name} must be an integer >= {low}, got {value!r}")
 
 
-def assert_backprop_matches(fn, net, *, layout="matrices", transpose=False, flat_y=False,
-                            atol=ATOL, rtol=RTOL, batches=BATCHES, seed=0, shrink=True):
+def assert_backprop_matches(fn: Callable[..., Any], net: Network, *, layout: str = "matrices",
+                            transpose: bool = False, flat_y: bool = False, atol: float = ATOL,
+                            rtol: float = RTOL, batches: int = BATCHES, seed: int = 0,
+                            shrink: bool = True) -> None:
     """Assert that ``fn`` computes the exact gradient of the batch-mean cost of ``net``.
 
     Parameters

@@ -23,17 +23,47 @@ user's function or with :mod:`symgrad.references.backprop`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import Any, Protocol, TypedDict
 
 import numpy as np
 import sympy as sp
 
-from symgrad.network import activation_expr, loss_expr
-from symgrad.spec import KINKED_ACTIVATIONS
+from symgrad.network import Network, activation_expr, loss_expr
+from symgrad.spec import KINKED_ACTIVATIONS, NetworkSpec
 
 #: Two fitted factors are "the same number" when they agree to this relative tolerance.
 FACTOR_RTOL = 1e-6
+
+#: One layer number, or several.
+Layers = int | Collection[int]
+#: The test's tolerance: ``close(yours, true)`` for two arrays of the same shape.
+Close = Callable[[np.ndarray, np.ndarray], bool]
+
+
+class Trial(Protocol):
+    """One batch the user's function ran on, and both gradients there."""
+
+    params: np.ndarray
+    X: np.ndarray
+    Y: np.ndarray
+    m: int
+    yours: np.ndarray
+    true: np.ndarray
+
+
+class _Change(TypedDict, total=False):
+    """The keyword arguments of :func:`variant_gradient` one bug hypothesis uses."""
+
+    unit_slope: Layers
+    slope_of_a: Layers
+    loss: str
+
+
+#: A bug hypothesis: ``(code, text, [gradient per trial])``; the truth has code None.
+_Hypothesis = tuple[str | None, str | None, list[np.ndarray]]
 
 
 @dataclass(frozen=True)
@@ -45,21 +75,23 @@ class Finding:
 
 
 @cache
-def _activation(name):
+def _activation(name: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
     z = sp.Symbol("z", real=True)
     expr = activation_expr(name, z)
     return sp.lambdify(z, expr, "numpy"), sp.lambdify(z, sp.diff(expr, z), "numpy")
 
 
 @cache
-def _loss_slope(name):
+def _loss_slope(name: str) -> Callable[..., Any]:
     a, y = sp.symbols("a y", real=True)
     return sp.lambdify((a, y), sp.diff(loss_expr(name, [a], [y]), a), "numpy")
 
 
-def split(spec, flat):
+def split(spec: NetworkSpec, flat: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Split a flat vector in parameter order into per-layer weight matrices and biases."""
-    weights, biases, at = [], [], 0
+    weights: list[np.ndarray] = []
+    biases: list[np.ndarray] = []
+    at = 0
     for n_in, n_out in zip(spec.widths[:-1], spec.widths[1:]):
         weights.append(np.asarray(flat[at:at + n_in * n_out]).reshape(n_out, n_in))
         at += n_in * n_out
@@ -69,7 +101,9 @@ def split(spec, flat):
     return weights, biases
 
 
-def variant_gradient(spec, params, X, Y, *, unit_slope=None, slope_of_a=None, loss=None):
+def variant_gradient(spec: NetworkSpec, params: np.ndarray, X: np.ndarray, Y: np.ndarray, *,
+                     unit_slope: Layers | None = None, slope_of_a: Layers | None = None,
+                     loss: str | None = None) -> np.ndarray:
     """dC/dparams with one deliberate change (none by default).
 
     ``unit_slope=l`` replaces layer l's activation derivative by 1;
@@ -77,9 +111,10 @@ def variant_gradient(spec, params, X, Y, *, unit_slope=None, slope_of_a=None, lo
     (each also takes a set of layers); ``loss`` differentiates another loss at the
     output.
     """
-    unit_slope, slope_of_a = _layer_set(unit_slope), _layer_set(slope_of_a)
+    unit, at_a = _layer_set(unit_slope), _layer_set(slope_of_a)
     weights, biases = split(spec, params)
-    zs, acts = [None], [X]
+    zs: list[np.ndarray | None] = [None]        # zs[l] is layer l's z; the inputs have none
+    acts = [X]
     with np.errstate(all="ignore"):
         for l, W in enumerate(weights, 1):
             z = acts[-1] @ W.T + (biases[l - 1] if spec.bias else 0.0)
@@ -87,34 +122,36 @@ def variant_gradient(spec, params, X, Y, *, unit_slope=None, slope_of_a=None, lo
             acts.append(np.broadcast_to(_activation(spec.activations[l - 1])[0](z), z.shape))
         m = X.shape[0]
         upstream = _loss_slope(loss or spec.loss)(acts[-1], Y)   # dL/da at the output
-        gw, gb = [None] * len(weights), [None] * len(weights)
+        gw: list[np.ndarray] = []                                # from the top layer down,
+        gb: list[np.ndarray] = []                                # each before the one above
         for l in range(len(weights), 0, -1):
             slope = _activation(spec.activations[l - 1])[1]
-            here = 1.0 if l in unit_slope else slope(acts[l] if l in slope_of_a else zs[l])
+            here = 1.0 if l in unit else slope(acts[l] if l in at_a else zs[l])
             delta = upstream * here                              # dL/dz = dL/da * f'(z)
-            gw[l - 1] = delta.T @ acts[l - 1] / m                # dC/dW = mean of delta a^T
-            gb[l - 1] = delta.sum(axis=0) / m
+            gw.insert(0, delta.T @ acts[l - 1] / m)              # dC/dW = mean of delta a^T
+            gb.insert(0, delta.sum(axis=0) / m)
             upstream = delta @ weights[l - 1]                    # dL/da below = W^T delta
     return np.concatenate([g.ravel() for g in gw] + (gb if spec.bias else []))
 
 
-def _layer_set(layers):
+def _layer_set(layers: Layers | None) -> frozenset[int]:
     if layers is None:
         return frozenset()
     return frozenset([layers]) if isinstance(layers, int) else frozenset(layers)
 
 
-def fit_factor(u, t):
+def fit_factor(u: np.ndarray, t: np.ndarray) -> float | None:
     """Least-squares ``c`` with ``u ~ c * t`` (None when ``t`` is zero)."""
     tt = float(np.dot(t, t))
     return float(np.dot(u, t)) / tt if tt > 0 else None
 
 
-def _same(values, target):
+def _same(values: Sequence[float], target: Sequence[float]) -> bool:
     return all(abs(v - x) <= FACTOR_RTOL * max(abs(x), 1e-300) for v, x in zip(values, target))
 
 
-def describe_factor(cs, ms, loss):
+def describe_factor(cs: Sequence[float], ms: Sequence[int],
+                    loss: str) -> tuple[str, str] | tuple[None, None]:
     """Name a per-batch factor list: ``(code, text)``; ``(None, None)`` for 1."""
     if _same(cs, [1.0] * len(cs)):
         return None, None
@@ -143,7 +180,7 @@ def describe_factor(cs, ms, loss):
     return None, None
 
 
-def _constant_reasons(loss):
+def _constant_reasons(loss: str) -> list[tuple[float, str]]:
     if loss == "half-squared":
         return [(2.0, "yours = 2 x true: the loss is (y - yhat)**2/2, so dL/dyhat = yhat - y; "
                       "your code differentiates (y - yhat)**2 (the 1/2 of the loss is missing)"),
@@ -156,9 +193,10 @@ def _constant_reasons(loss):
             (0.5, "yours = true / 2 (a constant factor 1/2)")]
 
 
-def _variants(net, trials):
+def _variants(net: Network, trials: Sequence[Trial]) -> list[_Hypothesis]:
     """``[(code, text, [gradient per trial])]`` for the bug hypotheses that apply."""
-    spec, out = net.spec, []
+    spec = net.spec
+    out: list[tuple[str, str, _Change]] = []
     smooth = [l for l, a in enumerate(spec.activations, 1) if a not in ("linear",)]
     for l in smooth:
         act = spec.activations[l - 1]
@@ -194,7 +232,7 @@ def _variants(net, trials):
         out.append(("loss-delta", "the squared-error output delta (yhat - y) * f'(z) is used for "
                     "the cross-entropy loss, whose output delta is yhat - y",
                     {"loss": "half-squared"}))
-    result = []
+    result: list[_Hypothesis] = []
     for code, text, change in out:
         grads = [variant_gradient(spec, t.params, t.X, t.Y, **change) for t in trials]
         if not all(np.allclose(g, t.true, rtol=1e-9, atol=1e-12) for g, t in zip(grads, trials)):
@@ -202,32 +240,34 @@ def _variants(net, trials):
     return result
 
 
-def _match(trials, hypotheses, close, loss):
+def _match(trials: Sequence[Trial], hypotheses: list[_Hypothesis], close: Close,
+           loss: str) -> list[Finding]:
     """Findings for hypotheses that explain the user's whole gradient on every batch."""
-    found = []
+    found: list[Finding] = []
     ms = [t.m for t in trials]
     for code, text, grads in hypotheses:
-        cs = [fit_factor(t.yours, g) for t, g in zip(trials, grads)]
-        if any(c is None or not np.isfinite(c) for c in cs):
+        fitted = [fit_factor(t.yours, g) for t, g in zip(trials, grads)]
+        cs = [c for c in fitted if c is not None and np.isfinite(c)]
+        if len(cs) < len(fitted):
             continue
         if not all(close(t.yours, c * g) for t, c, g in zip(trials, cs, grads)):
             continue
         fcode, ftext = describe_factor(cs, ms, loss)
-        if (code is None and fcode is None) or (code is not None and fcode == "zero"):
-            continue
-        if code is None:
+        if fcode is None or ftext is None:          # no named factor: the bug alone, if exact
+            if code is not None and text is not None and _same(cs, [1.0] * len(cs)):
+                found.append(Finding(code, text))
+        elif code is None:                          # the truth times a named factor
             found.append(Finding(fcode, ftext))
-        elif fcode is None and _same(cs, [1.0] * len(cs)):
-            found.append(Finding(code, text))
-        elif fcode is not None:
+        elif fcode != "zero":                       # the bug and a factor on top
             found.append(Finding(code, f"{text}; and {ftext}"))
             found.append(Finding(fcode, ftext))
     return found
 
 
-def _blocks(spec):
+def _blocks(spec: NetworkSpec) -> list[tuple[int, str, slice]]:
     """``[(layer, "weights"|"biases", slice)]`` in parameter order."""
-    blocks, at = [], 0
+    blocks: list[tuple[int, str, slice]] = []
+    at = 0
     for l, (n_in, n_out) in enumerate(zip(spec.widths[:-1], spec.widths[1:]), 1):
         blocks.append((l, "weights", slice(at, at + n_in * n_out)))
         at += n_in * n_out
@@ -237,10 +277,12 @@ def _blocks(spec):
     return blocks
 
 
-def _block_findings(net, trials, close):
+def _block_findings(net: Network, trials: Sequence[Trial], close: Close) -> list[Finding]:
     """Per block (one layer's weights or biases): right or wrong, transposed, factor."""
-    spec, found, factors = net.spec, [], {}
-    wrong = set()
+    spec = net.spec
+    found: list[Finding] = []
+    factors: dict[str, list[tuple[int, str]]] = {}      # factor text -> blocks with it
+    wrong: set[tuple[int, str]] = set()
     for l, kind, sl in _blocks(spec):
         if all(close(t.yours[sl], t.true[sl]) for t in trials):
             continue
@@ -255,11 +297,12 @@ def _block_findings(net, trials, close):
             found.append(Finding("transposed", f"layer {l}: your weight gradient {how} "
                                  "(compute dC/dW as delta.T @ a_prev, not a_prev.T @ delta)"))
             continue
-        cs = [fit_factor(t.yours[sl], t.true[sl]) for t in trials]
-        if all(c is not None for c in cs) and all(
+        fitted = [fit_factor(t.yours[sl], t.true[sl]) for t in trials]
+        cs = [c for c in fitted if c is not None]
+        if len(cs) == len(fitted) and all(
                 close(t.yours[sl], c * t.true[sl]) for t, c in zip(trials, cs)):
             code, text = describe_factor(cs, [t.m for t in trials], spec.loss)
-            if code:
+            if code is not None and text is not None:
                 factors.setdefault(text, []).append((l, kind))
     for text, where in factors.items():
         parts = [f"the {kind} of {_layers([l for l, k in where if k == kind])}"
@@ -270,11 +313,11 @@ def _block_findings(net, trials, close):
     return found
 
 
-def _layers(ls):
+def _layers(ls: Sequence[int]) -> str:
     return ("layer " if len(ls) == 1 else "layers ") + ", ".join(map(str, ls))
 
 
-def _layer_text(spec, wrong):
+def _layer_text(spec: NetworkSpec, wrong: set[tuple[int, str]]) -> str:
     layers_wrong = sorted({l for l, _ in wrong})
     layers_right = [l for l in range(1, spec.depth + 1) if l not in layers_wrong]
     text = f"{_layers(layers_wrong)} wrong"
@@ -302,7 +345,7 @@ def _layer_text(spec, wrong):
     return text
 
 
-def diagnose(net, trials, close):
+def diagnose(net: Network, trials: Sequence[Trial], close: Close) -> list[Finding]:
     """Return the :class:`Finding` list for failing ``trials`` (objects with
     ``params, X, Y, m, yours, true``); ``close(a, b)`` is the test's tolerance."""
     truth = (None, None, [t.true for t in trials])

@@ -14,10 +14,14 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 
 from symgrad.testing.diagnosis import split
+
+if TYPE_CHECKING:
+    from symgrad.spec import NetworkSpec
 
 LAYOUTS = ("matrices", "vector", "dict")
 
@@ -29,11 +33,11 @@ class GradientFormatError(AssertionError):
 class _Checker:
     """Reads the user's return value; remembers whether it was low-precision float."""
 
-    def __init__(self, layout):
+    def __init__(self, layout: str):
         self.layout = layout
         self.low_precision = False
 
-    def array(self, value, what):
+    def array(self, value: object, what: str) -> np.ndarray:
         try:
             arr = np.asarray(value)
         except Exception as exc:  # ragged lists and the like
@@ -49,14 +53,15 @@ class _Checker:
             self.low_precision = True
         return arr.astype(np.float64)
 
-    def fail(self, text):
+    def fail(self, text: str) -> NoReturn:
         raise GradientFormatError(f"{self._where()}: {text}")
 
-    def _where(self):
+    def _where(self) -> str:
         return f"layout {self.layout!r}"
 
 
-def arguments(layout, spec, params, X, Y, *, transpose=False, flat_y=False):
+def arguments(layout: str, spec: NetworkSpec, params: np.ndarray, X: np.ndarray, Y: np.ndarray,
+              *, transpose: bool = False, flat_y: bool = False) -> tuple[Any, ...]:
     """The positional arguments for the user's function (fresh copies)."""
     y = Y[:, 0].copy() if flat_y else Y.copy()
     if layout == "vector":
@@ -68,7 +73,8 @@ def arguments(layout, spec, params, X, Y, *, transpose=False, flat_y=False):
     return (weights, [b.copy() for b in biases], X.copy(), y)
 
 
-def flatten(layout, spec, result, checker, *, transpose=False):
+def flatten(layout: str, spec: NetworkSpec, result: object, checker: _Checker, *,
+            transpose: bool = False) -> np.ndarray:
     """The user's result as a float64 vector in parameter order (or GradientFormatError)."""
     if layout == "vector":
         return _from_vector(spec, result, checker)
@@ -77,7 +83,7 @@ def flatten(layout, spec, result, checker, *, transpose=False):
     return _from_matrices(spec, result, checker, transpose)
 
 
-def _from_vector(spec, result, checker):
+def _from_vector(spec: NetworkSpec, result: object, checker: _Checker) -> np.ndarray:
     P = spec.n_parameters
     if isinstance(result, tuple) and len(result) == 2 and np.ndim(result[0]) == 0 \
             and np.shape(result[1]) == (P,):
@@ -90,7 +96,7 @@ def _from_vector(spec, result, checker):
     return grad
 
 
-def _from_dict(spec, result, checker):
+def _from_dict(spec: NetworkSpec, result: object, checker: _Checker) -> np.ndarray:
     if not isinstance(result, Mapping):
         checker.fail(f"your function must return a dict {{name: gradient}}, "
                      f"got {type(result).__name__}")
@@ -99,7 +105,7 @@ def _from_dict(spec, result, checker):
     missing = [n for n in names if n not in got]
     extra = [k for k in got if k not in names]
     if missing or extra:
-        parts = []
+        parts: list[str] = []
         if missing:
             parts.append(f"missing {len(missing)} key(s): {', '.join(missing[:8])}"
                          + (" ..." if len(missing) > 8 else ""))
@@ -117,7 +123,8 @@ def _from_dict(spec, result, checker):
     return np.array(values, dtype=float)
 
 
-def _from_matrices(spec, result, checker, transpose):
+def _from_matrices(spec: NetworkSpec, result: object, checker: _Checker,
+                   transpose: bool) -> np.ndarray:
     if not (isinstance(result, (tuple, list)) and len(result) == 2):
         checker.fail("your function must return a pair (weight_grads, bias_grads) of lists, "
                      f"got {_kind(result)}")
@@ -160,7 +167,7 @@ def _from_matrices(spec, result, checker, transpose):
     return np.concatenate(flat)
 
 
-def _sequence(value, what, length, checker):
+def _sequence(value: object, what: str, length: int | None, checker: _Checker) -> list[Any]:
     if isinstance(value, np.ndarray) and value.dtype != object:
         checker.fail(f"{what} must be a list with one array per layer, got one array of "
                      f"shape {value.shape}")
@@ -172,7 +179,7 @@ def _sequence(value, what, length, checker):
     return list(value)
 
 
-def _kind(value):
+def _kind(value: object) -> str:
     if isinstance(value, (tuple, list)):
         return f"a {type(value).__name__} of length {len(value)}"
     return type(value).__name__

@@ -9,14 +9,19 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from symgrad.network import Network
+    from symgrad.spec import NetworkSpec
 
 #: How many sibling equalities the text report lists before "...".
 SHOWN_EQUALITIES = 6
 
 
-def _num(value):
+def _num(value: Any) -> float | None:
     """A JSON-ready float (full precision), or None when it is not finite."""
     value = float(value)
     return value if math.isfinite(value) else None
@@ -34,8 +39,8 @@ class TrainingResult:
     no hidden layer has two neurons.
     """
 
-    net: object
-    names: list
+    net: Network
+    names: list[str]
     initial: np.ndarray
     params: np.ndarray
     costs: np.ndarray
@@ -49,16 +54,16 @@ class TrainingResult:
     symmetric_start: bool | None
     separated_at: int | None
     gap: float | None
-    settings: dict
-    equalities: list = field(default_factory=list)
+    settings: dict[str, Any]
+    equalities: list[str] = field(default_factory=list)
     split: float | None = None
     rank: int | None = None
-    effective_map: dict | None = None
-    least_squares: dict | None = None
-    agreement: dict | None = None
+    effective_map: dict[str, Any] | None = None
+    least_squares: dict[str, Any] | None = None
+    agreement: dict[str, Any] | None = None
 
     @property
-    def parameters(self) -> dict:
+    def parameters(self) -> dict[str, float]:
         """Final parameters as ``{name: float}``."""
         return {n: float(v) for n, v in zip(self.names, self.params)}
 
@@ -68,7 +73,7 @@ class TrainingResult:
         return float(self.costs[-1])
 
     @property
-    def symmetric(self):
+    def symmetric(self) -> bool | None:
         if self.symmetric_start is None:
             return None
         return bool(self.symmetric_start and self.separated_at is None)
@@ -148,10 +153,13 @@ class TrainingResult:
         lines.append(f"symmetry: {self.symmetry_verdict()}")
         return "\n".join(lines)
 
-    def _linear_lines(self) -> list:
-        eff, ls = self.effective_map, self.least_squares
+    def _linear_lines(self) -> list[str]:
+        eff, ls, agreement = self.effective_map, self.least_squares, self.agreement
         if eff is None:
             return []
+        # train() fills all three for a linear network (it fits no least squares for
+        # "bce", but a bce network has a sigmoid output, so it is not linear).
+        assert ls is not None and agreement is not None
         spec = self.net.spec
         product = " @ ".join(f"W{l}" for l in range(spec.depth, 0, -1))
         coef = ", ".join(f"{k} = {v!r}" for k, v in eff["coefficients"].items())
@@ -160,7 +168,7 @@ class TrainingResult:
         if "slope" in eff:
             lines.append(f"  slope on x = {_slope_formula(spec)} = {eff['slope']!r} "
                          f"(a = {self.split:g})")
-        what = self.agreement["compared"]
+        what = agreement["compared"]
         if "slope" in eff:
             fit = f"slope {ls['slope']!r}"
         else:
@@ -169,10 +177,10 @@ class TrainingResult:
         lines.append(f"least squares (numpy.linalg.lstsq on the same data): {fit}"
                      + (f", intercept {ls['intercept']!r}" if spec.bias else ""))
         lines.append(f"  network vs least squares, {what}: largest difference "
-                     f"{self.agreement['difference']:.3g}")
+                     f"{agreement['difference']:.3g}")
         return lines
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict with full float precision (non-finite values become None)."""
         with np.errstate(over="ignore"):       # the gradient after a divergence may be huge
             gradient_norm = _num(np.linalg.norm(self.gradient))
@@ -200,7 +208,7 @@ class TrainingResult:
     __str__ = to_text
 
 
-def _slope_formula(spec) -> str:
+def _slope_formula(spec: NetworkSpec) -> str:
     """The slope on x in weights, e.g. ``w211*(w111*a + w112*(1-a)) + ...`` (2-layer nets)."""
     from symgrad.spec import symbol_name
 
