@@ -176,7 +176,7 @@ class Derivation:
         the delta recursion substituted), in intermediate symbols."""
         if self.paths is not None:
             return sp.Add(*[sp.Mul(*[f.value for f in path]) for path in self.paths])
-        values = {}
+        values: dict[sp.Symbol, sp.Expr] = {}
         for sym, expr in self.deltas:
             values[sym] = expr.xreplace(values)
         l, j = self.index[:2]

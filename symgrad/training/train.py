@@ -206,6 +206,8 @@ class _Loop:
         self.sym_start = siblings_identical(spec, p0) if has_siblings else None
         self.sym_now = bool(self.sym_start)
         self.separated_at = None
+        self.cost = float("nan")                 # both set by run() before any step
+        self.grad: np.ndarray = np.full_like(p0, np.nan)
 
     def _step(self, grad):
         """One update; returns False (and leaves the state alone) when it is not finite."""
@@ -238,14 +240,15 @@ class _Loop:
                 if not (np.isfinite(g).all() and self._step(g)):
                     ok = False
                     break
-        cost, grad = self.f(self.p, self.X, self.Y) if ok else (np.nan, None)
-        if not (ok and np.isfinite(cost) and np.isfinite(grad).all()):
-            self.p, self.v = good_p, good_v
-            self.sym_now, self.separated_at = good_sym
-            self._diverged("the parameters" if not ok else "the cost")
-            return False
-        self.cost, self.grad = float(cost), grad
-        return True
+        if ok:
+            cost, grad = self.f(self.p, self.X, self.Y)
+            if np.isfinite(cost) and np.isfinite(grad).all():
+                self.cost, self.grad = float(cost), grad
+                return True
+        self.p, self.v = good_p, good_v
+        self.sym_now, self.separated_at = good_sym
+        self._diverged("the parameters" if not ok else "the cost")
+        return False
 
     def run(self, epochs, record_every, tol, progress):
         with np.errstate(over="ignore", invalid="ignore"):
