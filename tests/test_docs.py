@@ -300,6 +300,7 @@ def test_cli_reference_global_options(cli):
 
 # ----------------------------------------------------------------- the site build
 
+@pytest.mark.slow
 def test_site_builds_in_strict_mode(tmp_path):
     pytest.importorskip("mkdocs")
     done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet",

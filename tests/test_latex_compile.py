@@ -20,9 +20,9 @@ import pytest
 from symgrad import Network, derivation, gradient_table
 
 HAVE_TEX = shutil.which("pdflatex") is not None and shutil.which("pdftoppm") is not None
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     not HAVE_TEX and not os.environ.get("SYMGRAD_REQUIRE_TEX"),
-    reason="pdflatex/pdftoppm not installed (set SYMGRAD_REQUIRE_TEX=1 to make this fail)")
+    reason="pdflatex/pdftoppm not installed (set SYMGRAD_REQUIRE_TEX=1 to make this fail)")]
 
 #: Packages a standalone document may load: texlive-latex-base and -recommended only.
 ALLOWED_PACKAGES = {"geometry", "amsmath", "booktabs", "longtable"}

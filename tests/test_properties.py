@@ -12,6 +12,7 @@ with :mod:`symgrad.strategies`:
 
 import mpmath
 import numpy as np
+import pytest
 import sympy as sp
 from hypothesis import HealthCheck, assume, example, given, note, settings
 from hypothesis import strategies as st
@@ -64,6 +65,7 @@ def compiled(net):
     return _compiled[net]
 
 
+@pytest.mark.slow
 @settings(max_examples=UNIT * 3 // 2, **SETTINGS)
 @given(problems())
 @example((Network([2, 2, 1]), np.array([0.5, -1.0, 2.0, 0.25, -1.5, 3.0]),
@@ -115,6 +117,7 @@ def _point(net, seed):
     return vals
 
 
+@pytest.mark.slow
 @settings(max_examples=UNIT * 2 // 5, **SETTINGS)
 @given(nets(max_depth=3, max_width=3), st.integers(0, 2**32 - 1))
 def test_diff_equals_reverse(net, seed):

@@ -235,7 +235,8 @@ def test_a_minus_absorbed_by_a_factor_is_not_a_sign_error():
 
 
 @pytest.mark.parametrize("arch, act, claim, missing, has_fprime", [
-    ([2, 3, 3, 1], "sigmoid", "dL/dw111 = x1*a11*(1-a11)", "dL/da11", True),
+    pytest.param([2, 3, 3, 1], "sigmoid", "dL/dw111 = x1*a11*(1-a11)", "dL/da11", True,
+                 marks=pytest.mark.slow),   # ~2 s; the b12 case below also has f'(z)
     ([2, 3, 3, 1], "tanh", "dz31/dw111 = x1", "dz31/da11", False),
     ([2, 3, 1], "tanh", "dL/db12 = 1 - a12**2", "dL/da12", True),
 ])
