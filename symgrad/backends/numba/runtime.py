@@ -61,7 +61,7 @@ from numba.extending import intrinsic
 
 P = {P}
 CHUNK = {CHUNK}
-BLOCK = 128
+BLOCK = {BLOCK}
 LANES = {LANES}
 SMALL = {SMALL}
 

@@ -1,0 +1,138 @@
+"""Writing generated code: an emitter of indented lines, and the layout kernels share.
+
+The kernel generators (:mod:`~symgrad.backends.numba.unrolled`,
+:mod:`~symgrad.backends.numba.looped`, :mod:`~symgrad.backends.numba.blocked`)
+write every statement through an :class:`Emitter`, which owns the indentation:
+a loop body is whatever is emitted inside ``with e.block("for ...:")``.  Every
+statement is printed in its final form (array indexing included); nothing
+rewrites the generated text afterwards.
+
+>>> e = Emitter()
+>>> with e.block("def f(n):"):
+...     e.line("s = 0")
+...     with e.block("for i in range(n):"):
+...         e.line("s += i")
+...     e.line("return s")
+>>> print(e.text(), end="")
+def f(n):
+    s = 0
+    for i in range(n):
+        s += i
+    return s
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import sympy as sp
+
+from symgrad.derive import ReverseProgram, delta_symbol, local_derivative, reverse_program
+from symgrad.network import Network, activation_expr
+
+
+class Emitter:
+    """Lines of Python source and the indentation level of the next one."""
+
+    #: One level of indentation.
+    INDENT = "    "
+
+    def __init__(self, level: int = 0):
+        self.level = level
+        self.lines: list[str] = []
+
+    def line(self, *texts: str) -> None:
+        """Append each of ``texts`` as one line at the current indentation."""
+        for text in texts:
+            self.lines.append(self.INDENT * self.level + text if text else "")
+
+    def blank(self, count: int = 1) -> None:
+        """Append ``count`` empty lines."""
+        self.lines.extend([""] * count)
+
+    @contextmanager
+    def block(self, header: str) -> Iterator[Emitter]:
+        """Emit ``header`` (``"for s in range(n):"``) and indent what the block emits."""
+        self.line(header)
+        self.level += 1
+        try:
+            yield self
+        finally:
+            self.level -= 1
+
+    def text(self) -> str:
+        """The source so far, one line each, ending in a newline."""
+        return "".join(line + "\n" for line in self.lines)
+
+
+def unsigned_constants(e: Emitter, count: int) -> None:
+    """Emit ``u0 = np.uint64(0)`` ... ``u{count-1}``: unsigned index constants.
+
+    Sample indices are unsigned in the fused and blocked kernels: numba then drops
+    its negative-index wrap-around, which would turn every vector load into a gather.
+    """
+    e.line(*(f"u{q} = np.uint64({q})" for q in range(count)))
+
+
+@dataclass(frozen=True)
+class KernelLayout:
+    """What the kernel shapes share about one network.
+
+    Layers are 1-based as in the docs (``w{l}{j}{k}``); the tuples indexed by
+    layer hold ``None`` at index 0.  ``z``, ``a`` and ``y`` are the generic
+    symbols that per-neuron formulas (activation, ``f'``, loss, top adjoint) are
+    written in, so one formula serves every neuron of a layer in a loop.
+    """
+
+    net: Network
+    #: The reverse-mode program of the loss (``None`` for ``method="diff"``).
+    program: ReverseProgram | None
+    widths: tuple
+    depth: int
+    bias: bool
+    z: sp.Symbol
+    a: sp.Symbol
+    y: sp.Symbol
+    #: ``weight_offset[l]``: index of ``w{l}11`` in params (``net.spec.weight_slice(l).start``).
+    weight_offset: tuple
+    #: ``bias_offset[l]``: index of ``b{l}1`` in params (``None`` without biases).
+    bias_offset: tuple
+    #: ``activation[l]``: the activation name of layer ``l``.
+    activation: tuple
+    #: ``output[l]``: the array holding layer ``l``'s output (``A0`` is the input;
+    #: a linear layer's output is its ``Z{l}``).
+    output: tuple
+
+    @classmethod
+    def of(cls, net: Network, method: str = "reverse") -> KernelLayout:
+        spec, L = net.spec, net.depth
+        act = (None, *net.activations)
+        return cls(
+            net=net,
+            program=reverse_program(net, "loss") if method == "reverse" else None,
+            widths=tuple(net.widths), depth=L, bias=bool(net.bias),
+            z=sp.Symbol("z", real=True), a=sp.Symbol("a", real=True),
+            y=sp.Symbol("y", real=True),
+            weight_offset=(None, *(spec.weight_slice(l).start for l in range(1, L + 1))),
+            bias_offset=(None, *(spec.bias_slice(l).start if net.bias else None
+                                 for l in range(1, L + 1))),
+            activation=act,
+            output=("A0", *(f"Z{l}" if act[l] == "linear" else f"A{l}"
+                            for l in range(1, L + 1))))
+
+    def activation_of(self, l: int) -> sp.Expr:
+        """``a = f(z)`` of layer ``l`` in the generic symbols."""
+        return activation_expr(self.activation[l], self.z)
+
+    def local_derivative(self, l: int) -> sp.Expr:
+        """``f'(z)`` of layer ``l`` in the generic ``z`` and ``a``."""
+        return local_derivative(self.activation[l], self.z, self.a)
+
+    def top_delta(self) -> sp.Expr:
+        """The output layer's adjoint ``delta{L}{j}`` in the generic ``z``, ``a``, ``y``."""
+        net, L = self.net, self.depth
+        generic = {net.a_symbol(L, 1): self.a, net.z_symbol(L, 1): self.z,
+                   net.targets[0]: self.y}
+        return dict(self.program.deltas)[delta_symbol(L, 1)].xreplace(generic)

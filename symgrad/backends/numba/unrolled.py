@@ -1,0 +1,95 @@
+"""The unrolled and fused kernel shapes: one scalar statement per program step.
+
+Small networks (at most :data:`~symgrad.backends.numba.source.UNROLL_MAX`
+parameters) and every ``method="diff"`` kernel.  The per-sample statements
+(:func:`_per_sample`) are the same in both shapes; they differ in how a sample
+is read: ``X[i, k]`` in the unrolled per-sample kernel, ``Xf[i * u{n} + u{k}]``
+(flat views, unsigned indices) in the fused one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sympy as sp
+
+from symgrad.backends.numba.emit import Emitter, KernelLayout, unsigned_constants
+from symgrad.backends.numba.printer import stage, temporaries
+from symgrad.derive import delta_symbol, gradients
+from symgrad.network import loss_expr
+
+#: ``read(array, width, index)`` -> the source of one element of a sample's row:
+#: ``array`` is ``"X"`` or ``"Y"``, ``width`` its row length, ``i`` the sample.
+Reader = Callable[[str, int, int], str]
+
+
+def _read_2d(array: str, width: int, index: int) -> str:
+    return f"{array}[i, {index}]"
+
+
+def _read_flat(array: str, width: int, index: int) -> str:
+    return f"{array}f[i * u{width} + u{index}]"
+
+
+def _per_sample(e: Emitter, layout: KernelLayout, method: str, read: Reader) -> None:
+    """The statements for sample ``i``: read it, run the program, add to the sums."""
+    net, tmp = layout.net, temporaries()
+    n, k = net.spec.n_inputs, net.spec.n_outputs
+    e.line(*(f"{x} = {read('X', n, q)}" for q, x in enumerate(net.inputs)))
+    e.line(*(f"{t} = {read('Y', k, j)}" for j, t in enumerate(net.targets)))
+    acc = [sp.Symbol("_cost")] + [sp.Symbol(f"_g{q}") for q in range(len(net.parameters))]
+    if method == "diff":
+        grads = gradients(net, "loss", method="diff")
+        stage(e, list(zip(acc, [net.loss, *grads.values()])), tmp, "+=")
+        return
+    prog, W, L = layout.program, layout.widths, layout.depth
+    for l in range(1, L + 1):                   # forward: z of layer l, then its a
+        for kind in (net.z_symbol, net.a_symbol):
+            names = {kind(l, j) for j in range(1, W[l] + 1)}
+            stage(e, [(s, x) for s, x in prog.forward if s in names], tmp)
+    outs = [net.a_symbol(L, j) for j in range(1, W[L] + 1)]
+    tops = {delta_symbol(L, j) for j in range(1, W[L] + 1)}
+    stage(e, [(sp.Symbol("_loss"), loss_expr(net.loss_name, outs, net.targets))]
+          + [(s, x) for s, x in prog.deltas if s in tops], tmp)
+    e.line("_cost += _loss")
+    for l in range(L - 1, 0, -1):               # delta{l} = f'(z{l}) * sum_j w{l+1} delta{l+1}
+        names = {delta_symbol(l, j) for j in range(1, W[l] + 1)}
+        stage(e, [(s, x) for s, x in prog.deltas if s in names], tmp)
+    stage(e, [(g, prog.grads[p]) for g, p in zip(acc[1:], net.parameters)], tmp, "+=")
+
+
+def _parameters_and_sums(e: Emitter, net) -> None:
+    """``w111 = params[0]`` ..., then a zero accumulator for the cost and each gradient."""
+    e.line(*(f"{p} = params[{q}]" for q, p in enumerate(net.parameters)))
+    e.line("_cost = 0.0", *(f"_g{q} = 0.0" for q in range(len(net.parameters))))
+
+
+def _store_sums(e: Emitter, net) -> None:
+    e.line("row[0] = _cost", *(f"row[{q + 1}] = _g{q}" for q in range(len(net.parameters))))
+
+
+def unrolled_chunk(e: Emitter, layout: KernelLayout, method: str, name: str) -> None:
+    """The ``name`` function of the unrolled kernel: one sample per iteration."""
+    net = layout.net
+    e.line("@njit(cache=True, fastmath=False, error_model='numpy', nogil=True)")
+    with e.block(f"def {name}(params, X, Y, start, stop, row):"):
+        _parameters_and_sums(e, net)
+        with e.block("for i in range(start, stop):"):
+            _per_sample(e, layout, method, _read_2d)
+        _store_sums(e, net)
+
+
+def fused_chunk(e: Emitter, layout: KernelLayout) -> None:
+    """The ``_chunk`` function of the fused kernel (small networks; see the module notes)."""
+    net = layout.net
+    n, k = net.spec.n_inputs, net.spec.n_outputs
+    e.line("@njit(cache=True, fastmath={'reassoc'}, error_model='numpy', nogil=True)")
+    with e.block("def _chunk(params, X, Y, start, stop, row):"):
+        e.line(f"Xf = X.reshape(X.shape[0] * {n})", f"Yf = Y.reshape(Y.shape[0] * {k})")
+        _parameters_and_sums(e, net)
+        unsigned_constants(e, max(n, k) + 1)
+        e.line("u = np.uint64(start)")
+        with e.block("for s in range(np.uint64(stop - start)):"):
+            e.line("i = u + s")
+            _per_sample(e, layout, "reverse", _read_flat)
+        _store_sums(e, net)
