@@ -1,16 +1,21 @@
-"""The numba backend against the numpy backend, its cache, and its missing-extra message.
+"""The numba backend against the numpy backend, its code emitter, its cache (and its
+safety checks), and its missing-extra message.
 
 Every network here costs a JIT compile (seconds), so the nets are few and small,
-compiled once per module (``_compiled``) into a fresh cache directory.
+compiled once per module (``_compiled``) into a fresh cache directory; the tests
+that may compile cold are marked ``slow``.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,7 +24,9 @@ pytest.importorskip("numba")
 
 from symgrad import Network, ShapeError, compile_gradients  # noqa: E402
 from symgrad.backends.numba import backend as fast  # noqa: E402
+from symgrad.backends.numba import cache  # noqa: E402
 from symgrad.backends.numba import source as fast_source  # noqa: E402
+from symgrad.backends.numba.emit import Emitter, KernelLayout  # noqa: E402
 from symgrad.errors import MissingExtraError  # noqa: E402
 
 RTOL = 1e-12
@@ -91,6 +98,7 @@ def assert_agree(got, want):
     assert worst <= RTOL, f"worst relative difference {worst:.2e}\nnumba {g1}\nnumpy {g2}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(NETS))
 @pytest.mark.parametrize("m", [1, 7, 37, 2 * fast.CHUNK + 5, 10_007])
 def test_numba_agrees_with_numpy_backend(name, m):
@@ -102,6 +110,7 @@ def test_numba_agrees_with_numpy_backend(name, m):
     assert (c, grad.tolist()) == (f(params, X, y)[0], f(params, X, y)[1].tolist())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["2-3-1 tanh bias", "looped 2-3-3-2 tanh/sigmoid bce bias"])
 def test_serial_and_parallel_runs_give_the_same_bits(name):
     """Chunking depends only on m, so the two drivers sum in the same order
@@ -113,6 +122,7 @@ def test_serial_and_parallel_runs_give_the_same_bits(name):
     assert serial[0] == parallel[0] and serial[1].tolist() == parallel[1].tolist()
 
 
+@pytest.mark.slow
 def test_relu_kink_takes_derivative_zero_like_numpy_backend():
     net, f, g = compiled("3-2-2-2 relu/leaky squared bias")
     params = np.linspace(-1, 1, net.spec.n_parameters)
@@ -121,6 +131,7 @@ def test_relu_kink_takes_derivative_zero_like_numpy_backend():
     assert_agree(f(params, X, y), g(params, X, y))
 
 
+@pytest.mark.slow
 def test_diff_method_agrees_with_reverse():
     net, f, _ = compiled("2-3-1 tanh bias")
     h = fast.compile_numba(net, method="diff")
@@ -129,6 +140,7 @@ def test_diff_method_agrees_with_reverse():
     assert_agree(h(params, X, y), f(params, X, y))
 
 
+@pytest.mark.slow
 def test_inputs_are_validated_and_converted_like_numpy_backend():
     net, f, g = compiled("seed 2-2-1 linear")
     params, X, y = problem(net, 5, seed=1)
@@ -143,6 +155,7 @@ def test_inputs_are_validated_and_converted_like_numpy_backend():
         assert str(numba_error.value) == str(numpy_error.value)
 
 
+@pytest.mark.slow
 def test_fast_tanh_is_within_a_few_ulp_of_numpy():
     net, f, _ = compiled("2-3-1 tanh bias")
     assert "_tanh(" in f.source
@@ -154,12 +167,175 @@ def test_fast_tanh_is_within_a_few_ulp_of_numpy():
     assert np.all(np.abs(got - want) <= 4 * np.spacing(np.abs(want)))
 
 
+def test_emitter_indents_nested_blocks_and_restores_the_level():
+    e = Emitter()
+    e.line("import math")
+    e.blank(2)
+    with e.block("def f(n):"):
+        e.line("s = 0")
+        with e.block("for i in range(n):"), e.block("if i % 2:"):
+            e.line("s += i", "s *= 1")
+        e.blank()
+        e.line("return s")
+    with pytest.raises(KeyError):                  # an exception does not leave it indented
+        with e.block("while True:"):
+            raise KeyError
+    e.line("x = f(3)")
+    assert e.level == 0
+    assert e.text() == ("import math\n\n\ndef f(n):\n    s = 0\n    for i in range(n):\n"
+                        "        if i % 2:\n            s += i\n            s *= 1\n\n"
+                        "    return s\nwhile True:\nx = f(3)\n")
+
+
+def test_kernel_layout_takes_the_parameter_offsets_from_the_spec():
+    net = Network([3, 4, 2, 1], activation="tanh", output_activation="linear", bias=True)
+    layout = KernelLayout.of(net)
+    for l in (1, 2, 3):
+        assert layout.weight_offset[l] == net.spec.weight_slice(l).start
+        assert layout.bias_offset[l] == net.spec.bias_slice(l).start
+    assert layout.output == ("A0", "A1", "A2", "Z3")
+    assert layout.activation == (None, "tanh", "tanh", "linear")
+    assert KernelLayout.of(Network([3, 4, 1])).bias_offset == (None, None, None)
+    assert KernelLayout.of(net, "diff").program is None
+
+
+@pytest.mark.parametrize("unroll_max", [64, 0])
+@pytest.mark.parametrize("method", ["reverse", "diff"])
+def test_generated_code_is_final_as_printed(monkeypatch, unroll_max, method):
+    """Every kernel shape compiles as Python, reads samples with its own final
+    indexing, and no generator module post-processes text with regular expressions."""
+    monkeypatch.setattr(fast_source, "UNROLL_MAX", unroll_max)
+    net = Network([2, 3, 2], activation="tanh", output_activation="sigmoid", loss="bce",
+                  bias=True)
+    src = fast_source.kernel_source(net, method)
+    compile(src, "<kernel>", "exec")
+    chunk = src[src.index("def _chunk("):src.index("_chunk_small")]
+    if method == "diff":
+        assert "x1 = X[i, 0]" in chunk and "Xf[" not in chunk
+    elif unroll_max:                                # fused: flat unsigned reads
+        assert "x1 = Xf[i * u2 + u0]" in chunk and "y2 = Yf[i * u2 + u1]" in chunk
+        assert "X[i, " not in chunk
+    else:                                           # blocked
+        assert "A0[1, s] = Xf[i + u1]" in chunk and "YB[1, s] = Yf[i + u1]" in chunk
+    for module in Path(fast_source.__file__).parent.glob("*.py"):
+        assert all(s not in module.read_text() for s in ("import re\n", "re.sub(")), module
+
+
 def test_cache_dir_falls_back_when_unwritable(tmp_path, monkeypatch):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
     monkeypatch.setenv("SYMGRAD_CACHE_DIR", str(blocker / "cache"))
     where = fast.cache_dir()
     assert where != blocker / "cache" and where.is_dir() and os.access(where, os.W_OK)
+
+
+@pytest.fixture
+def private_tmp(tmp_path, monkeypatch):
+    """The system temporary folder (per-user fallback, mkdtemp) moved under tmp_path."""
+    tmp = directory(tmp_path / "systmp", 0o700)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    monkeypatch.setattr(cache, "_scratch", [])
+    return tmp
+
+
+def directory(path, mode):
+    path.mkdir()
+    path.chmod(mode)                # whatever the umask
+    return path
+
+
+def owned_by_someone_else(monkeypatch, target):
+    """Make the cache see ``target`` as owned by another user (no root needed)."""
+    real = cache._owner_and_mode
+
+    def owner_and_mode(path, follow_symlinks=True):
+        uid, mode = real(path, follow_symlinks)
+        return (uid + 1 if Path(path) == target else uid), mode
+
+    monkeypatch.setattr(cache, "_owner_and_mode", owner_and_mode)
+
+
+@pytest.mark.parametrize("shared", ["shared", "mine/__pycache__"])   # numba's cache too
+def test_cache_dir_refuses_a_world_writable_directory(tmp_path, private_tmp, monkeypatch,
+                                                      shared):
+    directory(tmp_path / "mine", 0o700)
+    shared = directory(tmp_path / shared, 0o777)
+    wanted = shared.parent if shared.name == "__pycache__" else shared
+    monkeypatch.setenv("SYMGRAD_CACHE_DIR", str(wanted))
+    assert "writable by group or others" in cache.untrusted(shared, directory=True)
+    where = fast.cache_dir()
+    assert where == private_tmp.resolve() / f"symgrad-cache-{os.getuid()}"
+    st = os.stat(where)                                    # created here: private
+    assert st.st_uid == os.getuid() and stat.S_IMODE(st.st_mode) == 0o700
+    assert not list(shared.iterdir())                      # nothing was written there
+
+
+def test_cache_dir_refuses_a_directory_owned_by_someone_else(tmp_path, private_tmp, monkeypatch):
+    theirs = directory(tmp_path / "theirs", 0o700)
+    owned_by_someone_else(monkeypatch, theirs.resolve())
+    monkeypatch.setenv("SYMGRAD_CACHE_DIR", str(theirs))
+    assert "owned by uid" in cache.untrusted(theirs.resolve(), directory=True)
+    assert fast.cache_dir() == private_tmp.resolve() / f"symgrad-cache-{os.getuid()}"
+
+
+def test_cache_dir_refuses_a_bad_temporary_fallback_too(tmp_path, private_tmp, monkeypatch):
+    shared = directory(tmp_path / "shared", 0o770)
+    fallback = directory(private_tmp / f"symgrad-cache-{os.getuid()}", 0o777)
+    monkeypatch.setenv("SYMGRAD_CACHE_DIR", str(shared))
+    where = fast.cache_dir()
+    assert where.parent == private_tmp and where.name.startswith("symgrad-cache-")
+    assert where != fallback and stat.S_IMODE(os.stat(where).st_mode) == 0o700
+    assert fast.cache_dir() == where                       # one scratch dir per process
+
+
+@pytest.mark.parametrize("problem", ["group-writable", "someone else's"])
+def test_an_untrusted_kernel_file_is_regenerated_not_used(tmp_path, monkeypatch, problem):
+    monkeypatch.setenv("SYMGRAD_CACHE_DIR", str(tmp_path / "cache"))
+    net = Network([2, 2, 1])
+    key = cache.cache_key(net, "reverse")
+    planted = fast.cache_dir() / f"symgrad_kernel_{key}.py"
+    planted.write_text("raise SystemExit('planted')\n")
+    if problem == "group-writable":
+        planted.chmod(0o664)
+    else:
+        owned_by_someone_else(monkeypatch, planted)
+    path = cache.kernel_file(net, "reverse")
+    monkeypatch.undo()
+    assert path == planted and path.read_text() == fast_source.kernel_source(net)
+    assert cache.untrusted(path, directory=False) is None
+    assert not list(path.parent.glob(".*.tmp"))            # the atomic write left nothing
+    # a trusted file is used as it is
+    path.write_text("# kept\n")
+    monkeypatch.setenv("SYMGRAD_CACHE_DIR", str(tmp_path / "cache"))
+    assert cache.kernel_file(net, "reverse").read_text() == "# kept\n"
+
+
+def test_cache_key_covers_versions_constants_and_generator_sources(monkeypatch, tmp_path):
+    import sympy
+
+    net = Network([2, 2, 1])
+    key = cache.cache_key(net, "reverse")
+    assert key == cache.cache_key(Network([2, 2, 1]), "reverse")
+    assert key not in {cache.cache_key(net, "diff"),
+                       cache.cache_key(Network([2, 2, 1], bias=True), "reverse")}
+    with monkeypatch.context() as m:
+        m.setattr(sympy, "__version__", sympy.__version__ + ".post1")
+        assert cache.cache_key(net, "reverse") != key
+    for constant in ("UNROLL_MAX", "GROUP", "LANES", "BLOCK", "SMALL", "CHUNK"):
+        with monkeypatch.context() as m:
+            m.setattr(fast_source, constant, getattr(fast_source, constant) * 2)
+            assert cache.cache_key(net, "reverse") != key, constant
+    names = {name for name, _ in cache._shaping_sources()}
+    assert {f"symgrad.backends.numba.{m}" for m in ("backend", "cache", "source", "emit",
+                                                    "runtime", "printer")} <= names
+    assert {"symgrad.derive", "symgrad.network", "symgrad.spec", "symgrad.activations"} <= names
+    for module in cache._PACKAGE_DIR.glob("*.py"):          # the generator's text counts
+        (tmp_path / module.name).write_bytes(module.read_bytes())
+    monkeypatch.setattr(cache, "_PACKAGE_DIR", tmp_path)
+    assert cache.cache_key(net, "reverse") == key
+    with open(tmp_path / "emit.py", "a") as f:
+        f.write("# changed\n")
+    assert cache.cache_key(net, "reverse") != key
 
 
 _BLOCK_NUMBA = """
@@ -204,6 +380,7 @@ print(t1 - t0, repr(cost), *map(repr, grad))
 """
 
 
+@pytest.mark.slow
 def test_second_process_loads_the_kernel_from_disk(tmp_path):
     env = dict(os.environ, SYMGRAD_CACHE_DIR=str(tmp_path))
     runs = []

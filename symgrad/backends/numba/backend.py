@@ -23,10 +23,12 @@ run in parallel (``numba.prange``) for large batches and serially for small ones
 the chunking depends only on ``m``, so the result is bitwise the same for any
 thread count.
 
-Caching: the generated module is written to :func:`cache_dir` under a name that
-hashes the network spec, the code of this generator and of the program it prints,
-and the numba, numpy, Python and symgrad versions, and is compiled with
-``cache=True``, so a second process loads machine code from disk.
+Caching (:mod:`symgrad.backends.numba.cache`): the generated module is written to
+:func:`cache_dir` under a name that hashes the network spec, the generator's
+constants and code, the program it prints, and the symgrad, numba, numpy, SymPy
+and Python versions, and is compiled with ``cache=True``, so a second process
+loads machine code from disk.  Cache directories and kernel files are used only
+when they belong to the current user and are not writable by group or others.
 
 Warning: the generated module is imported (executed).  It is built only from the
 network spec and SymPy's printer, never from user text.
@@ -41,84 +43,22 @@ network spec and SymPy's printer, never from user text.
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
-import os
-import sys
-import tempfile
-from pathlib import Path
-
 import numba  # noqa: F401  (ImportError here means the 'fast' extra is missing)
 import numpy as np
 
-from symgrad import derive, network
 from symgrad.backends.base import METHODS, CompiledGradient
-from symgrad.backends.numba import runtime, source
-from symgrad.backends.numba.source import CHUNK, kernel_source
+from symgrad.backends.numba.cache import cache_dir, load
+from symgrad.backends.numba.source import CHUNK
 from symgrad.errors import SpecError
 from symgrad.network import Network
 from symgrad.spec import check_batch, choices_message
+
+__all__ = ["CHUNK", "PARALLEL_WORK", "NumbaGradient", "cache_dir", "compile_numba"]
 
 #: Run chunks in parallel when m * (parameters + 1) is at least this (and there are
 #: at least two chunks): measured, two threads already pay off at two chunks.
 PARALLEL_WORK = 1 << 15
 _F8 = np.dtype(np.float64)
-_loaded = {}
-
-
-def cache_dir() -> Path:
-    """Where kernels are cached: ``$SYMGRAD_CACHE_DIR``, ``$XDG_CACHE_HOME/symgrad``
-    or ``~/.cache/symgrad``; a per-user temporary directory if that is not writable."""
-    if os.environ.get("SYMGRAD_CACHE_DIR"):
-        wanted = Path(os.environ["SYMGRAD_CACHE_DIR"])
-    else:
-        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-        wanted = Path(base) / "symgrad"
-    fallback = Path(tempfile.gettempdir()) / f"symgrad-cache-{os.getuid()}"
-    for where in (wanted, fallback):
-        try:
-            where.mkdir(parents=True, exist_ok=True)
-            probe = where / f".probe-{os.getpid()}"
-            probe.write_text("")
-            probe.unlink()
-            return where
-        except OSError:
-            continue
-    return Path(tempfile.mkdtemp(prefix="symgrad-cache-"))
-
-
-def _cache_key(net: Network, method: str) -> str:
-    """Hash of everything the kernel depends on: spec, generator code, versions."""
-    from symgrad._version import __version__
-
-    h = hashlib.sha256(repr((net.spec, method, source.UNROLL_MAX)).encode())
-    for module in (sys.modules[__name__], source, runtime, derive, network):
-        h.update(Path(module.__file__).read_bytes())
-    versions = (__version__, numba.__version__, np.__version__, sys.version)
-    h.update(repr(versions).encode())
-    return h.hexdigest()[:24]
-
-
-def _load(net: Network, method: str):
-    """Import (writing it first if needed) the kernel module of ``net``; return it."""
-    key = _cache_key(net, method)
-    if key in _loaded:
-        return _loaded[key]
-    where = cache_dir()
-    path = where / f"symgrad_kernel_{key}.py"
-    if not path.exists():
-        text = kernel_source(net, method)
-        part = where / f".{path.name}.{os.getpid()}.tmp"
-        part.write_text(text)
-        os.replace(part, path)                 # atomic: other processes see all or nothing
-    spec = importlib.util.spec_from_file_location(f"symgrad_kernel_{key}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module            # numba's disk cache re-imports it by name
-    spec.loader.exec_module(module)            # numba compiles, or loads its disk cache
-    module.source = path.read_text()
-    module.cache_path = path
-    _loaded[key] = module
-    return module
 
 
 class NumbaGradient(CompiledGradient):
@@ -206,4 +146,4 @@ def compile_numba(net: Network, method: str = "reverse") -> NumbaGradient:
         raise SpecError(f"compile_numba needs a Network, got {type(net).__name__}")
     if method not in METHODS:
         raise SpecError(choices_message("method", method, METHODS))
-    return NumbaGradient(net, _load(net, method), method)
+    return NumbaGradient(net, load(net, method), method)
