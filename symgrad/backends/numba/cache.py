@@ -194,10 +194,11 @@ def load(net: Network, method: str):
     path = kernel_file(net, method, key)
     name = path.stem
     spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import the kernel file {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module                 # numba's disk cache re-imports it by name
     spec.loader.exec_module(module)            # numba compiles, or loads its disk cache
-    module.source = path.read_text(encoding="utf-8")
-    module.cache_path = path
+    module.__dict__.update(source=path.read_text(encoding="utf-8"), cache_path=path)
     _loaded[key] = module
     return module

@@ -122,6 +122,13 @@ class KernelLayout:
             output=("A0", *(f"Z{l}" if act[l] == "linear" else f"A{l}"
                             for l in range(1, L + 1))))
 
+    @property
+    def reverse(self) -> ReverseProgram:
+        """The reverse-mode program (there is none for ``method="diff"``)."""
+        if self.program is None:
+            raise ValueError("a kernel of the diff method has no reverse-mode program")
+        return self.program
+
     def activation_of(self, l: int) -> sp.Expr:
         """``a = f(z)`` of layer ``l`` in the generic symbols."""
         return activation_expr(self.activation[l], self.z)
@@ -135,4 +142,4 @@ class KernelLayout:
         net, L = self.net, self.depth
         generic = {net.a_symbol(L, 1): self.a, net.z_symbol(L, 1): self.z,
                    net.targets[0]: self.y}
-        return dict(self.program.deltas)[delta_symbol(L, 1)].xreplace(generic)
+        return dict(self.reverse.deltas)[delta_symbol(L, 1)].xreplace(generic)

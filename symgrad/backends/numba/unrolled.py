@@ -42,7 +42,7 @@ def _per_sample(e: Emitter, layout: KernelLayout, method: str, read: Reader) -> 
         grads = gradients(net, "loss", method="diff")
         stage(e, list(zip(acc, [net.loss, *grads.values()])), tmp, "+=")
         return
-    prog, W, L = layout.program, layout.widths, layout.depth
+    prog, W, L = layout.reverse, layout.widths, layout.depth
     for l in range(1, L + 1):                   # forward: z of layer l, then its a
         for kind in (net.z_symbol, net.a_symbol):
             names = {kind(l, j) for j in range(1, W[l] + 1)}
