@@ -33,7 +33,15 @@ from symgrad.network import Network
 from symgrad.references.check import band, min_kink_distance, random_problem, relative_errors
 from symgrad.spec import choices_message
 from symgrad.testing.diagnosis import Finding, diagnose
-from symgrad.testing.layouts import LAYOUTS, GradientFormatError, _Checker, arguments, flatten
+from symgrad.testing.layouts import (
+    LAYOUTS,
+    BackpropTimeout,
+    GradientFormatError,
+    _Checker,
+    arguments,
+    call,
+    flatten,
+)
 
 #: Default tolerances (float64): an entry passes when |yours - true| <= ATOL + RTOL * |true|.
 RTOL = 1e-6
@@ -44,9 +52,11 @@ BATCHES = 4
 BATCH_SIZES = (5, 3, 8, 1, 4, 7, 2, 6)
 #: Failing entries listed per batch in the message.
 MAX_ROWS = 12
+#: Default seconds one call of your function may take (``timeout=``).
+TIMEOUT = 60.0
 
-__all__ = ["ATOL", "BATCHES", "RTOL", "BackpropMismatch", "GradientFormatError",
-           "assert_backprop_matches"]
+__all__ = ["ATOL", "BATCHES", "RTOL", "TIMEOUT", "BackpropMismatch", "BackpropTimeout",
+           "GradientFormatError", "assert_backprop_matches"]
 
 
 class BackpropMismatch(AssertionError):
@@ -77,9 +87,9 @@ class _Trial:
 class _Runner:
     """Calls the user's function in a layout and pairs its result with the truth."""
 
-    def __init__(self, fn, layout, transpose, flat_y, atol, rtol):
+    def __init__(self, fn, layout, transpose, flat_y, atol, rtol, timeout=None):
         self.fn, self.layout, self.transpose, self.flat_y = fn, layout, transpose, flat_y
-        self.atol, self.rtol = atol, rtol
+        self.atol, self.rtol, self.timeout = atol, rtol, timeout
         self.checker = _Checker(layout)
         self._truth: dict[Network, CompiledGradient] = {}
 
@@ -91,8 +101,12 @@ class _Runner:
     def run(self, net, params, X, Y, label=""):
         args = arguments(self.layout, net.spec, params, X, Y, transpose=self.transpose,
                          flat_y=self.flat_y)
+        where = (f"{label or 'a call while searching for a smaller case'} "
+                 f"(m={X.shape[0]}, layout {self.layout!r}, {net.describe()})")
         try:
-            result = self.fn(*args)
+            result = call(self.fn, args, self.timeout, where)
+        except BackpropTimeout:
+            raise
         except Exception as exc:
             if label and hasattr(exc, "add_note"):
                 exc.add_note(f"symgrad.testing.assertions: raised by your function on {label} "
@@ -109,7 +123,7 @@ class _Runner:
         return not bool(np.all(self.close(trial.yours, trial.true)))
 
 
-def _check_options(fn, net, layout, transpose, flat_y, atol, rtol, batches, seed):
+def _check_options(fn, net, layout, transpose, flat_y, atol, rtol, batches, seed, timeout):
     if not callable(fn):
         raise SpecTypeError(f"fn must be your gradient function, got {type(fn).__name__}")
     if not isinstance(net, Network):
@@ -127,12 +141,16 @@ def _check_options(fn, net, layout, transpose, flat_y, atol, rtol, batches, seed
     for name, value, low in (("batches", batches, 1), ("seed", seed, 0)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise SpecError(f"{name} must be an integer >= {low}, got {value!r}")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
+                                or not 0 < timeout < float("inf")):
+        raise SpecError(f"timeout must be a number of seconds > 0, or None for no limit; "
+                        f"got {timeout!r}")
 
 
 def assert_backprop_matches(fn: Callable[..., Any], net: Network, *, layout: str = "matrices",
                             transpose: bool = False, flat_y: bool = False, atol: float = ATOL,
                             rtol: float = RTOL, batches: int = BATCHES, seed: int = 0,
-                            shrink: bool = True) -> None:
+                            shrink: bool = True, timeout: float | None = TIMEOUT) -> None:
     """Assert that ``fn`` computes the exact gradient of the batch-mean cost of ``net``.
 
     Parameters
@@ -166,7 +184,15 @@ def assert_backprop_matches(fn: Callable[..., Any], net: Network, *, layout: str
     shrink : bool
         On failure, search for a smaller failing case (smaller widths, for layout
         "matrices" only; fewer samples; rounder numbers).  This calls ``fn``
-        again; exceptions it raises during the search are ignored.
+        again; exceptions it raises during the search are ignored, and a call
+        that times out ends the search.
+    timeout : float or None
+        Seconds each call of ``fn`` may take (default :data:`TIMEOUT`, 60); then
+        :class:`BackpropTimeout` is raised at once.  ``None``: no limit, and
+        ``fn`` runs in the calling thread.  With a limit, ``fn`` runs in a
+        daemon thread, which Python cannot stop: a call that times out is left
+        running in the background until it returns or the process exits, and a
+        function that holds the GIL in C code cannot be timed out at all.
 
     Raises
     ------
@@ -174,6 +200,9 @@ def assert_backprop_matches(fn: Callable[..., Any], net: Network, *, layout: str
         Some entry disagrees; the message explains which and why.
     GradientFormatError
         ``fn`` returned the wrong type, shape, number of layers or dict keys.
+    BackpropTimeout
+        A call of ``fn`` did not return within ``timeout`` seconds; the message
+        says which call (batch, m, layout, network) and the limit.
     Exception
         Anything ``fn`` raises propagates unchanged, with a note naming the call.
 
@@ -193,8 +222,9 @@ def assert_backprop_matches(fn: Callable[..., Any], net: Network, *, layout: str
     ['sign']
     """
     __tracebackhide__ = True  # pytest shows the message, not this frame
-    _check_options(fn, net, layout, transpose, flat_y, atol, rtol, batches, seed)
-    runner = _Runner(fn, layout, transpose, flat_y, float(atol), float(rtol))
+    _check_options(fn, net, layout, transpose, flat_y, atol, rtol, batches, seed, timeout)
+    runner = _Runner(fn, layout, transpose, flat_y, float(atol), float(rtol),
+                     None if timeout is None else float(timeout))
     trials = []
     for i in range(batches):
         m = BATCH_SIZES[i % len(BATCH_SIZES)]
@@ -204,9 +234,16 @@ def assert_backprop_matches(fn: Callable[..., Any], net: Network, *, layout: str
     if not failing:
         return None
     findings = diagnose(net, trials, lambda a, b: bool(np.all(runner.close(a, b))))
-    minimal = _shrink(runner, failing[0]) if shrink else None
-    raise BackpropMismatch(_message(runner, net, trials, failing, findings, minimal, seed),
-                           findings, minimal)
+    minimal, stopped = None, None
+    if shrink:
+        try:
+            minimal = _shrink(runner, failing[0])
+        except BackpropTimeout as exc:    # no further calls: each could hang as long
+            stopped = str(exc).partition(";")[0]
+    message = _message(runner, net, trials, failing, findings, minimal, seed)
+    if stopped:
+        message += f"\n\nthe search for a smaller failing case stopped: {stopped}"
+    raise BackpropMismatch(message, findings, minimal)
 
 
 def _smaller_nets(net):
@@ -226,6 +263,8 @@ def _attempt(runner, net, params, X, Y):
     """The trial if ``fn`` fails on this case, else None (exceptions count as no)."""
     try:
         trial = runner.run(net, params, X, Y)
+    except BackpropTimeout:
+        raise
     except Exception:
         return None
     return trial if runner.fails(trial) else None

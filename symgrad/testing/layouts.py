@@ -8,12 +8,23 @@ vector in ``net.parameters`` order.  Anything returned in the wrong type, shape
 or with the wrong keys raises :class:`GradientFormatError` (an ``AssertionError``)
 with the expected and the actual form; exceptions raised *by* the user's function
 propagate unchanged, with a note saying which call raised them.
+
+:func:`call` runs the user's function with a time limit.  Python cannot stop a
+thread, so the function runs in a daemon thread (with a copy of the caller's
+:mod:`contextvars` context, so ``np.errstate`` and the like still apply) and the
+caller waits for it at most ``timeout`` seconds; a call that has not returned by
+then raises :class:`BackpropTimeout` at once, and the thread is abandoned: it
+keeps running (and holding whatever it holds) until it returns or the process
+exits, which it does not delay.  A function that holds the GIL in C code without
+releasing it blocks the waiting thread too, so no time limit can help there.
 """
 
 from __future__ import annotations
 
+import contextvars
 import difflib
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
@@ -28,6 +39,45 @@ LAYOUTS = ("matrices", "vector", "dict")
 
 class GradientFormatError(AssertionError):
     """Your backprop function returned a value of the wrong type, shape or keys."""
+
+
+class BackpropTimeout(AssertionError):
+    """Your backprop function did not return within the time limit (``timeout=``)."""
+
+
+def call(fn: Callable[..., Any], args: tuple[Any, ...], timeout: float | None,
+         where: str) -> Any:
+    """``fn(*args)``, or :class:`BackpropTimeout` after ``timeout`` seconds.
+
+    ``timeout=None`` calls ``fn`` in this thread with no limit.  Otherwise ``fn``
+    runs in a daemon thread (see the module's docstring for what that cannot
+    do); what it returns is returned and what it raises is raised here.
+    ``where`` names the call in the message ("batch 2 of 4 (m=3, ...)").
+    """
+    if timeout is None:
+        return fn(*args)
+    outcome: list[tuple[bool, Any]] = []
+    context = contextvars.copy_context()
+
+    def target() -> None:
+        try:
+            outcome.append((True, context.run(fn, *args)))
+        except BaseException as exc:  # handed to the caller, like a direct call
+            outcome.append((False, exc))
+
+    worker = threading.Thread(target=target, name="symgrad-backprop-call", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if not outcome:
+        raise BackpropTimeout(
+            f"your function did not return within {timeout:g} s on {where}; it may loop "
+            "forever or wait for something that never comes. It is left running in a "
+            "background thread (Python cannot stop one) until it returns or the process "
+            "exits. Pass a larger timeout= if it is only slow, or timeout=None for no limit")
+    done, value = outcome[0]
+    if done:
+        return value
+    raise value
 
 
 class _Checker:
