@@ -49,7 +49,7 @@ import numpy as np
 from symgrad.backends.base import METHODS, CompiledGradient
 from symgrad.backends.numba.cache import cache_dir, load
 from symgrad.backends.numba.source import CHUNK
-from symgrad.errors import SpecError
+from symgrad.errors import ShapeError, SpecError, SpecTypeError, SymgradError
 from symgrad.network import Network
 from symgrad.spec import check_batch, choices_message
 
@@ -64,9 +64,9 @@ _F8 = np.dtype(np.float64)
 class NumbaGradient(CompiledGradient):
     """:class:`~symgrad.backends.numpy.CompiledGradient` running a numba kernel.
 
-    ``f(params, X, y)`` validates like the numpy backend (a cheap check passes
-    float64 C-contiguous arrays of the right shapes straight through);
-    ``f.raw(params, X, Y)`` skips all validation (see :meth:`raw`).
+    ``f(params, X, y)`` validates and converts like the numpy backend (float64
+    C-contiguous arrays of the right shapes go straight through);
+    ``f.raw(params, X, Y)`` converts nothing and only checks (see :meth:`raw`).
     """
 
     def __init__(self, net, module, method):
@@ -90,22 +90,75 @@ class NumbaGradient(CompiledGradient):
                 y = y.reshape(m, 1)
             if y.shape == (m, k):
                 try:
-                    return self.raw(params, X, y)
+                    return self._run(params, X, y)
                 except TypeError:       # not C-contiguous: copy below
                     pass
         params, X, Y = check_batch(self.net.spec, params, X, y)
-        return self.raw(*(np.ascontiguousarray(a) for a in (params, X, Y)))
+        return self._run(*(np.ascontiguousarray(a) for a in (params, X, Y)))
 
     def raw(self, params, X, Y):
-        """``(cost, grad)`` with no validation: the fastest call.
+        """``(cost, grad)`` with no conversion: the fastest call.
 
-        ``params`` must be a C-contiguous float64 (P,) array, ``X`` (m, n_inputs)
-        and ``Y`` (m, n_outputs), m >= 1.  Wrong dtypes or layouts raise numba's
-        TypeError; wrong shapes are NOT caught and read past the arrays.
+        ``params`` must be a C-contiguous float64 array of shape (P,), ``X`` one of
+        shape (m, n_inputs) and ``Y`` one of shape (m, n_outputs), m >= 1 (``Y`` is
+        2-D even with one output).  The shapes are checked with a few integer
+        comparisons (about 0.1 us) and numba's dispatch checks dtype and layout, so
+        the kernel never reads past an array: a wrong shape raises
+        :class:`~symgrad.errors.ShapeError`; a value that is not a numpy array,
+        another dtype or a non-contiguous layout raises
+        :class:`~symgrad.errors.SpecTypeError` (a ``TypeError``).  ``f(params, X, y)``
+        accepts and converts all of those.
         """
+        P, n, k = self._shape
+        try:
+            m, n_x = X.shape
+            m_y, k_y = Y.shape
+            ok = len(params) == P and n_x == n and m_y == m and k_y == k and m > 0
+        except (AttributeError, TypeError, ValueError):   # not an array, or wrong ndim
+            ok = False
+        if ok:
+            try:
+                if m >= self._parallel_rows:
+                    return self._parallel(params, X, Y)
+                return self.kernel(params, X, Y)
+            except (TypeError, ValueError):    # numba found no matching dtype/layout
+                error = self._refusal(params, X, Y)
+                if error is None:
+                    raise
+                raise error from None
+        raise self._refusal(params, X, Y) or ShapeError("f.raw: refused its arguments")
+
+    def _run(self, params, X, Y):
+        """The kernel on checked arrays: the parallel driver for large batches."""
         if X.shape[0] >= self._parallel_rows:
             return self._parallel(params, X, Y)
         return self.kernel(params, X, Y)
+
+    def _refusal(self, params, X, Y) -> SymgradError | None:
+        """The one-line error for arguments that :meth:`raw` does not take, if any."""
+        P, n, k = self._shape
+        fix = "f(params, X, y) converts it"
+        for name, value in (("params", params), ("X", X), ("Y", Y)):
+            if not isinstance(value, np.ndarray):
+                return SpecTypeError(f"f.raw: {name} is a {type(value).__name__}, not a numpy "
+                                     f"array; {fix}")
+            if value.dtype != _F8:
+                return SpecTypeError(f"f.raw: {name} has dtype {value.dtype}, not float64; {fix}")
+        if params.shape != (P,):
+            return ShapeError(f"f.raw: params has shape {params.shape}; the "
+                              f"{self.net.spec.arch} network needs ({P},)")
+        if X.ndim != 2 or X.shape[1] != n or X.shape[0] == 0:
+            return ShapeError(f"f.raw: X has shape {X.shape}; it needs (m, {n}) with m >= 1")
+        m = X.shape[0]
+        if Y.shape != (m, k):
+            hint = f" ({fix} from shape ({m},))" if k == 1 else ""
+            return ShapeError(f"f.raw: Y has shape {Y.shape}; with {m} samples it needs "
+                              f"({m}, {k}){hint}")
+        for name, value in (("params", params), ("X", X), ("Y", Y)):
+            if not value.flags.c_contiguous:
+                return SpecTypeError(f"f.raw: {name} is not C-contiguous; pass "
+                                     f"np.ascontiguousarray({name}), or {fix}")
+        return None
 
 
 def compile_numba(net: Network, method: str = "reverse") -> NumbaGradient:
@@ -128,7 +181,7 @@ def compile_numba(net: Network, method: str = "reverse") -> NumbaGradient:
     -------
     NumbaGradient
         ``f(params, X, y) -> (cost, grad)`` exactly like the numpy backend's
-        function, plus ``f.raw`` (no validation) and ``f.cache_path``.
+        function, plus ``f.raw`` (no conversion, cheap checks) and ``f.cache_path``.
 
     Examples
     --------

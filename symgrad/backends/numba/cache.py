@@ -12,19 +12,62 @@ Both the kernel files (imported, so executed) and numba's cache files
 user and not writable by group or others (directories created here get mode
 0700), and an existing kernel file with another owner or group/other write
 permission is never imported: it is regenerated and replaced atomically.
+
+Checked entries
+---------------
+Each key has a *record*, ``symgrad_kernel_<key>.sha256``, in the format of
+``sha256sum`` (``sha256sum -c`` in the cache directory checks it): the SHA-256 of
+the kernel file, then of each of numba's index (``.nbi``) and data (``.nbc``)
+files of that kernel in ``__pycache__`` (:mod:`symgrad.backends.numba.entry`).
+:func:`load` writes it after a successful import, and checks it before the
+next: the kernel's bytes that were hashed are the bytes compiled and executed
+(the file is not read twice), and every listed numba file must match before
+numba unpickles it.  An entry whose record is unreadable, or whose files are
+missing or do not match, is rebuilt: its record and numba's files are deleted
+and the kernel is replaced by a freshly generated one.  So is an entry whose
+kernel file may not be trusted, and, quietly, a kernel without a record (a build
+that was interrupted).  If the import itself fails (numba's files raise
+``EOFError``, ``UnpicklingError``..., or the kernel does not compile), the entry
+is rebuilt once; if that fails too, :class:`KernelCacheError` says so, with the
+directory to delete.  numba's files for symgrad's kernels always go to the
+``__pycache__`` next to them (``NUMBA_CACHE_DIR`` and
+``NUMBA_CACHE_LOCATOR_CLASSES`` are set aside while a kernel module is
+imported), so they are checked too.
+
+A rebuild is reported in one line through the :mod:`logging` logger
+``symgrad.backends.numba.cache`` at level WARNING (``symgrad: note: the cached
+kernel for 2-2-1 was damaged (...); rebuilt it``).  With no logging configured,
+as in the command line, Python prints that line alone on stderr; a program
+that configures logging gets it through its own handlers (and can silence it).
+
+Concurrent writers: every file is written to a temporary name and moved into
+place with :func:`os.replace` (numba does the same), so no process ever reads a
+half-written file; and a process locks ``symgrad_kernel_<key>.lock``
+(``fcntl.flock``) while it checks, builds and records an entry, so a second
+process wanting the same kernel waits for the first and then loads its work.
+Where there is no ``flock`` (Windows), or after
+:data:`~symgrad.backends.numba.entry.LOCK_WAIT` seconds, a
+process builds without the lock: the atomic writes keep that safe, at the cost
+of duplicate work.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
+import logging
 import os
 import stat
 import sys
 import tempfile
+import threading
+import types
+from collections.abc import Iterator
 from pathlib import Path
 
 from symgrad.backends.numba import source
+from symgrad.backends.numba.entry import Entry, locked, write_atomically
 from symgrad.network import Network
 
 #: Modules outside this package whose source shapes the generated code.  Every
@@ -32,8 +75,10 @@ from symgrad.network import Network
 #: in older trees) is hashed as absent.
 SHAPING_MODULES = ("symgrad.derive", "symgrad.network", "symgrad.spec", "symgrad.activations")
 _PACKAGE_DIR = Path(__file__).resolve().parent
-_loaded: dict = {}
-_scratch: list = []             # the mkdtemp fallback of this process, once made
+_loaded: dict[str, types.ModuleType] = {}
+_scratch: list[Path] = []       # the mkdtemp fallback of this process, once made
+_process_lock = threading.Lock()
+_log = logging.getLogger(__name__)
 
 
 def _current_uid() -> int | None:
@@ -154,23 +199,12 @@ def cache_key(net: Network, method: str) -> str:
     return h.hexdigest()[:24]
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that other processes see all of it or nothing."""
-    fd, part = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(part, path)
-    except BaseException:
-        Path(part).unlink(missing_ok=True)
-        raise
-
-
 def kernel_file(net: Network, method: str, key: str | None = None) -> Path:
     """The cached kernel file of ``net``, written (atomically) unless a trusted one is there.
 
     A file that is not a regular file owned by the current user, or that group or
-    others may write, is replaced by a freshly generated one.
+    others may write, is replaced by a freshly generated one.  (Its checksum is
+    checked by :func:`load`, not here.)
     """
     key = key or cache_key(net, method)
     path = cache_dir() / f"symgrad_kernel_{key}.py"
@@ -179,26 +213,113 @@ def kernel_file(net: Network, method: str, key: str | None = None) -> Path:
     except FileNotFoundError:
         reason = "missing"
     if reason:
-        _write_atomically(path, source.kernel_source(net, method))
+        write_atomically(path, source.kernel_source(net, method))
     return path
 
 
-def load(net: Network, method: str):
-    """Import (writing it first if needed) the kernel module of ``net``; return it.
+class KernelCacheError(RuntimeError):
+    """A kernel failed to load from its cache entry, and again after a rebuild."""
 
-    The module gets ``source`` (its text) and ``cache_path`` attributes.
+
+def _first_line(exc: BaseException) -> str:
+    """``"EOFError: Ran out of input"``: the exception's type and first line."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0][:200]}" if lines else type(exc).__name__
+
+
+@contextlib.contextmanager
+def _numba_files_beside_kernels() -> Iterator[None]:
+    """numba caches the functions defined inside the block next to their source file."""
+    from numba.core import config
+
+    config.reload_config()        # take in environment changes now, not during the import
+    names = [n for n in ("CACHE_DIR", "CACHE_LOCATOR_CLASSES") if hasattr(config, n)]
+    saved = {n: getattr(config, n) for n in names}
+    try:
+        for name in names:
+            setattr(config, name, "")
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(config, name, value)
+
+
+def _execute(entry: Entry, text: bytes) -> types.ModuleType:
+    """Compile and run ``text`` as the kernel module of ``entry`` (registered by name)."""
+    name = entry.stem
+    spec = importlib.util.spec_from_file_location(name, entry.kernel)
+    if spec is None:
+        raise ImportError(f"cannot import the kernel file {entry.kernel}")
+    module = importlib.util.module_from_spec(spec)
+    code = compile(text, str(entry.kernel), "exec", dont_inherit=True)
+    sys.modules[name] = module                 # numba's disk cache re-imports it by name
+    try:
+        with _numba_files_beside_kernels():
+            exec(code, module.__dict__)        # numba compiles, or loads its disk cache
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module
+
+
+def _build(entry: Entry, net: Network, method: str) -> bytes:
+    """Replace ``entry`` by a freshly generated kernel (numba's files deleted); its bytes."""
+    text = source.kernel_source(net, method).encode("utf-8")
+    entry.discard()
+    write_atomically(entry.kernel, text)      # replaced, never missing: see Entry.discard
+    return text
+
+
+def _load_entry(entry: Entry, net: Network, method: str) -> tuple[types.ModuleType, bytes]:
+    """Import the kernel of ``entry``, rebuilt first if it is damaged; update its record."""
+    try:
+        reason = untrusted(entry.kernel, directory=False)
+    except FileNotFoundError:
+        reason = None
+    text: bytes | None
+    why: str | None
+    if reason:
+        text, why = None, f"not safe to use (the kernel file is {reason})"
+    else:
+        text, damage = entry.verified()
+        why = f"damaged ({damage})" if damage else None
+    fresh = text is None
+    if text is None:
+        text = _build(entry, net, method)
+    try:
+        module = _execute(entry, text)
+    except Exception as exc:
+        if fresh:                              # nothing came from the cache: a real error
+            raise
+        why = f"damaged ({_first_line(exc)}, while loading it)"
+        text = _build(entry, net, method)
+        try:
+            module = _execute(entry, text)
+        except Exception as again:
+            raise KernelCacheError(
+                f"the cached kernel for {net.spec.arch} failed to load ({_first_line(exc)}) "
+                f"and again after a rebuild ({_first_line(again)}); delete {entry.where} "
+                "or set SYMGRAD_CACHE_DIR to another directory") from again
+    entry.save_record(text)
+    if why:
+        _log.warning("symgrad: note: the cached kernel for %s was %s; rebuilt it",
+                     net.spec.arch, why)
+    return module, text
+
+
+def load(net: Network, method: str) -> types.ModuleType:
+    """Import the kernel module of ``net`` from the cache, building or healing it first.
+
+    The entry is checked against its record and rebuilt (with a one-line note)
+    if it is damaged; see the module's docstring.  The module gets ``source``
+    (its text) and ``cache_path`` attributes.
     """
     key = cache_key(net, method)
-    if key in _loaded:
+    with _process_lock:
+        if key not in _loaded:
+            entry = Entry(cache_dir(), key)
+            with locked(entry.lock):
+                module, text = _load_entry(entry, net, method)
+            module.__dict__.update(source=text.decode("utf-8"), cache_path=entry.kernel)
+            _loaded[key] = module
         return _loaded[key]
-    path = kernel_file(net, method, key)
-    name = path.stem
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot import the kernel file {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module                 # numba's disk cache re-imports it by name
-    spec.loader.exec_module(module)            # numba compiles, or loads its disk cache
-    module.__dict__.update(source=path.read_text(encoding="utf-8"), cache_path=path)
-    _loaded[key] = module
-    return module
