@@ -3,7 +3,8 @@
 Every error symgrad raises on bad input is a :class:`SymgradError`; each child also
 inherits the builtin a caller would expect (``ValueError`` or ``TypeError``), so
 ``except ValueError`` keeps working.  The command line turns any ``SymgradError``
-into one line on stderr and exit code 2.
+into one line on stderr and exit code 2; :class:`BudgetExceeded` is the exception:
+the commands that run under a budget report it as "undecided" (exit code 5).
 """
 
 from __future__ import annotations
@@ -35,3 +36,17 @@ class DataError(SymgradError, ValueError):
 
 class MissingExtraError(SymgradError, ImportError):
     """An optional dependency is not installed; the message says which extra."""
+
+
+class BudgetExceeded(SymgradError, RuntimeError):
+    """Symbolic work ran out of its time or memory budget (see :mod:`symgrad.budget`).
+
+    ``limit`` is ``"time"`` or ``"memory"``; ``budget`` is the
+    :class:`~symgrad.budget.Budget` that ran out (None when unknown).  The message
+    says which limit and how large it was: ``"ran out of time (5 s)"``.
+    """
+
+    def __init__(self, message: str, limit: str = "time", budget: object = None):
+        super().__init__(message)
+        self.limit = limit
+        self.budget = budget
