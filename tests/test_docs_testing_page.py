@@ -74,3 +74,16 @@ def test_the_buggy_example_really_fails(page):
     with pytest.raises(BackpropMismatch) as info:
         assert_backprop_matches(namespace["backprop_buggy"], net)
     assert "activation-derivative" in info.value.diagnoses
+
+
+def test_the_stuck_example_times_out_and_leaves_no_thread_behind(page):
+    import threading
+
+    namespace, outputs = page
+    printed = next(out for code, out, _ in outputs if "backprop_stuck" in code)
+    assert printed.startswith("your function did not return within 0.5 s on batch 1 of 4")
+    assert namespace["never"].is_set()                 # the page releases its stuck call
+    for thread in threading.enumerate():
+        if thread.name == "symgrad-backprop-call":
+            thread.join(30)
+            assert not thread.is_alive()
