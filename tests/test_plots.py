@@ -1,5 +1,6 @@
 """Figures: right size, not blank, the numbers behind the step-size plot, missing extra."""
 
+import os
 import subprocess
 import sys
 
@@ -8,7 +9,14 @@ import pytest
 
 from symgrad import Network, train
 from symgrad.references.check import random_problem
-from symgrad.training.plots import STEPS, plot_steps, plot_training, step_errors
+from symgrad.training.plots import (
+    STEPS,
+    PlotFile,
+    PlotFileError,
+    plot_steps,
+    plot_training,
+    step_errors,
+)
 
 image = pytest.importorskip("matplotlib.image")
 
@@ -82,3 +90,80 @@ def test_missing_matplotlib_is_a_missing_extra_error(tmp_path):
                          check=True).stdout
     assert "MissingExtraError" in out
     assert "python -m pip install 'symgrad[plot]'" in out
+
+
+# ------------------------------------------------------------- PlotFile
+
+def test_plot_file_is_reserved_at_once_and_written_through_its_descriptor(tmp_path):
+    target, victim = tmp_path / "run.png", tmp_path / "victim.txt"
+    victim.write_text("precious")
+    with PlotFile(target) as plot:
+        assert target.read_bytes() == b""                  # reserved before any work
+        target.unlink()                                    # someone swaps in a link ...
+        target.symlink_to(victim)
+        plot.write(lambda f: f.write(b"figure"))           # ... which is not followed
+    assert victim.read_text() == "precious"
+
+
+@pytest.mark.parametrize("replace", [False, True], ids=["new", "replace"])
+def test_failed_drawing_leaves_nothing_behind(tmp_path, replace):
+    target = tmp_path / "run.png"
+    if replace:
+        target.write_bytes(b"old figure")
+    plot = PlotFile(target, replace=replace)
+
+    def draw(f):
+        f.write(b"half a fig")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        plot.write(draw)
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["run.png"] if replace else [])
+    if replace:
+        assert target.read_bytes() == b"old figure"
+
+
+def test_replace_keeps_the_old_file_until_the_new_one_is_complete(tmp_path):
+    target = tmp_path / "run.png"
+    target.write_bytes(b"old figure")
+    with PlotFile(target, replace=True) as plot:
+        assert target.read_bytes() == b"old figure"
+        plot.write(lambda f: f.write(b"new figure"))
+    assert target.read_bytes() == b"new figure"
+    assert [p.name for p in tmp_path.iterdir()] == ["run.png"]
+
+
+def test_discard_removes_only_the_file_it_created(tmp_path):
+    target = tmp_path / "run.png"
+    with PlotFile(target):
+        target.unlink()
+        target.write_bytes(b"someone else's")
+    assert target.read_bytes() == b"someone else's"
+    with PlotFile(tmp_path / "mine.png"):
+        pass
+    assert not (tmp_path / "mine.png").exists()
+
+
+@pytest.mark.parametrize("make, reason", [
+    (lambda p: p.write_bytes(b"x"), "exists"),
+    (lambda p: p.mkdir(), "directory"),
+    (lambda p: p.symlink_to(p.parent / "elsewhere.png"), "link"),
+    (lambda p: os.mkfifo(p), "special"),
+], ids=["file", "directory", "dangling-link", "fifo"])
+def test_plot_file_refusals_name_the_reason(tmp_path, make, reason):
+    target = tmp_path / "run.png"
+    make(target)
+    with pytest.raises(PlotFileError) as caught:
+        PlotFile(target)
+    assert caught.value.reason == reason
+    if reason != "exists":
+        with pytest.raises(PlotFileError) as caught:
+            PlotFile(target, replace=True)
+        assert caught.value.reason == reason
+    assert not (tmp_path / "elsewhere.png").exists()
+
+
+def test_plot_file_in_a_missing_folder(tmp_path):
+    with pytest.raises(PlotFileError, match="the directory '.*nope' does not exist") as caught:
+        PlotFile(tmp_path / "nope" / "run.png")
+    assert caught.value.reason == "no-directory"

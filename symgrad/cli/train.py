@@ -1,8 +1,25 @@
-"""``symgrad train ARCH``: fit the network by gradient descent and explain the result."""
+"""``symgrad train ARCH``: fit the network by gradient descent and explain the result.
+
+Ctrl-C
+------
+An interrupted run still reports the state it reached: the last completed epoch
+and its cost, which the progress callback of :func:`symgrad.training.train`
+hands over after every epoch.  The parameters stay inside ``train()``; for a run
+interrupted within :data:`REPLAY_SECONDS` of its first epoch the command replays
+the same number of epochs (training is deterministic for a given seed and
+backend), checks that the replay reaches exactly the same cost, and prints the
+normal report of that state.  Exit code 130 either way.
+
+This module also holds what ``check`` and ``train`` share: the ``--seed`` type and
+the ``--plot`` / ``--force`` handling (:class:`symgrad.training.plots.PlotFile`).
+"""
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -14,11 +31,23 @@ from symgrad.cli.options import (
     add_network_options,
     network_from_args,
 )
+from symgrad.cli.terminal import EXIT_INTERRUPTED, NumericNotes, OutputError, escape_lines
 
 #: Most epochs kept in the trajectory, the plot and the JSON history (every epoch's
 #: cost is still computed and used for the stopping rules).
 MAX_RECORDED = 2000
 SYNTHETIC_ONLY = ("slope", "intercept", "noise", "samples")
+#: Seeds are whole numbers 0 <= seed < SEED_LIMIT.  numpy's generators take any
+#: integer >= 0 (no negative ones); 2**64 is far more than enough and stays an
+#: exact integer in every JSON reader that has 64-bit integers.
+SEED_LIMIT = 2**64
+#: Synthetic data: at most this many samples, and samples x neurons (all widths)
+#: at most MAX_CELLS, so each array of activations stays under about 80 MB.
+MAX_SAMPLES = 1_000_000
+MAX_CELLS = 10**7
+#: An interrupted run is replayed to recover its parameters only when it trained
+#: for at most this many seconds (the replay takes about as long again).
+REPLAY_SECONDS = 3.0
 
 
 def add_parser(sub):
@@ -57,8 +86,9 @@ def add_parser(sub):
                      help="mini-batch size (default: the whole data set)")
     run.add_argument("--init", default="random", metavar="KIND",
                      help="random, symmetric (identical hidden neurons) or zeros (default random)")
-    run.add_argument("--seed", type=int, default=0,
-                     help="seed for the synthetic data, the initial weights and the shuffling")
+    run.add_argument("--seed", type=seed_value, default=0,
+                     help="seed for the synthetic data, the initial weights and the shuffling, "
+                          "0 to 2**64-1 (default 0)")
     run.add_argument("--tol", type=float, default=0.0,
                      help="stop when the cost changes by at most TOL in an epoch (default 0: off)")
     run.add_argument("--backend", default="auto", help="numpy, numba or auto (default auto)")
@@ -66,9 +96,25 @@ def add_parser(sub):
     out.add_argument("--quiet", action="store_true", help="no progress bar")
     out.add_argument("--json", action="store_true", help="print the result as JSON")
     out.add_argument("--plot", metavar="FILE.png",
-                     help="draw the cost curve and the parameter trajectories (needs matplotlib)")
+                     help="draw the cost curve and the parameter trajectories into a new file "
+                          "(needs matplotlib)")
+    out.add_argument("--force", action="store_true",
+                     help="let --plot replace an existing file")
     p.set_defaults(func=run_train)
     return p
+
+
+def seed_value(text):
+    """argparse type of ``--seed``: a whole number 0 <= seed < :data:`SEED_LIMIT`."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value < SEED_LIMIT:
+        raise argparse.ArgumentTypeError(
+            f"the seed must be a whole number from 0 to 2**64-1 (numpy's random generators "
+            f"take no negative seeds), got {text!r}")
+    return value
 
 
 def _slopes(text):
@@ -80,6 +126,20 @@ def _slopes(text):
     return values[0] if len(values) == 1 else values
 
 
+def _check_synthetic(args, spec):
+    """Refuse synthetic data too big for memory before any of it is drawn."""
+    slopes = 1 if args.slope is None else len(args.slope.split(","))
+    if slopes > spec.n_inputs:
+        raise UsageError(f"--slope gives {slopes} slopes but the {spec.arch} network has "
+                         f"{spec.n_inputs} input{'s' if spec.n_inputs > 1 else ''}; give one "
+                         "slope per input")
+    limit = max(1, min(MAX_SAMPLES, MAX_CELLS // sum(spec.widths)))
+    if args.samples is not None and args.samples > limit:
+        raise UsageError(f"--samples {args.samples} is too many for the {spec.arch} network: "
+                         f"at most {limit} (samples x neurons <= 10**7 keeps memory "
+                         "in bounds); use --data for bigger data sets")
+
+
 def _load(args, spec):
     from symgrad.training.data import check_widths, load_csv, split_feature, synthetic
 
@@ -89,6 +149,7 @@ def _load(args, spec):
             raise UsageError(f"{', '.join(given)} only apply to --synthetic, not to --data")
         data = load_csv(args.data)
     else:
+        _check_synthetic(args, spec)
         data = synthetic(samples=100 if args.samples is None else args.samples,
                          slope=1.0 if args.slope is None else _slopes(args.slope),
                          intercept=args.intercept or 0.0, noise=args.noise or 0.0,
@@ -100,23 +161,55 @@ def _load(args, spec):
 
 
 def check_plot_option(path):
-    """Fail early (before any work) when ``--plot path`` cannot be written."""
+    """Fail early (before any work) when ``--plot path`` is not a PNG or lacks matplotlib."""
     from symgrad.training.plots import require_matplotlib
 
-    target = Path(path)
-    if target.suffix.lower() != ".png":
+    if Path(path).suffix.lower() != ".png":
         raise UsageError(f"--plot writes a PNG image; give a file name ending in .png, "
                          f"got {path!r}")
-    if not target.parent.is_dir():
-        raise UsageError(f"--plot {path!r}: the directory {str(target.parent)!r} does not exist")
     require_matplotlib()
+
+
+_PLOT_HINTS = {"exists": "; pass --force to replace it, or choose another name",
+               "link": "; give the path of a new file or of the real file",
+               "directory": "; give a file name ending in .png",
+               "special": "; give the path of a new file",
+               "no-directory": "; create the directory first"}
+
+
+def reserve_plot(args):
+    """A context holding the reserved ``--plot`` file (a PlotFile), or None without --plot."""
+    if not args.plot:
+        return contextlib.nullcontext()
+    from symgrad.training.plots import PlotFile, PlotFileError
+
+    try:
+        return PlotFile(args.plot, replace=args.force)
+    except PlotFileError as exc:
+        raise UsageError(f"--plot {exc}{_PLOT_HINTS.get(exc.reason, '')}") from None
+
+
+def draw_plot(plot, draw):
+    """``plot.write(draw)``; return the exception instead of raising it (the file is gone)."""
+    try:
+        plot.write(draw)
+    except (Exception, KeyboardInterrupt) as exc:
+        return exc
+    return None
+
+
+def plot_failed(path, failure):
+    """Raise what a failed plot means, after the report is out: OutputError for an OSError."""
+    if isinstance(failure, OSError):
+        raise OutputError(f"the plot {path!r} (nothing was left there)", failure)
+    raise failure
 
 
 class ProgressBar:
     """A one-line progress bar on stderr, redrawn at most every 0.1 s after 0.5 s."""
 
-    def __init__(self, stream=sys.stderr, width=30):
-        self.stream, self.width = stream, width
+    def __init__(self, stream=None, width=30):
+        self.stream, self.width = stream or sys.stderr, width
         self.start = self.last = time.monotonic()
         self.drawn = False
 
@@ -127,14 +220,105 @@ class ProgressBar:
         self.last = now
         done = int(self.width * epoch / max(epochs, 1))
         bar = "#" * done + "." * (self.width - done)
+        self.drawn = True       # before writing: Ctrl-C may land during the write
         self.stream.write(f"\r[{bar}] {epoch}/{epochs} epochs  cost {cost:.4g}  ")
         self.stream.flush()
-        self.drawn = True
 
     def close(self):
         if self.drawn:
             self.stream.write("\n")
             self.stream.flush()
+            self.drawn = False
+
+
+class _Watch:
+    """The progress callback: remembers the last completed epoch and its cost."""
+
+    def __init__(self, bar):
+        self.bar, self.epoch, self.cost, self.first = bar, 0, float("nan"), None
+
+    def __call__(self, epoch, epochs, cost):
+        if self.first is None:
+            self.first = time.monotonic()
+        self.epoch, self.cost = epoch, cost
+        if self.bar is not None:
+            self.bar(epoch, epochs, cost)
+
+
+def _replay(net, data, args, options, watch):
+    """The state after ``watch.epoch`` epochs, trained again; None when not worth it or
+    when the replay does not reach exactly the same cost (or is interrupted too)."""
+    from symgrad.training.train import train
+
+    spent = 0.0 if watch.first is None else time.monotonic() - watch.first
+    if watch.first is None or spent > REPLAY_SECONDS:
+        return None
+    if spent > 1 and sys.stderr.isatty():
+        print(f"symgrad: interrupted after epoch {watch.epoch}; repeating those epochs to "
+              "recover the parameters (Ctrl-C again to skip)", file=sys.stderr)
+    try:
+        result = train(net, data.X, data.y, epochs=watch.epoch, **options)
+    except KeyboardInterrupt:
+        return None
+    if result.epochs_run != watch.epoch or result.cost != watch.cost:
+        return None
+    result.epochs = args.epochs
+    if result.stop == "epochs":
+        result.stop = "interrupted"
+        result.message = (f"interrupted (Ctrl-C) after epoch {watch.epoch} of {args.epochs}; "
+                          "this is the state reached")
+    return result
+
+
+def _short_report(net, data, args, watch, as_json):
+    """What is known of an interrupted run whose parameters could not be recovered."""
+    why = (f"not recovered: replaying the interrupted run takes as long again (over "
+           f"{REPLAY_SECONDS:g} s); use --epochs or --tol to stop earlier")
+    stop = f"interrupted (Ctrl-C) after epoch {watch.epoch} of {args.epochs}"
+    if as_json:
+        return json.dumps({"network": net.describe(), "arch": net.spec.arch,
+                           "stop": "interrupted", "message": stop, "epochs": watch.epoch,
+                           "epochs_requested": args.epochs, "cost": watch.cost,
+                           "parameters": None, "parameters_note": why,
+                           "data": _data_dict(data), "plot": None}, indent=2)
+    return "\n".join([f"symgrad train: {net.describe()}", f"data: {data.describe()}",
+                      f"stopped: {stop}",
+                      f"cost C: {watch.cost:.12g} after {watch.epoch} "
+                      f"epoch{'s' if watch.epoch != 1 else ''}",
+                      f"parameters: {why}"])
+
+
+def _data_dict(data):
+    return {"source": data.source, "samples": data.n_samples,
+            "inputs": list(data.input_names), "targets": list(data.target_names)}
+
+
+def _json_ready(value):
+    """``value`` with every non-finite float replaced by None (JSON has no inf or NaN);
+    TrainingResult.to_dict() leaves some inside ``least_squares`` after an overflow."""
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _report(result, data, args, plotted, notes):
+    if args.json:
+        report = _json_ready(result.to_dict())
+        report["data"] = _data_dict(data)
+        report["plot"] = args.plot if plotted else None
+        if notes:
+            report["notes"] = [n.removeprefix("note: ") for n in notes]
+        return json.dumps(report, indent=2, allow_nan=False)
+    lines = result.to_text().splitlines()
+    lines.insert(1, f"data: {data.describe()}")
+    lines += notes
+    if plotted:
+        lines.append(f"plot: {args.plot}")
+    return "\n".join(lines)
 
 
 def run_train(args) -> int:
@@ -145,30 +329,42 @@ def run_train(args) -> int:
     net = network_from_args(args)
     data = _load(args, net.spec)
     bar = ProgressBar() if sys.stderr.isatty() and not args.quiet else None
-    try:
-        result = train(net, data.X, data.y, epochs=args.epochs, lr=args.lr, init=args.init,
-                       seed=args.seed, momentum=args.momentum, batch_size=args.batch_size,
-                       record_every=max(1, args.epochs // MAX_RECORDED), tol=args.tol,
-                       split=data.split, backend=args.backend, progress=bar)
-    finally:
-        if bar is not None:
-            bar.close()
-    if args.plot:
-        from symgrad.training.plots import plot_training
+    watch = _Watch(bar)
+    options = dict(lr=args.lr, init=args.init, seed=args.seed, momentum=args.momentum,
+                   batch_size=args.batch_size, tol=args.tol, split=data.split,
+                   record_every=max(1, args.epochs // MAX_RECORDED), backend=args.backend)
+    failure = result = None
+    interrupted = False
+    with reserve_plot(args) as plot, NumericNotes() as notes:
+        try:
+            result = train(net, data.X, data.y, epochs=args.epochs, progress=watch, **options)
+        except KeyboardInterrupt:
+            if watch.epoch == 0:
+                raise                       # nothing reached yet: main says "interrupted"
+            interrupted = True
+            if bar is not None:
+                bar.close()
+            result = _replay(net, data, args, options, watch)
+        finally:
+            if bar is not None:
+                bar.close()
+        if plot is not None and result is not None:
+            from symgrad.training.plots import plot_training
 
-        plot_training(result, args.plot)
-    if args.json:
-        report = result.to_dict()
-        report["data"] = {"source": data.source, "samples": data.n_samples,
-                          "inputs": list(data.input_names), "targets": list(data.target_names)}
-        report["plot"] = args.plot
-        print(json.dumps(report, indent=2, allow_nan=False))
+            failure = draw_plot(plot, lambda f: plot_training(result, f))
+    plotted = plot is not None and result is not None and failure is None
+    if result is None:
+        print(escape_lines(_short_report(net, data, args, watch, args.json)))
     else:
-        lines = result.to_text().splitlines()
-        lines.insert(1, f"data: {data.describe()}")
-        if args.plot:
-            lines.append(f"plot: {args.plot}")
-        print("\n".join(lines))
+        print(escape_lines(_report(result, data, args, plotted, notes.lines())))
+    if interrupted or isinstance(failure, KeyboardInterrupt):
+        print(f"symgrad: interrupted (Ctrl-C) after epoch {watch.epoch} of {args.epochs}; the "
+              f"report shows the state reached{'' if plotted or not args.plot else '; no plot'}",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if failure is not None:
+        plot_failed(args.plot, failure)
+    assert result is not None
     if result.stop in ("diverged", "stationary"):
         print(f"symgrad: training {'diverged' if result.stop == 'diverged' else 'could not move'}"
               f"; see the report", file=sys.stderr)

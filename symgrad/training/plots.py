@@ -4,14 +4,39 @@ matplotlib is imported only when a figure is drawn, and only through its
 object-oriented API with the Agg canvas: no pyplot, no global state, no window,
 so the functions work the same on a server, in tests and inside a notebook.
 Every figure has a fixed size, :data:`FIGSIZE` inches at :data:`DPI` dots per
-inch (1000 x 400 pixels).
+inch (1000 x 400 pixels).  The functions take a path or a binary file object.
+
+Where a figure goes
+-------------------
+A figure is drawn after the work (training, a check) that it shows, but whether
+its file can be written should be known before that work starts.
+:class:`PlotFile` reserves the file at once and writes it later:
+
+* the file is new: it is created at once with ``O_CREAT | O_EXCL | O_NOFOLLOW``,
+  so an existing file, directory or symbolic link (even a dangling one) is
+  refused, and the figure is later written through that descriptor, never
+  through a path someone could have swapped for a link meanwhile;
+* ``replace=True`` and a regular file is there: the figure goes into a new hidden
+  file in the same directory (created at once the same way, which also shows the
+  directory is writable) that is renamed over the old file only when complete,
+  so a failed run leaves the old figure as it was;
+* a symbolic link, a directory or anything else that is not a regular file is
+  never replaced and never written through.
+
+A reserved file that is not written (an error, Ctrl-C) is removed again, but only
+while it is still the file symgrad created.
 """
 
 from __future__ import annotations
 
+import errno
+import os
+import secrets
+import stat
+
 import numpy as np
 
-from symgrad.errors import MissingExtraError
+from symgrad.errors import MissingExtraError, SymgradError
 
 FIGSIZE = (10.0, 4.0)
 DPI = 100
@@ -39,9 +64,9 @@ def _figure():
     return fig
 
 
-def _save(fig, path):
-    fig.savefig(path, dpi=DPI, format="png")
-    return str(path)
+def _save(fig, target):
+    fig.savefig(target, dpi=DPI, format="png")
+    return target if hasattr(target, "write") else str(target)
 
 
 def plot_training(result, path) -> str:
@@ -50,13 +75,14 @@ def plot_training(result, path) -> str:
     Parameters
     ----------
     result : TrainingResult
-    path : str or pathlib.Path
-        Where to write the PNG (1000 x 400 pixels).
+    path : str, pathlib.Path or binary file object
+        Where to write the PNG (1000 x 400 pixels); see :class:`PlotFile` for a
+        file that is reserved before training.
 
     Returns
     -------
-    str
-        ``path``.
+    str or file object
+        ``path`` (as a string, or the file object given).
 
     Examples
     --------
@@ -137,7 +163,8 @@ def plot_steps(net, params, X, y, path, *, parameters=None) -> str:
     the cost is a quadratic in each single weight, so central differences have no
     truncation error at all and only the round-off arm shows.
 
-    Returns ``path``.  See :func:`step_errors` for the numbers.
+    ``path`` is a path or a binary file object, returned as in :func:`plot_training`.
+    See :func:`step_errors` for the numbers.
     """
     indices, errors = step_errors(net, params, X, y, parameters)
     fig = _figure()
@@ -154,3 +181,149 @@ def plot_steps(net, params, X, y, path, *, parameters=None) -> str:
     fig.suptitle(f"finite-difference error vs step h: {net.describe()}", fontsize="medium")
     fig.tight_layout()
     return _save(fig, path)
+
+
+class PlotFileError(SymgradError, ValueError):
+    """A figure file cannot be reserved; ``reason`` says why.
+
+    ``reason`` is ``"exists"``, ``"link"``, ``"directory"``, ``"special"`` (not a
+    regular file), ``"no-directory"`` or ``"os"`` (the message has the system's
+    words: permission denied, read-only file system, ...).
+    """
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+def _refusal(path: str, reason: str, detail: str = "") -> PlotFileError:
+    what = {"exists": "already exists",
+            "link": "is a symbolic link (symgrad does not write through links)",
+            "directory": "is a directory",
+            "special": "is not a regular file",
+            "no-directory": f"cannot be created: the directory "
+                            f"{os.path.dirname(path) or '.'!r} does not exist",
+            "os": f"cannot be created: {detail}"}[reason]
+    return PlotFileError(f"{path!r} {what}", reason)
+
+
+def _existing(path: str) -> tuple[str, str] | None:
+    """``(reason, detail)`` when something is at ``path`` (or it cannot be looked at)."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return "os", exc.strerror or str(exc)
+    if stat.S_ISLNK(info.st_mode):
+        return "link", ""
+    if stat.S_ISDIR(info.st_mode):
+        return "directory", ""
+    return ("exists" if stat.S_ISREG(info.st_mode) else "special"), ""
+
+
+_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+          | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+
+
+class PlotFile:
+    """A PNG file reserved now and written later (see "Where a figure goes" above).
+
+    Use it as a context manager: leaving the block without :meth:`write` having
+    succeeded removes the reserved file.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "run.png")
+    >>> with PlotFile(path) as plot:
+    ...     os.path.getsize(path)            # reserved, still empty
+    ...     _ = plot.write(lambda f: f.write(b"png bytes"))
+    0
+    >>> try:
+    ...     PlotFile(path)
+    ... except PlotFileError as exc:
+    ...     exc.reason, str(exc).endswith("run.png' already exists")
+    ('exists', True)
+    """
+
+    def __init__(self, path, *, replace: bool = False):
+        self.path = os.fspath(path)
+        if "\0" in self.path:
+            raise PlotFileError(f"{self.path!r} cannot be created: the name holds a NUL "
+                                "character", "os")
+        found = _existing(self.path)
+        if found is not None and found[0] == "exists" and replace:
+            folder, name = os.path.split(self.path)
+            self._temp: str | None = os.path.join(
+                folder, f".{name}.{secrets.token_hex(4)}.tmp")
+            self._fd: int | None = self._create(self._temp)
+        elif found is None:
+            self._temp, self._fd = None, self._create(self.path)
+        else:
+            raise _refusal(self.path, *found)
+        self._identity = _identity(os.fstat(self._fd))
+        self.written = False
+
+    def _create(self, where: str) -> int:
+        try:
+            return os.open(where, _FLAGS, 0o666)
+        except FileExistsError:     # created meanwhile, or a link (O_EXCL never follows one)
+            raise _refusal(self.path, *(_existing(where) or ("exists", ""))) from None
+        except OSError as exc:
+            folder = os.path.dirname(where) or "."
+            if exc.errno == errno.ENOENT and not os.path.isdir(folder):
+                raise _refusal(self.path, "no-directory") from None
+            if exc.errno == errno.ELOOP:
+                raise _refusal(self.path, "link") from None
+            raise _refusal(self.path, "os", exc.strerror or str(exc)) from None
+
+    @property
+    def _where(self) -> str:
+        return self._temp or self.path
+
+    def write(self, draw) -> str:
+        """Call ``draw(file)`` with the reserved file open for binary writing; return the path.
+
+        On any failure (an ``OSError`` such as a full disk, or an error while
+        drawing) the reserved file is removed and the error propagates.
+        """
+        if self._fd is None:
+            raise ValueError("this PlotFile was already written or discarded")
+        fd, self._fd = self._fd, None
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                draw(handle)
+            if self._temp is not None:
+                os.replace(self._temp, self.path)    # replaces a link, never follows it
+                self._temp = None
+        except BaseException:
+            self._remove()
+            raise
+        self.written = True
+        return self.path
+
+    def _remove(self) -> None:
+        """Delete the reserved file if it is still the one created here."""
+        try:
+            if _identity(os.lstat(self._where)) == self._identity:
+                os.unlink(self._where)
+        except OSError:
+            pass
+
+    def discard(self) -> None:
+        """Close and remove the reserved file (nothing happens after :meth:`write`)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+            self._remove()
+
+    def __enter__(self) -> PlotFile:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.discard()
+
+
+def _identity(info: os.stat_result) -> tuple:
+    return info.st_dev, info.st_ino

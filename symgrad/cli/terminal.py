@@ -1,0 +1,181 @@
+"""What the command line shows the user: escaped text, guarded streams, numeric notes.
+
+Escaping
+--------
+Text that came from the user (a file name, a CSV header, a claim, an alias) may
+hold control characters; printed raw, an escape sequence such as ``\\x1b[2J``
+would drive the terminal instead of being shown.  :func:`escape` writes every
+such character as a Python-style escape (``\\x1b``, ``\\n``, ``\\u202e``) and
+leaves ordinary Unicode (``∂``, ``ŷ``, ``✓``) alone.  Escaped are the Unicode
+categories Cc (C0 and C1 controls, DEL), Cf (format characters such as the
+bidirectional overrides), Cs (lone surrogates, which is how Python spells
+undecodable bytes in file names) and Zl/Zp (line and paragraph separators).
+A backslash is not doubled, so text that is already escaped (a ``repr``) reads
+the same, and escaping twice changes nothing.
+
+Streams
+-------
+:func:`symgrad.cli.main.main` runs every command with ``sys.stdout`` and
+``sys.stderr`` wrapped in :class:`GuardedStream`: a failed write (a full disk,
+``> /dev/full``) becomes :class:`OutputError`, which the command line reports in
+one line with exit code :data:`EXIT_OUTPUT`; a character the stream's encoding
+cannot show is written as a backslash escape instead of failing.
+
+Numeric notes
+-------------
+:class:`NumericNotes` collects the warnings numpy emits near the limits of
+float64 (overflow, invalid value, division by zero) and anything else warned
+while a command runs, so none reaches stderr raw; :meth:`NumericNotes.lines`
+says in words what happened, for the report.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+import warnings
+from typing import Any
+
+from symgrad.errors import SymgradError
+
+#: An output could not be written (stdout, or a --plot file); one line on stderr.
+EXIT_OUTPUT = 6
+#: The user pressed Ctrl-C (128 + SIGINT, as shells report it).
+EXIT_INTERRUPTED = 130
+
+_ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape_char(char: str) -> str:
+    if char in _NAMED:
+        return _NAMED[char]
+    if unicodedata.category(char) not in _ESCAPED_CATEGORIES:
+        return char
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def escape(text: object) -> str:
+    """``str(text)`` with control and format characters written as escapes.
+
+    >>> escape("x\\x1b[31m,y")
+    'x\\\\x1b[31m,y'
+    >>> escape("∂ŷ/∂w ✓")
+    '∂ŷ/∂w ✓'
+    >>> escape("two\\nlines")
+    'two\\\\nlines'
+    """
+    text = str(text)
+    if text.isprintable():          # the common case: nothing to do
+        return text
+    return "".join(_escape_char(c) for c in text)
+
+
+def escape_lines(text: str) -> str:
+    """:func:`escape` each line of ``text``, keeping the line breaks between them."""
+    return "\n".join(escape(line) for line in text.split("\n"))
+
+
+class OutputError(SymgradError):
+    """Writing an output failed (disk full, I/O error); not a bug and not bad input."""
+
+    def __init__(self, what: str, error: OSError, *, stream: Any = None):
+        reason = error.strerror or str(error) or type(error).__name__
+        super().__init__(f"cannot write {what}: {reason}")
+        self.error = error
+        self.stream = stream     # the failing standard stream, or None for a file
+
+
+class GuardedStream:
+    """A text stream whose write errors become :class:`OutputError`.
+
+    ``BrokenPipeError`` passes through unchanged: a reader that went away
+    (``symgrad ... | head``) is not an error.  Every other attribute is the
+    wrapped stream's.
+    """
+
+    def __init__(self, stream: Any, what: str):
+        self._stream, self._what = stream, what
+
+    @property
+    def wrapped(self) -> Any:
+        return self._stream
+
+    def _call(self, method: str, *args: Any) -> Any:
+        try:
+            return getattr(self._stream, method)(*args)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise OutputError(self._what, exc, stream=self._stream) from None
+
+    def write(self, text: str) -> Any:
+        try:
+            return self._call("write", text)
+        except UnicodeEncodeError:
+            encoding = getattr(self._stream, "encoding", None) or "ascii"
+            try:
+                shown = text.encode(encoding, "backslashreplace").decode(encoding)
+            except LookupError:
+                shown = text.encode("ascii", "backslashreplace").decode("ascii")
+            return self._call("write", shown)
+
+    def flush(self) -> Any:
+        return self._call("flush")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+_FLOAT_WORDS = [
+    ("overflow", "some values overflowed past the largest float64 (about 1.8e308) and "
+                 "became infinite"),
+    ("invalid value", "some operations had no defined result (such as inf - inf or 0 * inf) "
+                      "and gave NaN"),
+    ("divide by zero", "a division by zero gave an infinite value"),
+    ("underflow", "some values fell below the smallest float64 and became 0"),
+]
+
+
+class NumericNotes:
+    """Context manager: record warnings instead of printing them; :meth:`lines` words them.
+
+    >>> import numpy as np
+    >>> with NumericNotes() as notes:
+    ...     _ = np.float64(1e308) * 10
+    >>> notes.lines()[0].startswith("note: some values overflowed")
+    True
+    """
+
+    def __init__(self) -> None:
+        self._catcher = warnings.catch_warnings(record=True)
+        self.caught: list[warnings.WarningMessage] = []
+
+    def __enter__(self) -> NumericNotes:
+        log = self._catcher.__enter__()
+        assert log is not None          # record=True gives the list it appends to
+        self.caught = log
+        warnings.simplefilter("always", RuntimeWarning)
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self._catcher.__exit__(*exc_info)
+
+    def lines(self) -> list[str]:
+        """One ``note: ...`` line per kind of warning, in the order they first came."""
+        found: list[str] = []
+        for w in self.caught:
+            message = str(w.message).strip().splitlines()[0] if str(w.message).strip() else ""
+            words = None
+            if issubclass(w.category, RuntimeWarning) and "encountered" in message:
+                words = next((text for key, text in _FLOAT_WORDS if key in message), None)
+                if words is not None:
+                    words += "; numbers at this scale are not reliable (rescale the data)"
+            if words is None:
+                words = f"{w.category.__name__}: {message}"
+            line = escape(f"note: {words}")
+            if line not in found:
+                found.append(line)
+        return found
