@@ -10,6 +10,9 @@ Exit codes
 2  bad input (arguments, architecture, claim text, data file); one line on stderr
 3  an optional extra is missing (the message says what to install)
 4  internal error (a bug in symgrad; one line on stderr, please report it)
+6  an output could not be written (stdout or a --plot file: disk full, I/O error);
+   one line on stderr; a report already printed is complete
+130  interrupted by Ctrl-C (``train`` first prints the state it reached)
 
 Each subcommand lives in ``symgrad/cli/<name>.py`` and provides
 ``add_parser(subparsers)`` (which sets ``func``) and the function itself; the
@@ -22,7 +25,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+from typing import Any, TextIO, cast
 
 from symgrad.cli.options import (
     EXIT_INTERNAL,
@@ -30,6 +35,13 @@ from symgrad.cli.options import (
     EXIT_OK,
     EXIT_USAGE,
     UsageError,
+)
+from symgrad.cli.terminal import (
+    EXIT_INTERRUPTED,
+    EXIT_OUTPUT,
+    GuardedStream,
+    OutputError,
+    escape,
 )
 from symgrad.errors import MissingExtraError, SymgradError
 
@@ -62,29 +74,77 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    """Run the command line; return the exit code."""
+    """Run the command line; return the exit code.
+
+    stdout and stderr are wrapped for the run (:class:`~symgrad.cli.terminal.GuardedStream`)
+    so a failed write is reported, not raised; every line printed here is escaped
+    (:func:`~symgrad.cli.terminal.escape`), so user text in a message cannot drive the
+    terminal.
+    """
+    streams = sys.stdout, sys.stderr
+    sys.stdout = cast(TextIO, GuardedStream(sys.stdout, "the output"))
+    sys.stderr = cast(TextIO, GuardedStream(sys.stderr, "the error messages"))
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
+def _say(line: str) -> None:
+    """Print one escaped line on stderr; if even that fails, there is no one to tell."""
+    try:
+        print(escape(line), file=sys.stderr)
+    except (OSError, ValueError):
+        pass
+
+
+def _drop_pending_output(stream: Any) -> None:
+    """After a failed write, send what is still buffered for the process's own stdout or
+    stderr to /dev/null, so Python's exit does not fail on it again."""
+    if not any(stream is own for own in (sys.__stdout__, sys.__stderr__) if own is not None):
+        return
+    try:
+        fd = stream.fileno()
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, fd)
+        os.close(null)
+    except (OSError, ValueError):
+        pass
+
+
+def _main(argv) -> int:
     try:
         parser = build_parser()
-        args = parser.parse_args(argv)
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit:      # --help, --version: their text must reach the reader too
+            sys.stdout.flush()
+            raise
         if not getattr(args, "func", None):
             parser.print_help(sys.stderr)
             return EXIT_USAGE
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()
+        return code
+    except OutputError as exc:
+        _drop_pending_output(exc.stream)
+        _say(f"symgrad: error: {exc}")
+        return EXIT_OUTPUT
     except MissingExtraError as exc:
-        print(f"symgrad: {exc}", file=sys.stderr)
+        _say(f"symgrad: {exc}")
         return EXIT_MISSING
     except SymgradError as exc:
-        print(f"symgrad: error: {exc}", file=sys.stderr)
+        _say(f"symgrad: error: {exc}")
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("symgrad: interrupted", file=sys.stderr)
-        return 130
+        _say("symgrad: interrupted (Ctrl-C)")
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         sys.stderr.close()  # the reader went away (e.g. `| head`); nothing to report
         return EXIT_OK
     except Exception as exc:  # a bug: one line, not a traceback
-        print(f"symgrad: internal error: {type(exc).__name__}: {exc} "
-              "(please report this at the symgrad issue tracker)", file=sys.stderr)
+        _say(f"symgrad: internal error: {type(exc).__name__}: {exc} "
+             "(please report this at the symgrad issue tracker)")
         return EXIT_INTERNAL
 
 
