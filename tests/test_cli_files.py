@@ -223,6 +223,48 @@ def test_ordinary_unicode_is_kept(cli, folder):
     assert "u.csv: 2 samples, input \u2202x, target \u0177" in r.stdout
 
 
+def test_other_commands_are_escaped_at_the_boundary(cli, tmp_path):
+    """verify prints the --file name raw in its error lines; main()'s stderr escapes it."""
+    name = "c\x1b[2J.txt"
+    (tmp_path / name).write_text("dz21/dw111 = = x1\n", encoding="utf-8")
+    r = cli("verify", "2-2-1", "--file", name, cwd=tmp_path)
+    assert r.returncode == 2
+    assert "c\\x1b[2J.txt:1: a claim has one '='" in r.stderr
+    assert "\x1b" not in r.stdout + r.stderr
+
+
+class _Stream:
+    """A text stream standing in for a disk: ``fail`` is what a write raises."""
+
+    encoding = "ascii"
+
+    def __init__(self, fail=None):
+        self.fail, self.text = fail, ""
+
+    def write(self, text):
+        if self.fail is not None:
+            raise self.fail
+        text.encode(self.encoding)
+        self.text += text
+        return len(text)
+
+    def flush(self):
+        pass
+
+
+def test_guarded_stream_escapes_and_reports():
+    from symgrad.cli.terminal import GuardedStream, OutputError
+
+    ok = _Stream()
+    guarded = GuardedStream(ok, "the output")
+    guarded.write("a\x1b[1mb\tc\r\n\u2202\n")
+    assert ok.text == "a\\x1b[1mb\tc\\r\n\\u2202\n"       # ASCII stream: backslash escape
+    with pytest.raises(OutputError, match="^cannot write the output: No space left on device$"):
+        GuardedStream(_Stream(OSError(28, "No space left on device")), "the output").write("x")
+    with pytest.raises(BrokenPipeError):
+        GuardedStream(_Stream(BrokenPipeError(32, "Broken pipe")), "the output").write("x")
+
+
 def test_file_names_that_are_not_utf8_are_escaped(folder):
     """argv bytes that are not UTF-8 arrive as lone surrogates; printed raw, they crash."""
     name = b"\xff\x1b.csv"

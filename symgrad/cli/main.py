@@ -83,7 +83,7 @@ def main(argv=None) -> int:
     """
     streams = sys.stdout, sys.stderr
     sys.stdout = cast(TextIO, GuardedStream(sys.stdout, "the output"))
-    sys.stderr = cast(TextIO, GuardedStream(sys.stderr, "the error messages"))
+    sys.stderr = cast(TextIO, GuardedStream(sys.stderr, "the error messages", keep="\n\r\t"))
     try:
         return _main(argv)
     finally:

@@ -16,10 +16,13 @@ the same, and escaping twice changes nothing.
 Streams
 -------
 :func:`symgrad.cli.main.main` runs every command with ``sys.stdout`` and
-``sys.stderr`` wrapped in :class:`GuardedStream`: a failed write (a full disk,
-``> /dev/full``) becomes :class:`OutputError`, which the command line reports in
-one line with exit code :data:`EXIT_OUTPUT`; a character the stream's encoding
-cannot show is written as a backslash escape instead of failing.
+``sys.stderr`` wrapped in :class:`GuardedStream`: whatever a command prints is
+escaped on the way (line breaks and tabs kept, and carriage returns on stderr for
+the progress bar); a failed write (a full disk, ``> /dev/full``) becomes
+:class:`OutputError`, which the command line reports in one line with exit code
+:data:`EXIT_OUTPUT`; a character the stream's encoding cannot show is written as
+a backslash escape instead of failing.  Commands still escape user text
+themselves, line by line, so that what they return as text is safe too.
 
 Numeric notes
 -------------
@@ -31,6 +34,7 @@ says in words what happened, for the report.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 import warnings
 from typing import Any
@@ -46,7 +50,8 @@ _ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
-def _escape_char(char: str) -> str:
+def _escape_match(match: re.Match) -> str:
+    char = match.group()
     if char in _NAMED:
         return _NAMED[char]
     if unicodedata.category(char) not in _ESCAPED_CATEGORIES:
@@ -57,25 +62,31 @@ def _escape_char(char: str) -> str:
     return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
-def escape(text: object) -> str:
+#: Everything but printable ASCII: the candidates, looked at one by one (few, usually).
+_CANDIDATES = re.compile(r"[^\x20-\x7e]")
+
+
+def escape(text: object, *, keep: str = "") -> str:
     """``str(text)`` with control and format characters written as escapes.
+
+    ``keep`` lists characters to leave as they are (``"\\n"`` for multi-line text).
 
     >>> escape("x\\x1b[31m,y")
     'x\\\\x1b[31m,y'
     >>> escape("∂ŷ/∂w ✓")
     '∂ŷ/∂w ✓'
-    >>> escape("two\\nlines")
-    'two\\\\nlines'
+    >>> escape("two\\nlines"), escape("two\\nlines", keep="\\n")
+    ('two\\\\nlines', 'two\\nlines')
     """
     text = str(text)
-    if text.isprintable():          # the common case: nothing to do
-        return text
-    return "".join(_escape_char(c) for c in text)
+    if not keep:
+        return _CANDIDATES.sub(_escape_match, text)
+    return _CANDIDATES.sub(lambda m: m.group() if m.group() in keep else _escape_match(m), text)
 
 
 def escape_lines(text: str) -> str:
     """:func:`escape` each line of ``text``, keeping the line breaks between them."""
-    return "\n".join(escape(line) for line in text.split("\n"))
+    return escape(text, keep="\n")
 
 
 class OutputError(SymgradError):
@@ -89,15 +100,17 @@ class OutputError(SymgradError):
 
 
 class GuardedStream:
-    """A text stream whose write errors become :class:`OutputError`.
+    """A text stream that escapes what it writes and turns write errors into :class:`OutputError`.
 
+    Every character :func:`escape` would escape, except those in ``keep``, is
+    written escaped: the last line of defence, for text no command escaped itself.
     ``BrokenPipeError`` passes through unchanged: a reader that went away
     (``symgrad ... | head``) is not an error.  Every other attribute is the
     wrapped stream's.
     """
 
-    def __init__(self, stream: Any, what: str):
-        self._stream, self._what = stream, what
+    def __init__(self, stream: Any, what: str, *, keep: str = "\n\t"):
+        self._stream, self._what, self._keep = stream, what, keep
 
     @property
     def wrapped(self) -> Any:
@@ -112,6 +125,7 @@ class GuardedStream:
             raise OutputError(self._what, exc, stream=self._stream) from None
 
     def write(self, text: str) -> Any:
+        text = escape(text, keep=self._keep)
         try:
             return self._call("write", text)
         except UnicodeEncodeError:
