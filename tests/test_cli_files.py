@@ -302,11 +302,12 @@ def test_escaped_text_is_printable_and_escaping_is_idempotent(text):
     (["--seed", "1.5"], "got '1.5'"),
     (["--samples", "10000000"], "at most 1000000"),
     (["--slope", "1,2,3"], "--slope gives 3 slopes but the 1-1 network has 1 input"),
-], ids=["negative-seed", "float-seed", "samples", "slopes"])
+    (["--noise", "1e308"], "the synthetic targets overflow float64 (inf)"),
+], ids=["negative-seed", "float-seed", "samples", "slopes", "overflowing-data"])
 def test_train_option_values_are_checked(cli, args, words):
     r = cli("train", "1-1", "--synthetic", *args)
     assert r.returncode == 2 and r.stdout == ""
-    assert words in one_error_line(r.stderr)
+    assert words in one_error_line(r.stderr)     # and no RuntimeWarning lines
 
 
 def test_largest_seed_works(cli):

@@ -164,18 +164,22 @@ class NumericNotes:
     """
 
     def __init__(self) -> None:
-        self._catcher = warnings.catch_warnings(record=True)
+        self._open: list[tuple[warnings.catch_warnings, list]] = []
         self.caught: list[warnings.WarningMessage] = []
 
     def __enter__(self) -> NumericNotes:
-        log = self._catcher.__enter__()
+        """Start recording (again: one NumericNotes may cover several blocks)."""
+        catcher = warnings.catch_warnings(record=True)
+        log = catcher.__enter__()
         assert log is not None          # record=True gives the list it appends to
-        self.caught = log
+        self._open.append((catcher, log))
         warnings.simplefilter("always", RuntimeWarning)
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
-        self._catcher.__exit__(*exc_info)
+        catcher, log = self._open.pop()
+        catcher.__exit__(*exc_info)
+        self.caught += log
 
     def lines(self) -> list[str]:
         """One ``note: ...`` line per kind of warning, in the order they first came."""

@@ -154,6 +154,9 @@ def _load(args, spec):
                          slope=1.0 if args.slope is None else _slopes(args.slope),
                          intercept=args.intercept or 0.0, noise=args.noise or 0.0,
                          seed=args.seed)
+        if not all(math.isfinite(v) for v in data.y.ravel()):
+            raise UsageError("--slope, --intercept and --noise are so large that the synthetic "
+                             "targets overflow float64 (inf); use smaller values")
     if args.split is not None:
         data = split_feature(data, args.split)
     check_widths(data, spec)
@@ -327,7 +330,9 @@ def run_train(args) -> int:
     if args.plot:
         check_plot_option(args.plot)
     net = network_from_args(args)
-    data = _load(args, net.spec)
+    notes = NumericNotes()
+    with notes:
+        data = _load(args, net.spec)
     bar = ProgressBar() if sys.stderr.isatty() and not args.quiet else None
     watch = _Watch(bar)
     options = dict(lr=args.lr, init=args.init, seed=args.seed, momentum=args.momentum,
@@ -335,7 +340,7 @@ def run_train(args) -> int:
                    record_every=max(1, args.epochs // MAX_RECORDED), backend=args.backend)
     failure = result = None
     interrupted = False
-    with reserve_plot(args) as plot, NumericNotes() as notes:
+    with reserve_plot(args) as plot, notes:
         try:
             result = train(net, data.X, data.y, epochs=args.epochs, progress=watch, **options)
         except KeyboardInterrupt:
