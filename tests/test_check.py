@@ -75,6 +75,9 @@ def test_bce_targets_are_labels():
 @pytest.mark.parametrize("kwargs, message", [
     (dict(batch=0), "positive integer"),
     (dict(batch=2.5), "positive integer"),
+    (dict(seed=-1), "seed must be an integer >= 0"),
+    (dict(seed=1.5), "seed must be an integer >= 0"),
+    (dict(seed=True), "seed must be an integer >= 0"),
 ])
 def test_bad_check_calls(kwargs, message):
     with pytest.raises(SpecError, match=message):

@@ -206,6 +206,7 @@ def check(net: Network, params=None, X=None, y=None, seed=0, batch=8,
         The point to check at; each missing one is drawn from ``seed``
         (see :func:`random_problem`).
     seed : int
+        Any integer >= 0.
     batch : int
         Number of random samples when ``X`` is not given.
     backend : {"numpy", "numba", "auto"}
@@ -231,6 +232,9 @@ def check(net: Network, params=None, X=None, y=None, seed=0, batch=8,
         raise SpecError(f"check needs a Network, got {type(net).__name__}")
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise SpecError(f"batch must be a positive integer, got {batch!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise SpecError(f"seed must be an integer >= 0 (numpy's random generators take no "
+                        f"negative seeds), got {seed!r}")
     rp, rX, ry = random_problem(net, seed, batch if X is None else len(np.asarray(X)))
     params = rp if params is None else params
     X = rX if X is None else X
