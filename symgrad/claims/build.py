@@ -3,7 +3,9 @@
 Only this module and :mod:`symgrad.claims.parse` create SymPy objects from user text, and
 they do it with ``Rational``, ``Add``, ``Mul``, ``Pow`` and the network's own
 symbols and activations after every limit has passed.  Aliases (``z_b=z21``) are
-parsed with the same parser, lazily, with cycle detection.
+parsed with the same parser, lazily, with cycle detection; each keeps what the
+limits need (:class:`~symgrad.claims.guards.Alias`), so a claim that uses it is
+checked as if the alias were written out.
 """
 
 from __future__ import annotations
@@ -15,17 +17,14 @@ import sympy as sp
 
 from symgrad import activations
 from symgrad.activations import CLAIM_NAMES
-from symgrad.claims.grammar import Parser, check_degree, flatten_name, walk
-from symgrad.claims.lexer import LIMITS, fail, tokenize
+from symgrad.claims.grammar import Parser, flatten_name, walk
+from symgrad.claims.guards import Alias, Shape, measure
+from symgrad.claims.lexer import LIMITS, Token, fail, tokenize
 from symgrad.claims.names import RESERVED, Names
 from symgrad.errors import ParseError
 
 if TYPE_CHECKING:
-    from symgrad.claims.lexer import Token
     from symgrad.network import Network
-
-#: An alias as :class:`~symgrad.claims.names.Names` sees it: ``(expr, degree)``.
-Alias = tuple[Any, int]
 
 
 class AliasError(ParseError):
@@ -34,7 +33,7 @@ class AliasError(ParseError):
 
 # -- aliases ------------------------------------------------------------------
 class _Aliases(Mapping[str, Alias]):
-    """``{flat name: (expr, degree)}``, each alias parsed on first use.
+    """``{flat name: Alias}``, each alias parsed on first use.
 
     ``raw`` maps each flat name to ``(name as written, expression text)``.
     """
@@ -52,13 +51,15 @@ class _Aliases(Mapping[str, Alias]):
             loop = " -> ".join(self.visiting[self.visiting.index(key):] + [key])
             raise AliasError(f"alias cycle {loop}: an alias cannot refer to itself")
         if len(self.visiting) >= LIMITS["max_alias_depth"]:
-            chain = " -> ".join(self.visiting + [key])
-            raise AliasError(f"aliases nested too deep ({chain}); at most "
-                       f"{LIMITS['max_alias_depth']} levels, write the deeper ones out")
+            _too_deep(tuple(self.visiting + [key]))
         self.visiting.append(key)
         try:
-            tree = tree_of(self.raw[key][1], self.names, f"alias {self.raw[key][0]!r}")
-            self.done[key] = (build(tree), check_degree(tree))
+            tree, parser, shape = parse_tree(self.raw[key][1], self.names,
+                                             f"alias {self.raw[key][0]!r}")
+            chain = (key, *parser.chain)
+            if len(chain) > LIMITS["max_alias_depth"]:
+                _too_deep(chain)
+            self.done[key] = Alias(build(tree), shape, parser.count, parser.deepest, chain)
         except AliasError:
             raise
         except ParseError as exc:
@@ -75,6 +76,11 @@ class _Aliases(Mapping[str, Alias]):
 
     def __len__(self) -> int:
         return len(self.raw)
+
+
+def _too_deep(chain: tuple[str, ...]) -> None:
+    raise AliasError(f"aliases nested too deep ({' -> '.join(chain)}); at most "
+                     f"{LIMITS['max_alias_depth']} levels, write the deeper ones out")
 
 
 def _alias_table(aliases: object, net: Network, template: str) -> Names:
@@ -110,20 +116,29 @@ def _alias_table(aliases: object, net: Network, template: str) -> Names:
 
 
 # -- text -> tree -> SymPy ------------------------------------------------------
-def tree_of(text_or_tokens: str | Iterable[Token], names: Names, what: str = "expression",
+def tree_of(text_or_tokens: object, names: Names, what: str = "expression",
             sample_vars: Iterable[str] = (), allow_mean: bool = False) -> tuple[Any, ...]:
     """Tokenize (unless given tokens), parse and check a tree; no SymPy yet."""
-    toks = tokenize(text_or_tokens, what) if isinstance(text_or_tokens, str) \
-        else list(text_or_tokens)
+    return parse_tree(text_or_tokens, names, what, sample_vars, allow_mean)[0]
+
+
+def parse_tree(text_or_tokens: object, names: Names, what: str = "expression",
+               sample_vars: Iterable[str] = (),
+               allow_mean: bool = False) -> tuple[tuple[Any, ...], Parser, Shape]:
+    """:func:`tree_of`, the parser (its ``count``, ``deepest``, ``chain``) and the shape."""
+    if isinstance(text_or_tokens, list) and all(isinstance(t, Token) for t in text_or_tokens):
+        toks: list[Token] = text_or_tokens
+    else:
+        toks = tokenize(text_or_tokens, what)       # checks that it is a string
     for t in toks:
         if t.kind == "OP" and t.text == "=":
             raise fail(f"'=' at column {t.col}: this is an {what.split()[0]}, not a claim; "
                        "give only one side (or use parse_claim / symgrad verify)")
-    tree = Parser(toks, names, sample_vars).parse()
+    parser = Parser(toks, names, sample_vars)
+    tree = parser.parse()
     if not allow_mean:
         reject_means(tree)
-    check_degree(tree)
-    return tree
+    return tree, parser, measure(tree)
 
 
 def reject_means(tree: tuple[Any, ...]) -> None:
@@ -182,6 +197,9 @@ def finish(expr: sp.Expr, what: str = "expression") -> sp.Expr:
     if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
         raise fail(f"the {what} divides by zero or is infinite ({sp.sstr(expr)[:60]}); "
                    "check the denominators")
+    if expr.has(sp.I):
+        raise fail(f"the {what} is not real ({sp.sstr(expr)[:60]}); a claim must be real: "
+                   "check square roots, logarithms and powers of negative numbers")
     return expr
 
 

@@ -9,19 +9,22 @@ Private helper of :mod:`symgrad.claims.parse`.  The grammar, loosest binding fir
     primary := NUM | name | '(' expr ')' | '{' expr '}' | \\frac{expr}{expr}
              | function argument | \\sum_{i=1}^{m} term
 
-Tree nodes are tuples: ``("num", Fraction)``, ``("sym", expr, col, degree)``,
-``("e", col)``, ``("batch", letter, col)``, ``("add", [nodes])``, ``("neg", node)``,
+Tree nodes are tuples: ``("num", Fraction, col)``, ``("sym", expr, col, alias)``
+(``alias`` is a :class:`~symgrad.claims.guards.Alias` or None), ``("e", col)``,
+``("batch", letter, col)``, ``("add", [nodes])``, ``("neg", node)``,
 ``("mul", [nodes], from_one_word)``, ``("inv", node)``, ``("pow", base, exp, col)``,
-``("fn", name, arg, col)``, ``("sum", var, upper, body, col)``.  Number folding
-and the exponent, size and degree limits run on this tree, before SymPy.
+``("fn", name, arg, col)``, ``("sum", var, upper, body, col)``.  The parser checks
+size and nesting as it goes (aliases counted as written out);
+:func:`symgrad.claims.guards.measure` then folds numbers and checks the other
+limits on the finished tree, before SymPy.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from fractions import Fraction
 
+from symgrad.claims.guards import Alias, check_exponent, measure
 from symgrad.claims.lexer import LIMITS, fail
 from symgrad.errors import ParseError
 
@@ -55,6 +58,8 @@ class Parser:
         self.sample_vars = list(sample_vars)
         self.depth = 0
         self.count = 0
+        self.deepest = 0                    # deepest nesting, aliases written out
+        self.chain: tuple[str, ...] = ()    # the longest alias chain used
 
     # -- helpers --------------------------------------------------------------
     def peek(self):
@@ -73,15 +78,31 @@ class Parser:
     def node(self, *parts):
         self.count += 1
         if self.count > LIMITS["max_nodes"]:
-            raise fail(f"expression too large (more than {LIMITS['max_nodes']} parts); "
-                       "split it or use --alias for repeated pieces")
+            if self.chain:
+                raise fail(f"expression too large once its aliases are written out (more "
+                           f"than {LIMITS['max_nodes']:,} parts); split it into smaller claims")
+            raise fail(f"expression too large (more than {LIMITS['max_nodes']:,} parts); "
+                       "split it into smaller claims")
         return parts
 
     def enter(self, tok):
         self.depth += 1
+        self.deepest = max(self.deepest, self.depth)
         if self.depth > LIMITS["max_depth"]:
             raise fail(f"expression nested more than {LIMITS['max_depth']} levels deep at "
                        f"column {tok.col}; simplify it")
+
+    def use_alias(self, alias: Alias, tok) -> None:
+        """Count an alias as its expression written out (in brackets) where it is used."""
+        depth = self.depth + alias.depth
+        if depth > LIMITS["max_depth"]:
+            raise fail(f"alias {alias.chain[0]!r} at column {tok.col} nests the expression "
+                       f"{depth} levels deep once written out; the limit is "
+                       f"{LIMITS['max_depth']}: simplify the alias or write it out")
+        self.deepest = max(self.deepest, depth)
+        if len(alias.chain) > len(self.chain):
+            self.chain = alias.chain
+        self.count += alias.nodes - 1              # node() adds the last one
 
     def unexpected(self, tok, wanted: str = "") -> ParseError:
         if tok.kind == "END":
@@ -157,19 +178,16 @@ class Parser:
         return False
 
     def make_pow(self, base, exponent, tok):
-        e = const(exponent)
-        if e is not None and abs(e) > LIMITS["max_exponent"] and base[0] != "e":
-            raise fail(f"exponent {_show(e)} at column {tok.col} is too large (the limit is "
-                       f"{LIMITS['max_exponent']} in absolute value)")
+        check_exponent(measure(exponent).value, base, tok.col)
         node = self.node("pow", base, exponent, tok.col)
-        const(node)                                # checks the size of number powers
+        measure(node)                              # 9**9**9**9 fails here, not later
         return node
 
     def primary(self):
         tok = self.peek()
         if tok.kind == "NUM":
             self.take()
-            return self.node("num", Fraction(tok.text))
+            return self.node("num", Fraction(tok.text), tok.col)
         if tok.kind in ("LP", "LB"):
             return self.group()
         if tok.kind == "WORD":
@@ -207,7 +225,7 @@ class Parser:
         if tok.kind == "NUM" and first and re.fullmatch(r"\d\d", tok.text):
             self.take()                            # \frac12
             self.toks.insert(self.pos, tok._replace(text=tok.text[1]))
-            return self.node("num", Fraction(tok.text[0]))
+            return self.node("num", Fraction(tok.text[0]), tok.col)
         if tok.kind in ("NUM", "WORD"):
             return self.primary()
         raise self.unexpected(tok, "a braced argument of \\frac, as in \\frac{1}{m}")
@@ -226,7 +244,15 @@ class Parser:
             raise fail(self._locate(str(exc), flat, first.col)) from None
         nodes = [self.piece(p, first) for p in pieces[:-1]]
         last = pieces[-1]
-        nodes.append(self.call(last[1], first) if last[0] == "fn" else self.piece(last, first))
+        if last[0] == "fn":
+            nodes.append(self.call(last[1], first))
+        else:
+            nodes.append(self.piece(last, first))
+            nxt = self.peek()
+            if nxt.kind == "LP" and nxt.text == "[" and nxt.glued:
+                raise fail(f"'[' at column {nxt.col} right after {flat!r} looks like indexing, "
+                           "which claims do not have (an index is a subscript: x_1, w_{211}); "
+                           f"to multiply, write {flat}*[...]")
         return nodes[0] if len(nodes) == 1 else self.node("mul", nodes, True)
 
     def _locate(self, message: str, flat: str, col: int) -> str:
@@ -239,9 +265,12 @@ class Parser:
     def piece(self, hit, tok):
         kind = hit[0]
         if kind == "sym":
-            return self.node("sym", hit[1], tok.col, hit[2] if len(hit) > 2 else 1)
+            alias = hit[2] if len(hit) > 2 else None
+            if alias is not None:
+                self.use_alias(alias, tok)
+            return self.node("sym", hit[1], tok.col, alias)
         if kind == "sample":
-            return self.node("sym", hit[1], tok.col, 1)
+            return self.node("sym", hit[1], tok.col, None)
         if kind == "e":
             return self.node("e", tok.col)
         if kind == "batch":
@@ -296,84 +325,6 @@ class Parser:
         self.sample_vars.pop()
         self.depth -= 1
         return self.node("sum", var, upper, body, tok.col)
-
-
-def _show(value: Fraction) -> str:
-    return str(value.numerator) if value.denominator == 1 else str(value)
-
-
-def _digits(value: Fraction) -> int:
-    return max(len(str(abs(value.numerator))), len(str(value.denominator)))
-
-
-def const(node):
-    """The exact value of a number-only subtree (a Fraction), else None.
-
-    Powers of numbers are computed only after their size is estimated, so
-    ``9**9**9**9`` and ``(10**30)**64`` fail here instead of filling memory.
-    """
-    kind = node[0]
-    if kind == "num":
-        return node[1]
-    if kind == "neg":
-        v = const(node[1])
-        return None if v is None else -v
-    if kind in ("add", "mul"):
-        values = [const(n) for n in node[1]]
-        if any(v is None for v in values):
-            return None
-        return sum(values, Fraction(0)) if kind == "add" else math.prod(values, start=Fraction(1))
-    if kind == "inv":
-        v = const(node[1])
-        if v == 0:
-            raise fail("division by zero in the expression")
-        return None if v is None else 1 / v
-    if kind == "pow":
-        b, e = const(node[1]), const(node[2])
-        if b is None or e is None or e.denominator != 1:
-            return None
-        if b == 0 and e < 0:
-            raise fail(f"division by zero (0 to a negative power) at column {node[3]}")
-        if _digits(b) * abs(e.numerator) > LIMITS["max_const_digits"] and abs(b) != 1:
-            raise fail(f"the number {_show(b)}**{_show(e)} at column {node[3]} is too large "
-                       f"(more than {LIMITS['max_const_digits']} digits)")
-        return b ** e.numerator
-    return None
-
-
-def degree(node) -> int:
-    """An upper bound of the polynomial degree (functions count as one symbol)."""
-    kind = node[0]
-    if kind in ("num", "e", "batch"):
-        return 0
-    if kind == "sym":
-        return node[3]
-    if kind in ("neg", "inv"):
-        return degree(node[1])
-    if kind == "add":
-        return max(degree(n) for n in node[1])
-    if kind == "mul":
-        return sum(degree(n) for n in node[1])
-    if kind == "pow":
-        e = const(node[2])
-        base = degree(node[1])
-        if node[1][0] == "e":
-            return max(1, degree(node[2]))
-        return base * math.ceil(abs(e)) if e is not None else base + degree(node[2]) + 1
-    if kind == "fn":
-        return max(1, degree(node[2]))
-    if kind == "sum":
-        return degree(node[3])
-    raise AssertionError(f"unknown node {kind}")    # internal: every kind is listed above
-
-
-def check_degree(tree) -> int:
-    """Raise when the degree bound of ``tree`` passes ``LIMITS['max_degree']``."""
-    d = degree(tree)
-    if d > LIMITS["max_degree"]:
-        raise fail(f"the expression has degree up to {d}; the limit is "
-                   f"{LIMITS['max_degree']} (lower the powers)")
-    return d
 
 
 def walk(node):

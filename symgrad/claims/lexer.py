@@ -23,16 +23,26 @@ from symgrad.errors import ParseError
 from symgrad.spec import ACTIVATIONS
 
 #: Limits checked before any SymPy object is built.  Text beyond them is rejected
-#: with a message naming the limit.
+#: with one line naming the limit.  The tree limits (from max_nodes down) hold through
+#: aliases: an alias counts as its whole expression written out.
 LIMITS = {
     "max_chars": 2_000,        # characters in one claim or expression
     "max_tokens": 1_000,       # tokens after lexing
     "max_depth": 40,           # nesting of brackets, braces, fractions, powers, calls
     "max_nodes": 2_000,        # nodes of the parsed tree
     "max_int_digits": 30,      # digits of one number literal
-    "max_const_digits": 100,   # digits of a folded constant such as 2**64
+    "max_const_digits": 100,   # digits of a folded constant (2**64, a product of numbers)
+    #                            and of the coefficients of an expanded power
     "max_exponent": 64,        # |n| in x**n when n is a number
     "max_degree": 256,         # polynomial degree bound of the whole expression
+    "max_terms": 100_000,      # terms once every power and product of sums is expanded
+    #                            (a bound; a 5-term sum to the 8th has 495, to the 30th
+    #                            46,376; a 9-term sum to the 64th twelve billion)
+    "max_tower": 2,            # non-constant exponents stacked: x1^(x1^x1) is 2
+    "max_exp_arg_digits": 4,   # digits of the argument of exp, cosh, sinh, sigmoid, tanh
+    #                            or a non-constant power nested in another one, and of a
+    #                            non-constant exponent, every symbol of size 4:
+    #                            exp(exp(x1^6)) passes, cosh(sinh(x1^7)), x1^(x2^7) do not
     "max_word_chars": 200,     # letters and digits written without a break
     "max_aliases": 50,         # entries of the aliases mapping
     "max_alias_depth": 4,      # aliases defined through aliases (a -> b -> c -> d)
@@ -68,11 +78,13 @@ _KNOWN_COMMANDS = sorted(set(_COMMANDS) | _FUNCTION_COMMANDS | _SKIPPED | _TEXT_
 
 class Token(NamedTuple):
     """One token: ``kind`` (NUM WORD SUB PRIME OP LP RP LB RB FRAC PARTIAL SUM END),
-    its normalized ``text`` and its 1-based ``col`` in the original text."""
+    its normalized ``text``, its 1-based ``col`` in the original text, and whether it is
+    ``glued`` to the token before (nothing, not even a skipped command, between them)."""
 
     kind: str
     text: str
     col: int
+    glued: bool = False
 
 
 def fail(message: str) -> ParseError:
@@ -159,6 +171,7 @@ class _Lexer:
         # for _{jk}.
         self.layer: int | None = None
         self.layer_index = ""
+        self.last_end = -1          # where the last token-making step ended
 
     def col(self, i: int) -> int:
         return self.cols[min(i, len(self.cols) - 1)] if self.cols else 1
@@ -177,12 +190,16 @@ class _Lexer:
                            f"{self.col(i)}; simplify the expression")
         elif kind in ("RP", "RB"):
             self.depth -= 1
-        self.toks.append(Token(kind, text, self.col(i)))
+        self.toks.append(Token(kind, text, self.col(i), i == self.last_end))
 
     def run(self) -> list[Token]:
         s, i = self.s, 0
         while i < len(s):
-            i = self.step(s, i)
+            count = len(self.toks)
+            j = self.step(s, i)
+            if len(self.toks) > count:
+                self.last_end = j
+            i = j
         if self.layer is not None:
             self.add("END", "", len(s))
         self.toks.append(Token("END", "", (self.cols[-1] + 1) if self.cols else 1))
@@ -344,7 +361,7 @@ def _strip_trailing(s: str) -> str:
     return t + " " * (len(s) - len(t))
 
 
-def tokenize(text: str, what: str = "claim") -> list[Token]:
+def tokenize(text: object, what: str = "claim") -> list[Token]:
     """Check ``text`` and return its tokens (the last one has kind ``END``).
 
     >>> [t.text for t in tokenize("x_1w_{211}")]
@@ -352,5 +369,4 @@ def tokenize(text: str, what: str = "claim") -> list[Token]:
     >>> [t.kind for t in tokenize("∂z²")]
     ['PARTIAL', 'WORD', 'OP', 'LB', 'NUM', 'RB', 'END']
     """
-    check_text(text, what)
-    return _Lexer(text).run()
+    return _Lexer(check_text(text, what)).run()

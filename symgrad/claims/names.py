@@ -12,6 +12,7 @@ itself (``net.weight``, ``net.z_symbol``, ...); no symbol is made from user text
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from collections.abc import Collection, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -23,6 +24,7 @@ from symgrad.spec import WEIGHT_TEMPLATE, check_weight_template, symbol_name
 if TYPE_CHECKING:
     import sympy as sp
 
+    from symgrad.claims.guards import Alias
     from symgrad.network import Network
 
 #: What :meth:`Names.lookup` finds: a tuple whose first item says its kind
@@ -67,12 +69,12 @@ class _Split(NamedTuple):
 class Names:
     """Resolve flattened names for one network, template and set of aliases.
 
-    ``aliases`` maps flattened alias names to ``(expr, degree)`` pairs (a mapping
-    that may resolve them lazily).
+    ``aliases`` maps flattened alias names to :class:`~symgrad.claims.guards.Alias`
+    records (a mapping that may resolve them lazily).
     """
 
     def __init__(self, net: Network, weight_template: str = WEIGHT_TEMPLATE,
-                 aliases: Mapping[str, tuple[Any, int]] | None = None):
+                 aliases: Mapping[str, Alias] | None = None):
         self.net = net
         self.spec = net.spec
         self.template = check_weight_template(weight_template)
@@ -85,9 +87,10 @@ class Names:
     def lookup(self, flat: str, sample_vars: Collection[str] = ()) -> Lookup | None:
         """Return what ``flat`` means, or None.
 
-        Results: ``("sym", expr)``, ``("fn", name)``, ``("e",)``, ``("batch", letter)``,
-        ``("quantity", "L" | "C")``, ``("sample", expr, var)`` for a sample-indexed
-        name such as ``x_i1`` (only when ``var`` is in ``sample_vars``),
+        Results: ``("sym", expr)`` (``("sym", expr, Alias)`` for an alias),
+        ``("fn", name)``, ``("e",)``, ``("batch", letter)``, ``("quantity", "L" | "C")``,
+        ``("sample", expr, var)`` for a sample-indexed name such as ``x_i1`` (only when
+        ``var`` is in ``sample_vars``),
         ``("sample_quantity", "L", var)`` for ``L_i``.
         """
         key = (flat, tuple(sample_vars))
@@ -97,7 +100,8 @@ class Names:
 
     def _lookup(self, flat: str, sample_vars: Collection[str]) -> Lookup | None:
         if flat in self.aliases:
-            return ("sym", *self.aliases[flat])
+            alias = self.aliases[flat]
+            return ("sym", alias.expr, alias)
         sym = self.network_symbol(flat)
         if sym is not None:
             return ("sym", sym)
@@ -305,8 +309,47 @@ class Names:
         for l in range(1, s.depth + 1):
             for j in range(1, min(s.widths[l], limit) + 1):
                 out += [symbol_name("z", l, j), symbol_name("a", l, j)]
-        out += s.target_names() + ["yhat", "L", "C"] + sorted(self.aliases) + list(FUNCTIONS)
+        outputs = ["yhat"] if s.n_outputs == 1 else [f"yhat{j}" for j in range(1, s.n_outputs + 1)]
+        out += s.target_names() + outputs + ["L", "C"] + sorted(self.aliases) + list(FUNCTIONS)
         return out[: 3 * limit]
+
+    def split_indices(self, piece: str) -> list[str] | None:
+        """The names ``piece``'s run of digits can mean once its indices are written apart.
+
+        ``w1102`` on 2-10-1 gives ``['w_1_10_2']``.  None when ``piece`` is not a weight,
+        bias or node name with more digits than indices.
+        """
+        if piece.startswith(self.stem) and piece[len(self.stem):].isdigit():
+            digits, count = piece[len(self.stem):], 3
+        elif piece[:1] in ("b", "z", "a") and piece[1:].isdigit():
+            digits, count = piece[1:], 2
+        else:
+            return None
+        if not count < len(digits) <= 12:
+            return None
+        found = []
+        for cuts in itertools.combinations(range(1, len(digits)), count - 1):
+            bounds = zip((0, *cuts), (*cuts, len(digits)))
+            parts = [digits[a:b] for a, b in bounds]
+            if any(p[0] == "0" for p in parts):
+                continue
+            idx = tuple(int(p) for p in parts)
+            if count == 3:
+                lj = dict(zip(self.order, idx))
+                if self._node_ok(lj["l"], lj["j"]) and lj["k"] <= self.spec.widths[lj["l"] - 1]:
+                    found.append(self.weight_name(lj["l"], lj["j"], lj["k"]))
+            elif self._node_ok(*idx) and (piece[0] != "b" or self.spec.bias):
+                found.append(symbol_name(piece[0], *idx))
+        return found
+
+    def _outputs_hint(self, piece: str) -> str | None:
+        """For ``yhat`` or ``y`` on a network with several outputs: say which exist."""
+        n = self.spec.n_outputs
+        if n == 1 or piece not in ("y", "yhat", "y'", "z_L", "a_L"):
+            return None
+        stem = "yhat" if piece == "y'" else piece
+        which = f"{stem}1 or {stem}2" if n == 2 else f"{stem}1..{stem}{n}"
+        return f"the {self.spec.arch} network has {n} outputs, so name one: {which}"
 
     def unknown_message(self, piece: str, flat: str, sample_vars: Collection[str] = ()) -> str:
         """Explain why ``piece`` (part of ``flat``) is not a name."""
@@ -319,11 +362,24 @@ class Names:
                     "outside, write x1, y, yhat")
         if re.fullmatch(r"L_[A-Za-z]", piece):
             return f"{where}: the per-sample loss L_i can only be on the left, as in dL_i/dw111"
+        outputs = self._outputs_hint(piece)
+        if outputs:
+            return f"unknown name {where}: {outputs}"
         text = f"unknown name {where}: {self.kind_phrase(piece)}"
         reason = self.range_reason(piece)
         if reason:
             text += f"; {reason}"
-        close = difflib.get_close_matches(piece, self.candidates(), n=1, cutoff=0.6)
+        split = self.split_indices(piece)
+        if split:
+            return text + ("; with an index of 10 or more, write the indices apart: did you "
+                           f"mean {' or '.join(repr(n) for n in split[:3])}?")
+        if split is not None:
+            form = "_".join([self.stem, *self.order]) if piece.startswith(self.stem) \
+                else f"{piece[0]}_l_j"
+            return text + (f"; its digits are no indices of the {self.spec.arch} network "
+                           f"(with an index of 10 or more write them apart, as in {form})")
+        close = [c for c in difflib.get_close_matches(piece, self.candidates(), n=2, cutoff=0.6)
+                 if c != piece]
         if close:
             text += f"; did you mean {close[0]!r}?"
         if re.fullmatch(r"e\d+", piece):
