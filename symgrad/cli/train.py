@@ -238,56 +238,59 @@ class _Watch:
     """The progress callback: remembers the last completed epoch and its cost."""
 
     def __init__(self, bar):
-        self.bar, self.epoch, self.cost, self.first = bar, 0, float("nan"), None
+        self.bar, self.first = bar, None
+        self.reached = (0, float("nan"))    # one attribute: Ctrl-C cannot split the pair
 
     def __call__(self, epoch, epochs, cost):
         if self.first is None:
             self.first = time.monotonic()
-        self.epoch, self.cost = epoch, cost
+        self.reached = (epoch, cost)
         if self.bar is not None:
             self.bar(epoch, epochs, cost)
 
 
-def _replay(net, data, args, options, watch):
-    """The state after ``watch.epoch`` epochs, trained again; None when not worth it or
-    when the replay does not reach exactly the same cost (or is interrupted too)."""
+def _replay(net, data, args, options, reached, first):
+    """The state after ``reached = (epoch, cost)``, trained again; None when not worth it
+    or when the replay does not reach exactly that cost (or is interrupted too)."""
     from symgrad.training.train import train
 
-    spent = 0.0 if watch.first is None else time.monotonic() - watch.first
-    if watch.first is None or spent > REPLAY_SECONDS:
+    epoch, cost = reached
+    spent = time.monotonic() - first
+    if spent > REPLAY_SECONDS:
         return None
     if spent > 1 and sys.stderr.isatty():
-        print(f"symgrad: interrupted after epoch {watch.epoch}; repeating those epochs to "
+        print(f"symgrad: interrupted after epoch {epoch}; repeating those epochs to "
               "recover the parameters (Ctrl-C again to skip)", file=sys.stderr)
     try:
-        result = train(net, data.X, data.y, epochs=watch.epoch, **options)
+        result = train(net, data.X, data.y, epochs=epoch, **options)
     except KeyboardInterrupt:
         return None
-    if result.epochs_run != watch.epoch or result.cost != watch.cost:
+    if result.epochs_run != epoch or result.cost != cost:
         return None
     result.epochs = args.epochs
     if result.stop == "epochs":
         result.stop = "interrupted"
-        result.message = (f"interrupted (Ctrl-C) after epoch {watch.epoch} of {args.epochs}; "
+        result.message = (f"interrupted (Ctrl-C) after epoch {epoch} of {args.epochs}; "
                           "this is the state reached")
     return result
 
 
-def _short_report(net, data, args, watch, as_json):
+def _short_report(net, data, args, reached, as_json):
     """What is known of an interrupted run whose parameters could not be recovered."""
-    why = (f"not recovered: replaying the interrupted run takes as long again (over "
-           f"{REPLAY_SECONDS:g} s); use --epochs or --tol to stop earlier")
-    stop = f"interrupted (Ctrl-C) after epoch {watch.epoch} of {args.epochs}"
+    epoch, cost = reached
+    why = (f"not recovered (finding them again means repeating the {epoch} epochs, as long "
+           f"as the run took; only runs up to {REPLAY_SECONDS:g} s are repeated); use "
+           "--epochs or --tol to stop earlier")
+    stop = f"interrupted (Ctrl-C) after epoch {epoch} of {args.epochs}"
     if as_json:
         return json.dumps({"network": net.describe(), "arch": net.spec.arch,
-                           "stop": "interrupted", "message": stop, "epochs": watch.epoch,
-                           "epochs_requested": args.epochs, "cost": watch.cost,
+                           "stop": "interrupted", "message": stop, "epochs": epoch,
+                           "epochs_requested": args.epochs, "cost": cost,
                            "parameters": None, "parameters_note": why,
                            "data": _data_dict(data), "plot": None}, indent=2)
     return "\n".join([f"symgrad train: {net.describe()}", f"data: {data.describe()}",
                       f"stopped: {stop}",
-                      f"cost C: {watch.cost:.12g} after {watch.epoch} "
-                      f"epoch{'s' if watch.epoch != 1 else ''}",
+                      f"cost C: {cost:.12g} after {epoch} epoch{'s' if epoch != 1 else ''}",
                       f"parameters: {why}"])
 
 
@@ -339,17 +342,18 @@ def run_train(args) -> int:
                    batch_size=args.batch_size, tol=args.tol, split=data.split,
                    record_every=max(1, args.epochs // MAX_RECORDED), backend=args.backend)
     failure = result = None
-    interrupted = False
+    interrupted, reached = False, watch.reached
     with reserve_plot(args) as plot, notes:
         try:
             result = train(net, data.X, data.y, epochs=args.epochs, progress=watch, **options)
         except KeyboardInterrupt:
-            if watch.epoch == 0:
+            reached = watch.reached
+            if reached[0] == 0:
                 raise                       # nothing reached yet: main says "interrupted"
             interrupted = True
             if bar is not None:
                 bar.close()
-            result = _replay(net, data, args, options, watch)
+            result = _replay(net, data, args, options, reached, watch.first)
         finally:
             if bar is not None:
                 bar.close()
@@ -359,11 +363,12 @@ def run_train(args) -> int:
             failure = draw_plot(plot, lambda f: plot_training(result, f))
     plotted = plot is not None and result is not None and failure is None
     if result is None:
-        print(escape_lines(_short_report(net, data, args, watch, args.json)))
+        print(escape_lines(_short_report(net, data, args, reached, args.json)))
     else:
         print(escape_lines(_report(result, data, args, plotted, notes.lines())))
     if interrupted or isinstance(failure, KeyboardInterrupt):
-        print(f"symgrad: interrupted (Ctrl-C) after epoch {watch.epoch} of {args.epochs}; the "
+        epoch = reached[0] if result is None else result.epochs_run
+        print(f"symgrad: interrupted (Ctrl-C) after epoch {epoch} of {args.epochs}; the "
               f"report shows the state reached{'' if plotted or not args.plot else '; no plot'}",
               file=sys.stderr)
         return EXIT_INTERRUPTED
