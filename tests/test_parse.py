@@ -10,6 +10,7 @@ import sympy as sp
 
 import symgrad.claims.build
 import symgrad.claims.grammar
+import symgrad.claims.guards
 import symgrad.claims.lexer
 import symgrad.claims.names
 import symgrad.claims.parse
@@ -314,7 +315,8 @@ def test_claim_is_frozen_and_has_the_contract_fields():
 
 
 def test_limits_are_one_dict_of_positive_ints():
-    assert {"max_chars", "max_depth", "max_tokens", "max_int_digits", "max_exponent"} <= set(LIMITS)
+    assert {"max_chars", "max_depth", "max_tokens", "max_int_digits", "max_exponent",
+            "max_terms", "max_tower", "max_exp_arg_digits", "max_const_digits"} <= set(LIMITS)
     assert all(isinstance(v, int) and v > 0 for v in LIMITS.values())
 
 
@@ -354,7 +356,7 @@ def test_the_banned_use_check_can_fail():
 
 @pytest.mark.parametrize("module", [symgrad.claims.parse, symgrad.claims.build,
                                     symgrad.claims.grammar, symgrad.claims.lexer,
-                                    symgrad.claims.names])
+                                    symgrad.claims.names, symgrad.claims.guards])
 def test_parser_never_calls_code_evaluating_functions(module):
     """No eval/exec/sympify/parse_expr, and no S(...)/Symbol(...) built from text."""
     assert _banned_uses(inspect.getsource(module)) == []
