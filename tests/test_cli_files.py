@@ -310,6 +310,15 @@ def test_train_option_values_are_checked(cli, args, words):
     assert words in one_error_line(r.stderr)     # and no RuntimeWarning lines
 
 
+@pytest.mark.parametrize("make", [lambda p: os.mkfifo(p), lambda p: p.symlink_to("/dev/zero")],
+                         ids=["fifo", "device"])
+def test_data_that_would_never_end_is_refused(cli, tmp_path, make):
+    make(tmp_path / "d.csv")
+    r = cli("train", "1-1", "--data", "d.csv", cwd=tmp_path)
+    assert r.returncode == 2
+    assert "--data 'd.csv' is not a regular file" in one_error_line(r.stderr)
+
+
 def test_largest_seed_works(cli):
     r = cli("check", "2-2-1", "--seed", str(2**64 - 1), "--batch", "2", "--json")
     assert r.returncode == 0, r.stderr

@@ -9,7 +9,8 @@ from symgrad.cli.options import (
     add_network_options,
     network_from_args,
 )
-from symgrad.cli.train import check_plot_option, draw_plot, plot_failed, reserve_plot, seed_value
+from symgrad.cli.terminal import check_plot_option, draw_plot, plot_failed, reserve_plot
+from symgrad.cli.train import seed_value
 
 #: --batch limits.  Finite differences take two passes (three with the complex
 #: step) over the batch per parameter, so the work grows as batch x parameters**2;

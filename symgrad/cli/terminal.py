@@ -1,4 +1,4 @@
-"""What the command line shows the user: escaped text, guarded streams, numeric notes.
+"""What the command line shows and writes: escaped text, guarded streams, plot files, notes.
 
 Escaping
 --------
@@ -24,6 +24,13 @@ the progress bar); a failed write (a full disk, ``> /dev/full``) becomes
 a backslash escape instead of failing.  Commands still escape user text
 themselves, line by line, so that what they return as text is safe too.
 
+Output files
+------------
+``--plot FILE.png [--force]`` (``check``, ``train``): :func:`check_plot_option`
+before any work, :func:`reserve_plot` before the long part (the file is created
+at once, see :class:`symgrad.training.plots.PlotFile`), :func:`draw_plot` after
+it, and :func:`plot_failed` once the report is out.
+
 Numeric notes
 -------------
 :class:`NumericNotes` collects the warnings numpy emits near the limits of
@@ -34,11 +41,14 @@ says in words what happened, for the report.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
 import warnings
+from pathlib import Path
 from typing import Any
 
+from symgrad.cli.options import UsageError
 from symgrad.errors import SymgradError
 
 #: An output could not be written (stdout, or a --plot file); one line on stderr.
@@ -197,3 +207,48 @@ class NumericNotes:
             if line not in found:
                 found.append(line)
         return found
+
+
+def check_plot_option(path):
+    """Fail early (before any work) when ``--plot path`` is not a PNG or lacks matplotlib."""
+    from symgrad.training.plots import require_matplotlib
+
+    if Path(path).suffix.lower() != ".png":
+        raise UsageError(f"--plot writes a PNG image; give a file name ending in .png, "
+                         f"got {path!r}")
+    require_matplotlib()
+
+
+_PLOT_HINTS = {"exists": "; pass --force to replace it, or choose another name",
+               "link": "; give the path of a new file or of the real file",
+               "directory": "; give a file name ending in .png",
+               "special": "; give the path of a new file",
+               "no-directory": "; create the directory first"}
+
+
+def reserve_plot(args):
+    """A context holding the reserved ``--plot`` file (a PlotFile), or None without --plot."""
+    if not args.plot:
+        return contextlib.nullcontext()
+    from symgrad.training.plots import PlotFile, PlotFileError
+
+    try:
+        return PlotFile(args.plot, replace=args.force)
+    except PlotFileError as exc:
+        raise UsageError(f"--plot {exc}{_PLOT_HINTS.get(exc.reason, '')}") from None
+
+
+def draw_plot(plot, draw):
+    """``plot.write(draw)``; return the exception instead of raising it (the file is gone)."""
+    try:
+        plot.write(draw)
+    except (Exception, KeyboardInterrupt) as exc:
+        return exc
+    return None
+
+
+def plot_failed(path, failure):
+    """Raise what a failed plot means, after the report is out: OutputError for an OSError."""
+    if isinstance(failure, OSError):
+        raise OutputError(f"the plot {path!r} (nothing was left there)", failure)
+    raise failure

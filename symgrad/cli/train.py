@@ -10,19 +10,19 @@ the same number of epochs (training is deterministic for a given seed and
 backend), checks that the replay reaches exactly the same cost, and prints the
 normal report of that state.  Exit code 130 either way.
 
-This module also holds what ``check`` and ``train`` share: the ``--seed`` type and
-the ``--plot`` / ``--force`` handling (:class:`symgrad.training.plots.PlotFile`).
+The ``--seed`` type here is ``check``'s too; the ``--plot`` / ``--force`` handling
+both share is in :mod:`symgrad.cli.terminal`.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import math
+import os
+import stat
 import sys
 import time
-from pathlib import Path
 
 from symgrad.cli.options import (
     EXIT_FAIL,
@@ -31,7 +31,15 @@ from symgrad.cli.options import (
     add_network_options,
     network_from_args,
 )
-from symgrad.cli.terminal import EXIT_INTERRUPTED, NumericNotes, OutputError, escape_lines
+from symgrad.cli.terminal import (
+    EXIT_INTERRUPTED,
+    NumericNotes,
+    check_plot_option,
+    draw_plot,
+    escape_lines,
+    plot_failed,
+    reserve_plot,
+)
 
 #: Most epochs kept in the trajectory, the plot and the JSON history (every epoch's
 #: cost is still computed and used for the stopping rules).
@@ -45,6 +53,8 @@ SEED_LIMIT = 2**64
 #: at most MAX_CELLS, so each array of activations stays under about 80 MB.
 MAX_SAMPLES = 1_000_000
 MAX_CELLS = 10**7
+#: --data files bigger than this are refused before reading (the whole file is read).
+MAX_DATA_BYTES = 100 * 2**20
 #: An interrupted run is replayed to recover its parameters only when it trained
 #: for at most this many seconds (the replay takes about as long again).
 REPLAY_SECONDS = 3.0
@@ -140,6 +150,23 @@ def _check_synthetic(args, spec):
                          "in bounds); use --data for bigger data sets")
 
 
+def _check_data_file(path):
+    """Refuse what reading whole would hang on or fill memory with: pipes, devices, huge files
+    (a missing file is left to load_csv, which says so)."""
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return
+    if stat.S_ISDIR(info.st_mode):
+        return
+    if not stat.S_ISREG(info.st_mode):
+        raise UsageError(f"--data {path!r} is not a regular file (a pipe or a device may never "
+                         "end); save the data to a file first")
+    if info.st_size > MAX_DATA_BYTES:
+        raise UsageError(f"--data {path!r} has {info.st_size / 2**20:.0f} MB; symgrad reads at "
+                         f"most {MAX_DATA_BYTES // 2**20} MB of CSV")
+
+
 def _load(args, spec):
     from symgrad.training.data import check_widths, load_csv, split_feature, synthetic
 
@@ -147,6 +174,7 @@ def _load(args, spec):
         given = [f"--{n}" for n in SYNTHETIC_ONLY if getattr(args, n) is not None]
         if given:
             raise UsageError(f"{', '.join(given)} only apply to --synthetic, not to --data")
+        _check_data_file(args.data)
         data = load_csv(args.data)
     else:
         _check_synthetic(args, spec)
@@ -161,51 +189,6 @@ def _load(args, spec):
         data = split_feature(data, args.split)
     check_widths(data, spec)
     return data
-
-
-def check_plot_option(path):
-    """Fail early (before any work) when ``--plot path`` is not a PNG or lacks matplotlib."""
-    from symgrad.training.plots import require_matplotlib
-
-    if Path(path).suffix.lower() != ".png":
-        raise UsageError(f"--plot writes a PNG image; give a file name ending in .png, "
-                         f"got {path!r}")
-    require_matplotlib()
-
-
-_PLOT_HINTS = {"exists": "; pass --force to replace it, or choose another name",
-               "link": "; give the path of a new file or of the real file",
-               "directory": "; give a file name ending in .png",
-               "special": "; give the path of a new file",
-               "no-directory": "; create the directory first"}
-
-
-def reserve_plot(args):
-    """A context holding the reserved ``--plot`` file (a PlotFile), or None without --plot."""
-    if not args.plot:
-        return contextlib.nullcontext()
-    from symgrad.training.plots import PlotFile, PlotFileError
-
-    try:
-        return PlotFile(args.plot, replace=args.force)
-    except PlotFileError as exc:
-        raise UsageError(f"--plot {exc}{_PLOT_HINTS.get(exc.reason, '')}") from None
-
-
-def draw_plot(plot, draw):
-    """``plot.write(draw)``; return the exception instead of raising it (the file is gone)."""
-    try:
-        plot.write(draw)
-    except (Exception, KeyboardInterrupt) as exc:
-        return exc
-    return None
-
-
-def plot_failed(path, failure):
-    """Raise what a failed plot means, after the report is out: OutputError for an OSError."""
-    if isinstance(failure, OSError):
-        raise OutputError(f"the plot {path!r} (nothing was left there)", failure)
-    raise failure
 
 
 class ProgressBar:
