@@ -418,3 +418,26 @@ def test_ctrl_c_after_a_long_run_gives_epoch_and_cost(tmp_path):
     assert not (tmp_path / "run.png").exists()
     assert terminal.replace("\r", "\n").strip().splitlines()[-1].endswith(
         "the report shows the state reached; no plot")
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_check_removes_the_reserved_plot(tmp_path):
+    """The reserved file appearing is the sign that the check has started."""
+    proc = subprocess.Popen([sys.executable, "-m", "symgrad", "check", "60-60-1", "--plot",
+                             "steps.png"], cwd=tmp_path, env=ENV, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, preexec_fn=limits())
+    try:
+        deadline = time.monotonic() + 120
+        while not (tmp_path / "steps.png").exists():
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the plot file was never reserved"
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert (out, err) == (b"", b"symgrad: interrupted (Ctrl-C)\n")
+    assert not (tmp_path / "steps.png").exists()
