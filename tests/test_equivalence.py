@@ -113,3 +113,52 @@ def test_polynomial_decisions_match_expansion(coeffs, extra):
         ce = d.counterexample
         assert a.subs(ce.values) == ce.claimed and b.subs(ce.values) == ce.true
         assert ce.claimed != ce.true
+
+
+def test_negative_powers_count_as_expansions():
+    """cancel/expand work on a denominator too: (9-term sum)**-64 is not 'small'."""
+    from symgrad.claims.equivalence import small_enough
+
+    s = sp.Add(*sp.symbols("a0:9", real=True))
+    assert not small_enough(s ** -64) and not small_enough(x / s ** 32)
+    assert small_enough(x / (x + z) ** 2)
+    assert not prove_equal(s ** -64, s ** -64 + x)
+
+
+def test_constant_ratio_of_values_beyond_floats_is_none():
+    pts = random_points({x}, 3)
+    assert constant_ratio(sp.Integer(10) ** 600 * x, x, pts) is None
+    assert constant_ratio(x ** x ** x ** x ** x, x, pts) is None
+
+
+def test_json_numbers_stay_json():
+    import json
+
+    from symgrad.claims.points import OUT_OF_RANGE, json_number
+
+    assert json_number(sp.Integer(7)) == 7 and json_number(sp.Rational(1, 4)) == 0.25
+    assert json_number(None) is None and json_number(OUT_OF_RANGE) is None
+    huge = json_number(sp.Integer(10) ** 2000)
+    assert huge == "1.000000000e+2000"
+    assert json.loads(json.dumps([huge, json_number(sp.Float("1e500", 50))]))
+
+
+def test_points_beyond_double_range_leave_the_decision_open():
+    nested = x
+    for f in (sp.cosh, sp.sinh) * 4:
+        nested = f(nested)
+    d = decide(nested, x * z)
+    assert d.equal is None and not d.proved and "beyond double range" in d.method
+    # a small-integer point that can be compared still refutes the pair
+    d = decide(x ** x ** x ** x ** x, x * z)
+    assert d.equal is False and d.counterexample is not None
+
+
+def test_memoised_evaluation_matches_evalf():
+    expr = sp.tanh(x + z) ** 2 * sp.exp(-sp.tanh(x + z)) + sp.log(1 + sp.exp(x)) / (x - z)
+    for point in random_points({x, z}, 6, seed=5):
+        expected = expr.xreplace(point).evalf(50)
+        got = evaluate(expr, point)
+        assert abs(got - expected) <= sp.Float("1e-45") * max(1, abs(expected))
+    assert evaluate(sp.sqrt(x), {x: sp.Integer(-4)}) is None          # not real
+    assert evaluate(sp.log(x) * 0 + sp.log(x - 1), {x: sp.Integer(1)}) is None

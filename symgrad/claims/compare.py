@@ -8,19 +8,39 @@ exact prediction).  For two neurons of one hidden layer it also shows the
 symmetry behind the seed question's intuition: neurons that start with identical
 weights get identical gradients, so gradient descent keeps them identical, and
 only random initialisation breaks the tie.
+
+With a ``timeout`` the comparison runs in a worker process under a
+:class:`symgrad.budget.Budget`; when the budget runs out (or the work stops on an
+unexpected error) the result is *undecided* (``equal`` is None) and says what was
+known by then.
 """
 
 from __future__ import annotations
 
+from copy import copy
 from dataclasses import dataclass, field
 
 import sympy as sp
 
+from symgrad import budget
+from symgrad.claims.case import (
+    Names,
+    as_expression,
+    check_aliases,
+    check_network,
+    of_key,
+    truths,
+)
 from symgrad.claims.diagnose import compress
 from symgrad.claims.equivalence import MAX_OPS, agree, decide, prove_equal, small_enough
 from symgrad.claims.points import POINTS, json_number, random_points
-from symgrad.claims.verify import Names, _of_key, _truths
+from symgrad.errors import BudgetExceeded, SpecError, SpecTypeError, SymgradError
 from symgrad.spec import WEIGHT_TEMPLATE
+
+#: What an undecided comparison says when the work stopped (``{why}``: which limit).
+BEFORE_EVALUATION = "the work {why} before any evaluation finished"
+NO_CONDITIONS = "no conditions: factoring the difference {why}"
+NO_SYMMETRY = "no symmetry: the proof that tied neurons stay tied {why}"
 
 __all__ = ["Comparison", "coincidence_conditions", "compare", "symmetry"]
 
@@ -131,33 +151,46 @@ def symmetry(net, grads, l, j, jj, of="L", show=str) -> str:
 
 @dataclass
 class Comparison:
-    """The outcome of :func:`compare`; fields match ``symgrad compare --json``."""
+    """The outcome of :func:`compare`; fields match ``symgrad compare --json``.
+
+    ``equal`` is None when undecided; ``status`` is then ``"undecided"`` and
+    ``method`` says what is known.
+    """
 
     first: str
     second: str
-    equal: bool
+    equal: bool | None
     method: str
-    first_value: str
-    second_value: str
+    first_value: str | None
+    second_value: str | None
     difference: str | None = None
     conditions: list = field(default_factory=list)
     counterexample: dict | None = None
     symmetry: str | None = None
+    notes: tuple = ()
     counterexample_text: str | None = field(default=None, repr=False)
 
+    @property
+    def status(self) -> str:
+        """``"equal"``, ``"different"`` or ``"undecided"``."""
+        return {True: "equal", False: "different", None: "undecided"}[self.equal]
+
     def to_dict(self) -> dict:
-        return {"first": self.first, "second": self.second, "equal": self.equal,
-                "method": self.method, "first_value": self.first_value,
+        return {"first": self.first, "second": self.second, "status": self.status,
+                "equal": self.equal, "method": self.method, "first_value": self.first_value,
                 "second_value": self.second_value, "difference": self.difference,
                 "conditions": list(self.conditions), "counterexample": self.counterexample,
-                "symmetry": self.symmetry}
+                "symmetry": self.symmetry, "notes": list(self.notes)}
 
     def to_text(self, ascii: bool = False) -> str:
         width = max(len(self.first), len(self.second))
-        lines = [f"{self.first:<{width}} = {self.first_value}",
-                 f"{self.second:<{width}} = {self.second_value}"]
+        lines = [f"{label:<{width}} = {value}" for label, value in
+                 ((self.first, self.first_value), (self.second, self.second_value))
+                 if value is not None]
         if self.equal:
             lines.append(f"identically equal ({self.method})")
+        elif self.equal is None:
+            lines.append(f"undecided: {self.method}")
         else:
             lines.append("not identically equal")
             if self.counterexample_text:
@@ -168,6 +201,7 @@ class Comparison:
                 lines.append("    equal exactly when " + ", or ".join(self.conditions))
         if self.symmetry:
             lines.append(self.symmetry)
+        lines += [f"    note:           {n}" for n in self.notes]
         text = "\n".join(lines)
         return text.encode("ascii", "replace").decode() if ascii else text
 
@@ -180,21 +214,41 @@ def _side(net, item, show, parse_options):
     defs = net.intermediate_definitions
     if isinstance(item, tuple):
         of, p = item
-        key = _of_key(net, of)
-        compact = _truths(net, key, "compact")[p]
-        return f"d{of}/d{show(p)}", compact, _truths(net, key, "expanded")[p], key, p
+        key = of_key(net, of)
+        compact = truths(net, key, "compact")[p]
+        return f"d{of}/d{show(p)}", compact, truths(net, key, "expanded")[p], key, p
     if isinstance(item, str):
         from symgrad.claims.parse import parse_derivative_or_expression
 
         item = parse_derivative_or_expression(item, net, **parse_options)
         if isinstance(item, tuple):
             return _side(net, item, show, parse_options)
-    expr = sp.sympify(item)
+    expr = as_expression(item, net)
     return show(expr), expr, expr.xreplace(defs), None, None
 
 
+def _check_side(net, item, which: str):
+    """The side as given, checked: text, ``(of, parameter)`` or a SymPy expression."""
+    if isinstance(item, tuple):
+        if len(item) != 2 or not isinstance(item[0], str):
+            raise SpecTypeError(f"the {which} side as a pair must be (of, parameter), e.g. "
+                                f"('L', w111); got {item!r}")
+        of, p = item
+        if isinstance(p, str):
+            p = net.symbols.get(p, p)
+        if p not in net.parameters:
+            raise SpecError(f"{p} is not a parameter of the {net.spec.arch} network")
+        of_key(net, of)
+        return of, p
+    if not isinstance(item, (str, sp.Expr, int, float)) or isinstance(item, bool):
+        raise SpecTypeError(f"the {which} side must be text such as 'dL/dw111', a pair "
+                            f"(of, parameter) or a SymPy expression, got {type(item).__name__}")
+    return item
+
+
 def compare(net, first, second, aliases=None, *, weight_template: str = WEIGHT_TEMPLATE,
-            points: int = POINTS, seed: int = 0) -> Comparison:
+            points: int = POINTS, seed: int = 0, timeout: float | None = None,
+            pool: budget.Pool | None = None) -> Comparison:
     """Are two derivatives (or expressions) identically equal?  If not, when do they coincide?
 
     Each side is text (``"dL/dw111"`` or an expression, read by :mod:`symgrad.claims.parse`),
@@ -204,22 +258,70 @@ def compare(net, first, second, aliases=None, *, weight_template: str = WEIGHT_T
     neurons of one hidden layer it also shows the symmetry: started identical,
     they get identical gradients and stay identical under gradient descent.
 
+    ``timeout`` (seconds) runs the comparison in a worker process with the default
+    memory limit (``docs/limits.md``), or in ``pool``'s worker under its budget;
+    when it runs out the result is undecided.  Without either it runs here,
+    without limits.  Text that cannot be read raises
+    :class:`~symgrad.errors.ParseError`.
+
     >>> from symgrad import Network
     >>> net = Network([2, 2, 1])
     >>> c = compare(net, ("L", net.weight(1, 1, 1)), ("L", net.weight(1, 2, 1)))
     >>> c.equal, c.conditions
     (False, ['x1 = 0', 'w211 = w212', 'the prediction is exact (y = z21)'])
     """
+    check_network(net)
+    first, second = _check_side(net, first, "first"), _check_side(net, second, "second")
+    options = {"aliases": check_aliases(aliases), "weight_template": weight_template,
+               "points": points, "seed": seed}
+    budget.remember(net)
+    last: list = [None]
+
+    def keep(snapshot) -> None:
+        last[0] = snapshot
+
+    label1, label2 = (side if isinstance(side, str) else "" for side in (first, second))
+    limits = budget.Budget(seconds=timeout) if timeout is not None else None
+    try:
+        if pool is None and limits is None:
+            return budget.run_here(_compare_task, net.spec, first, second, options,
+                                   on_progress=keep)
+        if pool is None:
+            return budget.run(_compare_task, net.spec, first, second, options,
+                              budget=limits, on_progress=keep)
+        return pool.run(_compare_task, net.spec, first, second, options, on_progress=keep)
+    except BudgetExceeded as exc:
+        why = str(exc)
+    except SymgradError:
+        raise
+    except Exception as exc:      # noqa: BLE001 - reported as undecided, with the reason
+        why = f"stopped on an unexpected error ({type(exc).__name__}: {exc})"
+    if last[0] is None:
+        return Comparison(label1, label2, None, BEFORE_EVALUATION.format(why=why), None, None)
+    result, template = last[0]
+    if result.equal is None:
+        result.method = template.format(why=why)
+    else:
+        result.notes = (*result.notes, template.format(why=why))
+    return result
+
+
+def _compare_task(spec, first, second, options) -> Comparison:
+    """The comparison itself (in a worker: the network is rebuilt from ``spec``)."""
+    net = budget.network_for(spec)
+    aliases, weight_template = options["aliases"], options["weight_template"]
     show = Names(net, weight_template, aliases)
-    options = {"aliases": aliases, "weight_template": weight_template}
-    label1, compact1, base1, key1, p1 = _side(net, first, show, options)
-    label2, compact2, base2, key2, p2 = _side(net, second, show, options)
+    parse_options = {"aliases": aliases, "weight_template": weight_template}
+    label1, compact1, base1, key1, p1 = _side(net, first, show, parse_options)
+    label2, compact2, base2, key2, p2 = _side(net, second, show, parse_options)
+    budget.restart_clock()
     everything = net.inputs + net.targets + net.parameters
-    decision = decide(base1, base2, points=points, seed=seed, symbols=everything,
-                      proof_forms=[(compact1, compact2)])
-    result = Comparison(label1, label2, decision.equal, decision.method,
-                        show(compact1), show(compact2))
-    if not decision.equal:
+    result = Comparison(label1, label2, None, "", show(compact1), show(compact2))
+    budget.report((copy(result), BEFORE_EVALUATION))
+    decision = decide(base1, base2, points=options["points"], seed=options["seed"],
+                      symbols=everything, proof_forms=[(compact1, compact2)])
+    result.equal, result.method = decision.equal, decision.method
+    if decision.equal is False:
         ce = decision.counterexample
         assert ce is not None               # decide() gives one with every "not equal"
         result.counterexample = {"values": {show(s): json_number(v) for s, v in ce.values.items()},
@@ -227,13 +329,15 @@ def compare(net, first, second, aliases=None, *, weight_template: str = WEIGHT_T
         named = type(ce)({sp.Symbol(show(s)): v for s, v in ce.values.items()}, ce.claimed,
                          ce.true, ce.others_free)
         result.counterexample_text = named.text(labels=(label1, label2))
+        budget.report((copy(result), NO_CONDITIONS))
         factored, result.conditions = coincidence_conditions(net, base1 - base2, show)
         if factored is not None:
             result.difference = show(sp.Mul(*(_name_factor(net, f)
                                               for f in sp.Mul.make_args(factored))))
     n1, n2 = (hidden_neuron(net, p) if p is not None else None for p in (p1, p2))
     if key1 is not None and key1 == key2 and n1 and n2 and n1[0] == n2[0] and n1 != n2:
+        budget.report((copy(result), NO_SYMMETRY))
         of = first[0] if isinstance(first, tuple) else label1[1:].split("/")[0]
-        grads = _truths(net, key1, "expanded")
+        grads = truths(net, key1, "expanded")
         result.symmetry = symmetry(net, grads, n1[0], n1[1], n2[1], of, show) or None
     return result

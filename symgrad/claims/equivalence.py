@@ -12,7 +12,10 @@ and parameter.  :func:`decide` settles ``claimed == true`` in two stages:
 2. **Numbers.**  Both sides are evaluated at random points of both signs with
    exact rational inputs and 50 significant digits (SymPy ``evalf``).  One clear
    mismatch proves the claim wrong; agreement at every point is reported as
-   "equal at N random points (not proved)".
+   "equal at N random points (not proved)".  Points where the two values cannot
+   be told apart or told equal (a value beyond double range, a difference below
+   the noise of 50 digits but above exactness) prove nothing: if some remain and
+   no proof is found, the decision is *undecided* (``equal`` is None).
 
 When the sides differ, :func:`counterexample` looks for a point with small
 integer values (``x1=1, w211=2``) where they differ, and reports both values.
@@ -28,6 +31,7 @@ integer values (``x1=1, w211=2``) where they differ, and reports both values.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from math import prod
@@ -35,6 +39,7 @@ from math import prod
 import sympy as sp
 
 from symgrad.claims.points import (
+    OUT_OF_RANGE,
     POINTS,
     Counterexample,
     counterexample,
@@ -67,9 +72,10 @@ def _terms(expr) -> int:
         return sum(_terms(a) for a in expr.args)
     if expr.is_Mul:
         return prod(_terms(a) for a in expr.args)
-    if expr.is_Pow and expr.exp.is_Integer and expr.exp > 0:
-        base = _terms(expr.base)
-        return MAX_TERMS + 1 if base > 1 and expr.exp > 30 else base ** int(expr.exp)
+    if expr.is_Pow and expr.exp.is_Integer:
+        # a negative power expands too: cancel/together/expand work on its denominator
+        base, power = _terms(expr.base), abs(int(expr.exp))
+        return MAX_TERMS + 1 if base > 1 and power > 30 else base ** power
     return 1
 
 
@@ -139,20 +145,21 @@ def prove_equal(a: sp.Expr, b: sp.Expr) -> bool:
 class Decision:
     """The outcome of :func:`decide`.
 
-    ``equal`` is the verdict; ``proved`` says whether it rests on an exact argument
-    (a counterexample is exact too: both values are computed at that point);
-    ``method`` is ``"proved symbolically"``, ``"equal at N random points (not
-    proved)"`` or ``"counterexample"``.
+    ``equal`` is the verdict, None when undecided; ``proved`` says whether it rests
+    on an exact argument (a counterexample is exact too: both values are computed
+    at that point); ``method`` is ``"proved symbolically"``, ``"equal at N random
+    points (not proved)"``, ``"counterexample"``, or for an undecided pair what is
+    known (``"equal at 3 of 12 random points; ..."``).
     """
 
-    equal: bool
+    equal: bool | None
     proved: bool
     method: str
     counterexample: Counterexample | None = None
 
 
 def decide(claimed: sp.Expr, true: sp.Expr, *, points: int = POINTS, seed: int = 0,
-           symbols=(), proof_forms=()) -> Decision:
+           symbols=(), proof_forms=(), progress=None) -> Decision:
     """Decide whether ``claimed`` and ``true`` are identically equal.
 
     Parameters
@@ -169,6 +176,12 @@ def decide(claimed: sp.Expr, true: sp.Expr, *, points: int = POINTS, seed: int =
     proof_forms : iterable of (Expr, Expr)
         Other forms of the same pair (e.g. in intermediate names ``z11``, ``a11``)
         for which an exact proof also settles the question; tried first.
+    progress : callable, optional
+        Told what is known before each costly step, so that a caller whose budget
+        runs out can still say it: ``progress("agree", n)`` when the sides agree at
+        ``n`` points before the proof in base symbols, ``progress("differ",
+        counterexample)`` when they differ at a random point, before the search
+        for a small-integer counterexample.
 
     Examples
     --------
@@ -186,14 +199,36 @@ def decide(claimed: sp.Expr, true: sp.Expr, *, points: int = POINTS, seed: int =
             for a, b in forms):
         return Decision(True, True, PROVED)
     free = claimed.free_symbols | true.free_symbols
+    agreed = 0
     for point in random_points(free, points, seed):
         u, v = evaluate(claimed, point), evaluate(true, point)
-        if same_value(u, v) is False:
+        same = same_value(u, v)
+        if same is False:
+            if progress is not None:
+                progress("differ", random_counterexample(claimed, true, point, symbols))
             ce = counterexample(claimed, true, fallback=point, seed=seed, all_symbols=symbols)
             return Decision(False, True, DISPROVED, ce)
+        agreed += same is True
+    if progress is not None:
+        progress("agree", agreed)
     if any(prove_equal(a, b) for a, b in forms):
         return Decision(True, True, PROVED)
+    if agreed < points:
+        ce = counterexample(claimed, true, seed=seed, all_symbols=symbols)
+        if ce is not None:
+            return Decision(False, True, DISPROVED, ce)
+        return Decision(None, False, f"equal at {agreed} of {points} random points, the "
+                                     "others beyond double range or too close to call; no "
+                                     "proof found")
     return Decision(True, False, numeric_method(points))
+
+
+def random_counterexample(claimed, true, point, symbols=()) -> Counterexample:
+    """The counterexample at a random ``point`` where the sides are known to differ."""
+    free = claimed.free_symbols | true.free_symbols
+    values = {s: point[s] for s in sorted(free, key=sp.default_sort_key) if s in point}
+    return Counterexample(values, evaluate(claimed, point), evaluate(true, point),
+                          bool(set(symbols) - free))
 
 
 def agree(a: sp.Expr, b: sp.Expr, points: list) -> bool:
@@ -212,12 +247,15 @@ def constant_ratio(a: sp.Expr, b: sp.Expr, points: list):
     ratios = []
     for p in points:
         u, v = evaluate(a, p), evaluate(b, p)
-        if u is None or v is None or v == 0:
+        if any(w is None or w is OUT_OF_RANGE for w in (u, v)) or v == 0:
             continue
         ratios.append(u / v)
     if not ratios:
         return None
-    guess = Fraction(float(ratios[0])).limit_denominator(1000)
+    first = float(ratios[0])
+    if not math.isfinite(first) or abs(first) > 1e6:   # no small constant
+        return None
+    guess = Fraction(first).limit_denominator(1000)
     c = sp.Rational(guess.numerator, guess.denominator)
     if c == 0 or not all(same_value(r, c) is True for r in ratios):
         return None

@@ -1,4 +1,4 @@
-"""Verdicts on hand-derived derivatives: correct or wrong, why, and where it fails.
+"""Verdicts on hand-derived derivatives: correct, wrong or undecided, why, and where it fails.
 
 A claim such as ``dz21/dw111 = x1`` is an identity: it must hold for every input,
 target and parameter.  :func:`verify` reads claims with :mod:`symgrad.claims.parse` (the
@@ -7,6 +7,12 @@ exact derivative from :func:`symgrad.derive.gradients` using
 :func:`symgrad.claims.equivalence.decide`, and for a wrong claim adds the true
 derivative in the user's names, a small-integer counterexample and a diagnosis
 (:mod:`symgrad.claims.diagnose`).
+
+Each claim gets its own verdict whatever happens to another: with a ``timeout``
+each one runs in a worker process under a :class:`symgrad.budget.Budget`, and a
+claim whose work runs out of time or memory, or stops on an unexpected error, is
+*undecided*, with what was known by then (``"equal at 12 random points; the
+symbolic proof ran out of time (5 s)"``).
 
 Claims about the cost ``C``: written as a per-sample mean
 ``(1/m) sum_i S_i`` they are checked summand by summand against ``dL/dparam``.
@@ -27,99 +33,49 @@ WRONG dz21/dw111 = x1
 
 from __future__ import annotations
 
-import re
+from contextlib import nullcontext
+from copy import copy
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import sympy as sp
 
+from symgrad import budget
+from symgrad.claims.case import (
+    Case,
+    Names,
+    as_expression,
+    check_aliases,
+    check_network,
+    linear_names,
+    of_key,
+    truths,
+)
 from symgrad.claims.diagnose import Diagnosis, compress, diagnose
-from symgrad.claims.equivalence import decide
-from symgrad.claims.points import POINTS, evaluate, json_number, random_points, same_value
-from symgrad.derive import gradients
-from symgrad.errors import SpecError, SymgradError
-from symgrad.spec import WEIGHT_TEMPLATE, weight_label
+from symgrad.claims.equivalence import DISPROVED, decide
+from symgrad.claims.points import POINTS, json_number, random_points
+from symgrad.errors import BudgetExceeded, SpecError, SpecTypeError, SymgradError
+from symgrad.spec import WEIGHT_TEMPLATE
 
 #: Marks of the text report, and their ASCII fallbacks for terminals that lack them.
-MARKS = {True: "\u2713", False: "\u2717"}
-ASCII_MARKS = {True: "OK", False: "WRONG"}
+MARKS = {"correct": "\u2713", "wrong": "\u2717", "undecided": "?"}
+ASCII_MARKS = {"correct": "OK", "wrong": "WRONG", "undecided": "UNDECIDED"}
 NOTE_SINGLE_SAMPLE = ("C read as the cost of one sample (m = 1), i.e. as L; for a batch write "
                       "dC/dw = (1/m) sum_i ..., or claim dL/dw")
-
-
-@lru_cache(maxsize=64)
-def _truths(net, of_key: str, form: str) -> dict:
-    return gradients(net, of_key, form=form)
-
-
-class Names:
-    """How symbols are shown to the user: their weight-name template and aliases.
-
-    Only names that are plain identifiers are used for display; nothing here is
-    parsed or evaluated.
-    """
-
-    def __init__(self, net, weight_template: str = WEIGHT_TEMPLATE, aliases=None):
-        self.rename = {}
-        if weight_template != WEIGHT_TEMPLATE:
-            for w, (l, j, k) in zip(net.weights, net.spec.weight_index()):
-                self.rename[w] = sp.Symbol(weight_label(l, j, k, weight_template), real=True)
-        for name, value in dict(aliases or {}).items():
-            target = net.symbols.get(value.strip()) if isinstance(value, str) else None
-            if target is None and isinstance(value, sp.Symbol):
-                target = value
-            if target is not None and re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", str(name)):
-                self.rename[target] = sp.Symbol(str(name), real=True)
-
-    def __call__(self, expr) -> str:
-        return str(sp.sympify(expr).xreplace(self.rename)) if self.rename else str(expr)
-
-
-@dataclass
-class Case:
-    """Everything the diagnosis needs about one claim (see :mod:`symgrad.claims.diagnose`)."""
-
-    net: object
-    of: str
-    of_key: str
-    parameter: sp.Symbol
-    claimed_compact: sp.Expr
-    claimed: sp.Expr
-    true_compact: sp.Expr
-    true: sp.Expr
-    points: list
-    show: Names
-
-    @property
-    def of_loss(self) -> bool:
-        return self.of_key == "loss"
-
-    def value(self, expr, i: int):
-        """Value of ``expr`` at point ``i`` (memoised: diagnoses reuse them)."""
-        memo = self.__dict__.setdefault("_memo", {})
-        if (expr, i) not in memo:
-            memo[expr, i] = evaluate(expr, self.points[i])
-        return memo[expr, i]
-
-    def agree(self, a, b) -> bool:
-        """True when ``a`` and ``b`` agree at every point (stops at the first mismatch)."""
-        return all(same_value(self.value(a, i), self.value(b, i)) is True
-                   for i in range(len(self.points)))
-
-    def truth(self, q, compact: bool = False):
-        return _truths(self.net, self.of_key, "compact" if compact else "expanded")[q]
-
-    def compress(self, expr):
-        return compress(self.net, expr)
+#: What an undecided verdict says when the work stopped (``{why}``: which limit ran out).
+BEFORE_EVALUATION = "the work {why} before any evaluation finished"
+PROOF_STOPPED = "equal at {n} random points; the symbolic proof {{why}}"
+NO_DIAGNOSIS = "no diagnosis: the diagnosis {why}"
 
 
 @dataclass
 class Verdict:
     """The verdict on one claim; fields match the ``--json`` output.
 
-    ``correct`` is None (and ``error`` says why) when the claim could not be read.
-    ``method``: ``"proved symbolically"``, ``"equal at N random points (not
-    proved)"`` or ``"counterexample"``.  ``counterexample``:
+    ``status`` is ``"correct"``, ``"wrong"``, ``"undecided"`` (``correct`` is None
+    and ``method`` says what is known, e.g. that the work ran out of time) or
+    ``"unreadable"`` (``correct`` is None and ``error`` says why).  ``method``:
+    ``"proved symbolically"``, ``"equal at N random points (not proved)"`` or
+    ``"counterexample"``.  ``counterexample``:
     ``{"values": {name: number}, "claimed": number, "true": number}``.
     """
 
@@ -135,10 +91,18 @@ class Verdict:
     error: str | None = None
     counterexample_text: str | None = field(default=None, repr=False)
 
+    @property
+    def status(self) -> str:
+        """``"correct"``, ``"wrong"``, ``"undecided"`` or ``"unreadable"``."""
+        if self.error is not None:
+            return "unreadable"
+        return {True: "correct", False: "wrong", None: "undecided"}[self.correct]
+
     def to_dict(self) -> dict:
         """The JSON object of this verdict (``null`` where a field does not apply)."""
-        return {"claim": self.claim, "of": self.of, "parameter": self.parameter,
-                "correct": self.correct, "method": self.method, "true": self.true,
+        return {"claim": self.claim, "status": self.status, "of": self.of,
+                "parameter": self.parameter, "correct": self.correct, "method": self.method,
+                "true": self.true,
                 "diagnosis": self.diagnosis.to_dict() if self.diagnosis else None,
                 "counterexample": self.counterexample, "notes": list(self.notes),
                 "error": self.error}
@@ -147,9 +111,13 @@ class Verdict:
         """The report block: a mark and the claim, then labelled, aligned lines."""
         if self.error is not None:
             return f"{'!' if ascii else '?'} {self.claim}\n    error:          {self.error}"
-        mark = (ASCII_MARKS if ascii else MARKS)[bool(self.correct)]
+        mark = (ASCII_MARKS if ascii else MARKS)[self.status]
         if self.correct:
             lines = [f"{mark} {self.claim}   ({self.method})"]
+        elif self.correct is None:
+            lines = [f"{mark} {self.claim}", f"    undecided:      {self.method}"]
+            if self.true is not None:
+                lines.append(f"    true:           {self.true}")
         else:
             lines = [f"{mark} {self.claim}", f"    true:           {self.true}"]
             if self.diagnosis:
@@ -164,70 +132,78 @@ class Verdict:
         return self.to_text()
 
 
-def _of_key(net, of: str) -> str:
-    if of in ("L", "C", "loss"):
-        return "loss"
-    if of == "output":
-        return "output"
-    if of in net.symbols and of[:1] in "za":
-        return of
-    raise SpecError(f"cannot differentiate {of!r}: use L, C or a neuron's z/a name")
-
-
-def _linear_names(net) -> dict:
-    """``{a{l}{j}: z{l}{j}}`` for linear layers, where the two are the same."""
-    return {net.a_symbol(l, j): net.z_symbol(l, j) for l in range(1, net.depth + 1)
-            if net.activations[l - 1] == "linear" for j in range(1, net.widths[l] + 1)}
-
-
 def verify_expression(net, of: str, parameter, claimed, *, per_sample_mean: bool = False,
                       text: str | None = None, notes=(), weight_template: str = WEIGHT_TEMPLATE,
                       aliases=None, points: int = POINTS, seed: int = 0) -> Verdict:
-    """Verdict on ``d(of)/d(parameter) = claimed`` for a SymPy right-hand side.
+    """Verdict on ``d(of)/d(parameter) = claimed``.
 
-    ``claimed`` may use the network's intermediate names (``z11``, ``a21``); they
-    stand for their definitions.  This is the engine behind :func:`verify`, for
-    callers that build expressions themselves.
+    ``claimed`` is a SymPy expression, or text read by the claim parser (never
+    evaluated as Python).  It may use the network's intermediate names (``z11``,
+    ``a21``); they stand for their definitions.  ``parameter`` is a symbol or its
+    name.  This is the engine behind :func:`verify`, for callers that build
+    expressions themselves.
 
     >>> from symgrad import Network
     >>> net = Network([2, 2, 1])
     >>> w211, z11 = net.symbols["w211"], net.symbols["z11"]
     >>> verify_expression(net, "z21", w211, z11).method
     'proved symbolically'
+    >>> verify_expression(net, "z21", "w211", "z_{11}").correct
+    True
     """
-    if parameter not in net.parameters:
+    check_network(net)
+    if isinstance(parameter, str):
+        parameter = net.symbols.get(parameter, parameter)
+    if not isinstance(parameter, sp.Symbol) or parameter not in net.parameters:
         raise SpecError(f"{parameter} is not a parameter of the {net.spec.arch} network "
                         f"(parameters: {', '.join(map(str, net.parameters))})")
+    key = of_key(net, of)
+    claimed = as_expression(claimed, net, aliases=aliases, weight_template=weight_template)
     show = Names(net, weight_template, aliases)
-    key = _of_key(net, of)
     notes = tuple(notes)
     if of == "C" and not per_sample_mean:
         notes += (NOTE_SINGLE_SAMPLE,)
-    defs = net.intermediate_definitions
-    linear = _linear_names(net)
-    claimed = sp.sympify(claimed)
-    claimed_compact = claimed.xreplace(linear)
-    true_compact = _truths(net, key, "compact")[parameter]
-    true = _truths(net, key, "expanded")[parameter]
-    base = claimed.xreplace(defs)
+    claimed_compact = claimed.xreplace(linear_names(net))
+    true_compact = truths(net, key, "compact")[parameter]
+    true = truths(net, key, "expanded")[parameter]
+    budget.restart_clock()        # the network's derivatives exist: the decision starts
+    base = claimed.xreplace(net.intermediate_definitions)
     everything = net.inputs + net.targets + net.parameters
-    decision = decide(base, true, points=points, seed=seed, symbols=everything,
-                      proof_forms=[(compress(net, base), true_compact)])
     shown_true = show(true_compact)
     if of == "C" and per_sample_mean:
         shown_true = f"(1/m)*sum_i({shown_true})"
     label = text or f"d{of}/d{show(parameter)} = {show(claimed_compact)}"
-    verdict = Verdict(label, of, show(parameter), decision.equal, decision.method,
-                      shown_true, notes=notes)
-    if decision.equal:
-        return verdict
+
+    def verdict(correct=None, method=None) -> Verdict:
+        return Verdict(label, of, show(parameter), correct, method, shown_true, notes=notes)
+
+    def progress(stage, info) -> None:
+        if stage == "agree":
+            budget.report((verdict(), PROOF_STOPPED.format(n=info)))
+        else:
+            budget.report((_with_counterexample(verdict(False, DISPROVED), info, show, of),
+                           NO_DIAGNOSIS))
+
+    budget.report((verdict(), BEFORE_EVALUATION))
+    decision = decide(base, true, points=points, seed=seed, symbols=everything,
+                      proof_forms=[(compress(net, base), true_compact)], progress=progress)
+    result = verdict(decision.equal, decision.method)
+    if decision.equal is not False:
+        return result
+    result = _with_counterexample(result, decision.counterexample, show, of)
+    budget.report((copy(result), NO_DIAGNOSIS))     # a copy: the diagnosis comes next
     case = Case(net, of, key, parameter, claimed_compact, base, true_compact, true,
                 random_points(everything, 4, seed + 1), show)
-    verdict.diagnosis = diagnose(case)
-    ce = decision.counterexample
+    result.diagnosis = diagnose(case)
+    return result
+
+
+def _with_counterexample(verdict: Verdict, ce, show, of) -> Verdict:
     if ce is not None:
-        verdict.counterexample = {"values": {show(s): json_number(v) for s, v in ce.values.items()},
-                                  "claimed": json_number(ce.claimed), "true": json_number(ce.true)}
+        verdict.counterexample = {"values": {show(s): json_number(v)
+                                             for s, v in ce.values.items()},
+                                  "claimed": json_number(ce.claimed),
+                                  "true": json_number(ce.true)}
         named = type(ce)({sp.Symbol(show(s)): v for s, v in ce.values.items()}, ce.claimed,
                          ce.true, ce.others_free)
         verdict.counterexample_text = named.text() + (" (one sample, m = 1)"
@@ -238,7 +214,7 @@ def verify_expression(net, of: str, parameter, claimed, *, per_sample_mean: bool
 def verify_claim(net, claim, **options) -> Verdict:
     """Verdict on a parsed :class:`symgrad.claims.parse.Claim`."""
     show = Names(net, options.get("weight_template", WEIGHT_TEMPLATE), options.get("aliases"))
-    rhs = show(claim.rhs.xreplace(_linear_names(net)))
+    rhs = show(claim.rhs.xreplace(linear_names(net)))
     if claim.per_sample_mean:
         rhs = f"(1/m)*sum_i({rhs})"
     label = f"d{claim.of_text}/d{show(claim.parameter)} = {rhs}"
@@ -247,8 +223,70 @@ def verify_claim(net, claim, **options) -> Verdict:
                              notes=claim.notes, **options)
 
 
+def _claim_task(spec, text: str, options: dict) -> Verdict:
+    """Read and decide one claim (in a worker: the network is rebuilt from ``spec``)."""
+    from symgrad.claims.parse import parse_claim
+
+    net = budget.network_for(spec)
+    claim = parse_claim(text, net, aliases=options["aliases"],
+                        weight_template=options["weight_template"])
+    return verify_claim(net, claim, **options)
+
+
+def stopped(text: str, snapshot, why: str) -> Verdict:
+    """The verdict on a claim whose work stopped (``why``): what its last report knew."""
+    if snapshot is None:
+        return Verdict(str(text), method=BEFORE_EVALUATION.format(why=why))
+    verdict, template = snapshot
+    if verdict.correct is None:
+        verdict.method = template.format(why=why)
+    else:
+        verdict.notes = (*verdict.notes, template.format(why=why))
+    return verdict
+
+
+def check_claim(net, text: str, *, aliases=None, weight_template: str = WEIGHT_TEMPLATE,
+                points: int = POINTS, seed: int = 0, pool: budget.Pool | None = None) -> Verdict:
+    """Verdict on one claim given as text, in ``pool``'s worker or in this process.
+
+    Raises :class:`~symgrad.errors.SymgradError` only when the claim cannot be read;
+    a budget that runs out, or any other error while deciding, gives an undecided
+    verdict (or a wrong one without a diagnosis, when the claim was already refuted).
+    """
+    options = {"aliases": aliases, "weight_template": weight_template, "points": points,
+               "seed": seed}
+    last: list = [None]
+
+    def keep(snapshot) -> None:
+        last[0] = snapshot
+
+    budget.remember(net)
+    try:
+        if pool is None:
+            return budget.run_here(_claim_task, net.spec, text, options, on_progress=keep)
+        return pool.run(_claim_task, net.spec, text, options, on_progress=keep)
+    except BudgetExceeded as exc:
+        why = str(exc)
+    except SymgradError:
+        raise
+    except Exception as exc:      # noqa: BLE001 - one claim's failure is not the batch's
+        why = f"stopped on an unexpected error ({type(exc).__name__}: {exc})"
+    return stopped(text, last[0], why)
+
+
+def claim_texts(claims) -> list:
+    """``claims`` as a list: one string, or an iterable of them (checked one by one)."""
+    if isinstance(claims, str):
+        return [claims]
+    if claims is None or isinstance(claims, (bytes, dict)) or not hasattr(claims, "__iter__"):
+        raise SpecTypeError(f"claims must be a string or a list of strings, got "
+                            f"{type(claims).__name__}")
+    return list(claims)
+
+
 def verify(net, claims, aliases=None, *, weight_template: str = WEIGHT_TEMPLATE,
-           errors: str = "raise", points: int = POINTS, seed: int = 0) -> list:
+           errors: str = "raise", points: int = POINTS, seed: int = 0,
+           timeout: float | None = None) -> list:
     """Check hand-derived derivatives against the exact ones.
 
     Parameters
@@ -266,6 +304,10 @@ def verify(net, claims, aliases=None, *, weight_template: str = WEIGHT_TEMPLATE,
         return a verdict with ``correct=None`` and ``error`` set.
     points, seed : int
         Number of random points of the numeric test and their seed.
+    timeout : float, optional
+        Seconds for each claim, which then runs in a worker process with the
+        default memory limit (see ``docs/limits.md``); a claim that runs out is
+        ``undecided``.  None (default): in this process, without limits.
 
     Returns
     -------
@@ -275,28 +317,29 @@ def verify(net, claims, aliases=None, *, weight_template: str = WEIGHT_TEMPLATE,
     --------
     >>> from symgrad import Network
     >>> [v] = verify(Network([2, 2, 1]), "dz21/dw111 = w211*x1")
-    >>> v.correct, v.method
-    (True, 'proved symbolically')
+    >>> v.correct, v.method, v.status
+    (True, 'proved symbolically', 'correct')
     """
-    from symgrad.claims.parse import parse_claim
-
+    check_network(net)
     if errors not in ("raise", "report"):
         raise SpecError(f"errors must be 'raise' or 'report', got {errors!r}")
-    if isinstance(claims, str):
-        claims = [claims]
+    texts = claim_texts(claims)
+    aliases = check_aliases(aliases)
+    limits = budget.Budget(seconds=timeout) if timeout is not None else None
     verdicts = []
-    for text in claims:
-        try:
-            claim = parse_claim(text, net, aliases=aliases, weight_template=weight_template)
-            verdicts.append(verify_claim(net, claim, weight_template=weight_template,
-                                         aliases=aliases, points=points, seed=seed))
-        except SymgradError as exc:
-            if errors == "raise":
-                raise
-            verdicts.append(Verdict(str(text), error=str(exc)))
+    with budget.Pool(limits) if limits else nullcontext() as pool:
+        for text in texts:
+            try:
+                if not isinstance(text, str):
+                    raise SpecTypeError(f"a claim must be a string, got {type(text).__name__}")
+                verdicts.append(check_claim(net, text, aliases=aliases, pool=pool,
+                                            weight_template=weight_template, points=points,
+                                            seed=seed))
+            except SymgradError as exc:
+                if errors == "raise":
+                    raise
+                verdicts.append(Verdict(str(text), error=str(exc)))
     return verdicts
 
 
-
-
-__all__ = ["Verdict", "verify", "verify_claim", "verify_expression"]
+__all__ = ["Verdict", "check_claim", "verify", "verify_claim", "verify_expression"]

@@ -1,0 +1,162 @@
+"""What a claim is checked against, and how its symbols are shown.
+
+The exact derivatives (cached per network), the user's names for symbols
+(:class:`Names`: weight template and aliases, display only), the checks on the
+arguments of the Python API, and the :class:`Case` a diagnosis reads.  Shared by
+:mod:`symgrad.claims.verify` and :mod:`symgrad.claims.compare`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import sympy as sp
+from sympy.printing.str import StrPrinter
+
+from symgrad.claims.diagnose import compress
+from symgrad.claims.points import MAX_EXACT_BITS, evaluate, same_value
+from symgrad.derive import gradients
+from symgrad.errors import SpecError, SpecTypeError
+from symgrad.spec import WEIGHT_TEMPLATE, weight_label
+
+
+@lru_cache(maxsize=64)
+def truths(net, key: str, form: str) -> dict:
+    """The exact derivatives of ``key`` (``"loss"``, ``"output"``, ``"z21"``), cached."""
+    return gradients(net, key, form=form)
+
+
+class _Printer(StrPrinter):
+    """``str()`` of SymPy, except that integers too long for Python's int-to-text limit
+    are shown to 10 digits (``1.234567890e+6000``)."""
+
+    def _print_Integer(self, expr):
+        if expr.p.bit_length() > MAX_EXACT_BITS:
+            return str(sp.Float(expr, 10))
+        return super()._print_Integer(expr)
+
+    def _print_Rational(self, expr):
+        if max(expr.p.bit_length(), expr.q.bit_length()) > MAX_EXACT_BITS:
+            return str(sp.Float(expr, 10))
+        return super()._print_Rational(expr)
+
+
+def show_expr(expr) -> str:
+    """``str(expr)``, safe for huge integers."""
+    return _Printer().doprint(expr)
+
+
+class Names:
+    """How symbols are shown to the user: their weight-name template and aliases.
+
+    Only names that are plain identifiers are used for display; nothing here is
+    parsed or evaluated.
+    """
+
+    def __init__(self, net, weight_template: str = WEIGHT_TEMPLATE, aliases=None):
+        self.rename = {}
+        if weight_template != WEIGHT_TEMPLATE:
+            for w, (l, j, k) in zip(net.weights, net.spec.weight_index()):
+                self.rename[w] = sp.Symbol(weight_label(l, j, k, weight_template), real=True)
+        for name, value in dict(aliases or {}).items():
+            target = net.symbols.get(value.strip()) if isinstance(value, str) else None
+            if target is None and isinstance(value, sp.Symbol):
+                target = value
+            if target is not None and re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", str(name)):
+                self.rename[target] = sp.Symbol(str(name), real=True)
+
+    def __call__(self, expr) -> str:
+        return show_expr(expr.xreplace(self.rename) if self.rename else expr)
+
+
+@dataclass
+class Case:
+    """Everything the diagnosis needs about one claim (see :mod:`symgrad.claims.diagnose`)."""
+
+    net: object
+    of: str
+    of_key: str
+    parameter: sp.Symbol
+    claimed_compact: sp.Expr
+    claimed: sp.Expr
+    true_compact: sp.Expr
+    true: sp.Expr
+    points: list
+    show: Names
+
+    @property
+    def of_loss(self) -> bool:
+        return self.of_key == "loss"
+
+    def value(self, expr, i: int):
+        """Value of ``expr`` at point ``i`` (memoised: diagnoses reuse them)."""
+        memo = self.__dict__.setdefault("_memo", {})
+        if (expr, i) not in memo:
+            memo[expr, i] = evaluate(expr, self.points[i])
+        return memo[expr, i]
+
+    def agree(self, a, b) -> bool:
+        """True when ``a`` and ``b`` agree at every point (stops at the first mismatch)."""
+        return all(same_value(self.value(a, i), self.value(b, i)) is True
+                   for i in range(len(self.points)))
+
+    def truth(self, q, compact: bool = False):
+        return truths(self.net, self.of_key, "compact" if compact else "expanded")[q]
+
+    def compress(self, expr):
+        return compress(self.net, expr)
+
+
+def of_key(net, of: str) -> str:
+    if not isinstance(of, str):
+        raise SpecTypeError(f"what to differentiate must be a name such as 'L' or 'z21', "
+                            f"got {type(of).__name__}")
+    if of in ("L", "C", "loss"):
+        return "loss"
+    if of == "output":
+        return "output"
+    if of in net.symbols and of[:1] in "za":
+        return of
+    raise SpecError(f"cannot differentiate {of!r}: use L, C or a neuron's z/a name")
+
+
+def linear_names(net) -> dict:
+    """``{a{l}{j}: z{l}{j}}`` for linear layers, where the two are the same."""
+    return {net.a_symbol(l, j): net.z_symbol(l, j) for l in range(1, net.depth + 1)
+            if net.activations[l - 1] == "linear" for j in range(1, net.widths[l] + 1)}
+
+
+def check_network(net) -> None:
+    """SpecTypeError unless ``net`` is a :class:`~symgrad.network.Network`."""
+    from symgrad.network import Network
+
+    if not isinstance(net, Network):
+        raise SpecTypeError(f"net must be a symgrad.Network, got {type(net).__name__}")
+
+
+def as_expression(value, net, what: str = "claimed", **parse_options) -> sp.Expr:
+    """A SymPy expression from ``value``: SymPy and numbers as they are, text through
+    the claim parser (never ``sympify``); anything else is a SpecTypeError."""
+    if isinstance(value, str):
+        from symgrad.claims.parse import parse_expression
+
+        return parse_expression(value, net, **parse_options)
+    if isinstance(value, sp.Expr):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return sp.Integer(value) if isinstance(value, int) else sp.Float(value)
+    raise SpecTypeError(f"{what} must be a SymPy expression, a number or text, got "
+                        f"{type(value).__name__}")
+
+
+def check_aliases(aliases) -> dict:
+    """``aliases`` as ``{name: text}``; SpecTypeError for anything else."""
+    if aliases is None:
+        return {}
+    if not isinstance(aliases, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in aliases.items()):
+        raise SpecTypeError("aliases must be a dict of names to expression text, e.g. "
+                            "{'z_b': 'z21'}")
+    return aliases
