@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from math import prod
 
-import mpmath
+import mpmath  # type: ignore[import-untyped]
 import sympy as sp
 
 #: Significant digits of every numeric evaluation.
