@@ -41,11 +41,19 @@ def test_wrong_claim_exits_1_with_true_diagnosis_counterexample(run):
 
 
 def test_invalid_claim_exits_2_and_others_are_still_checked(run):
-    r = run("verify", "2-2-1", "dz21/dw111 = w211*x1", "dz21/dw999 = 3", "dz21/dw111 = x1")
+    r = run("verify", "2-2-1", "dz21/dw111 = w211*x1", "dz21/dw999 = 3", "dz21/dw211 = z11")
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1 and "claim 2" in r.stderr and "w999" in r.stderr
     assert "Traceback" not in r.stderr
-    assert r.stdout.count("dz21/dw111") == 2  # both readable claims reported
+    assert r.stdout.count("\u2713") == 2  # both readable claims reported
+
+
+def test_a_wrong_claim_outranks_an_unreadable_one(run):
+    """Exit precedence: any wrong claim 1, else any unreadable 2, else any undecided 5."""
+    r = run("verify", "2-2-1", "dz21/dw111 = w211*x1", "dz21/dw999 = 3", "dz21/dw111 = x1")
+    assert r.returncode == 1
+    assert r.stderr.count("\n") == 1 and "claim 2" in r.stderr
+    assert r.stdout.count("dz21/dw111") == 2
 
 
 def test_no_claims_and_bad_file_are_usage_errors(run, tmp_path):
@@ -88,7 +96,7 @@ def test_file_line_numbers_in_errors(run, tmp_path):
 
 def test_json_schema(run, tmp_path):
     r = run("verify", "2-2-1", "dz21/dw111 = x1", "dz21/dw211 = z11", "dz21/dw0 = 1", "--json")
-    assert r.returncode == 2
+    assert r.returncode == 1
     data = json.loads(r.stdout)
     assert list(data) == ["claims"] and len(data["claims"]) == 3
     wrong, right, bad = data["claims"]
@@ -101,6 +109,7 @@ def test_json_schema(run, tmp_path):
     assert right["correct"] is True and right["method"] == "proved symbolically"
     assert right["diagnosis"] is None and right["counterexample"] is None
     assert bad["correct"] is None and bad["error"]
+    assert [c["status"] for c in data["claims"]] == ["wrong", "correct", "unreadable"]
 
 
 def test_ascii_terminal_does_not_crash():
@@ -142,3 +151,48 @@ def test_compare_seed_pair(run):
 ])
 def test_claims_from_text(text, expected):
     assert claims_from_text(text) == expected
+
+
+# ------------------------------------------------------------- budgets, exit code 5
+
+def test_a_claim_out_of_time_is_undecided_exit_5_and_the_others_keep_their_verdicts(run):
+    """A timeout too short for any decision: every claim is undecided, none is lost."""
+    r = run("verify", "2-3-3-1", "--activation", "tanh", "--timeout", "0.001",
+            "dL/dw111 = x1", "dL/dw211 = a11")
+    assert r.returncode == 5, r.stdout + r.stderr
+    assert r.stdout.count("undecided:") == 2
+    assert "ran out of time (0.001 s)" in r.stdout
+    assert r.stderr.count("\n") == 1 and "--timeout SECONDS" in r.stderr
+
+
+def test_budget_options_are_checked(run):
+    for option, value in (("--timeout", "0"), ("--timeout", "soon"), ("--memory", "-5"),
+                          ("--timeout", "nan"), ("--memory", "inf")):
+        r = run("verify", "2-2-1", option, value, "dz21/dw111 = x1")
+        assert r.returncode == 2 and r.stderr.count("\n") == 1, (option, value, r.stderr)
+        assert option in r.stderr
+
+
+def test_a_repeated_alias_is_a_usage_error_naming_it(run):
+    r = run("verify", "2-2-1", "--alias", "z_b=z21", "--alias", "z_b=z11", "dz_b/dw211 = z11")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1
+    assert "--alias z_b" in r.stderr and "twice" in r.stderr
+
+
+def test_compare_and_table_and_derive_report_an_exhausted_budget(run):
+    r = run("compare", "2-3-3-1", "--activation", "tanh", "--timeout", "0.001",
+            "dL/dw111", "dL/dw121")
+    assert r.returncode == 5 and "undecided" in r.stdout, r.stdout + r.stderr
+    assert r.stderr.count("\n") == 1
+    for command in (("table", "2-3-3-1", "--of", "loss"), ("derive", "2-3-3-1", "w111")):
+        r = run(*command, "--activation", "tanh", "--timeout", "0.001")
+        assert r.returncode == 5, (command, r.stdout, r.stderr)
+        assert r.stdout == "" and r.stderr.count("\n") == 1
+        assert "ran out of time (0.001 s)" in r.stderr and "--timeout SECONDS" in r.stderr
+
+
+def test_table_and_derive_still_report_bad_input_from_the_worker(run):
+    r = run("derive", "2-2-1", "w311")
+    assert r.returncode == 2 and "w311" in r.stderr and r.stderr.count("\n") == 1
+    r = run("table", "2-2-1", "--format", "html")
+    assert r.returncode == 2 and "html" in r.stderr

@@ -1,9 +1,12 @@
-"""``symgrad derive ARCH PARAM``: the chain rule for one parameter, step by step."""
+"""``symgrad derive ARCH PARAM``: the chain rule for one parameter, step by step.
+
+Runs under ``--timeout``/``--memory`` like ``symgrad table`` (exit 5 when they run out).
+"""
 
 from __future__ import annotations
 
-from symgrad.cli.options import EXIT_OK, add_network_options, network_from_args
-from symgrad.cli.table import add_output_options, render
+from symgrad.cli.options import add_network_options
+from symgrad.cli.table import add_output_options, output_options, render, run_budgeted
 
 
 def add_parser(sub):
@@ -12,7 +15,8 @@ def add_parser(sub):
         description="Write the forward equations PARAM enters, the chain rule for the "
                     "derivative of the output (or loss, or cost) by PARAM with every factor "
                     "named and evaluated, and the result (the row of 'symgrad table').  "
-                    "Exit 0 on success, 2 on bad input (e.g. an unknown parameter).")
+                    "Exit 0 on success, 2 on bad input (e.g. an unknown parameter), 5 when the "
+                    "work runs out of time or memory.")
     add_network_options(p)
     p.add_argument("param", metavar="PARAM",
                    help="a parameter name such as w111 or b21 (weights per --weight-name)")
@@ -22,10 +26,14 @@ def add_parser(sub):
 
 
 def run_derive(args) -> int:
+    return run_budgeted("derive", _derivation_text, args, args.param, args.of,
+                        args.weight_name, output_options(args))
+
+
+def _derivation_text(spec, param: str, of: str, weight_template: str, options) -> str:
+    """The derivation, rendered (runs in the worker)."""
+    from symgrad.budget import network_for
     from symgrad.render.derivation import derivation
 
-    net = network_from_args(args)
-    d = derivation(net, args.param, of=args.of, weight_template=args.weight_name)
-    text = render(d, args)
-    print(text, end="" if text.endswith("\n") else "\n")
-    return EXIT_OK
+    d = derivation(network_for(spec), param, of=of, weight_template=weight_template)
+    return render(d, options)

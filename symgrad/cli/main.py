@@ -10,9 +10,14 @@ Exit codes
 2  bad input (arguments, architecture, claim text, data file); one line on stderr
 3  an optional extra is missing (the message says what to install)
 4  internal error (a bug in symgrad; one line on stderr, please report it)
+5  undecided: symbolic work ran out of its time or memory budget (--timeout,
+   --memory; docs/limits.md), or a claim could be neither proved nor refuted
 6  an output could not be written (stdout or a --plot file: disk full, I/O error);
    one line on stderr; a report already printed is complete
 130  interrupted by Ctrl-C (``train`` first prints the state it reached)
+
+When several apply, ``verify`` exits with 1 if any claim is wrong, else 2 if any
+claim cannot be read, else 5 if any is undecided, else 0.
 
 Each subcommand lives in ``symgrad/cli/<name>.py`` and provides
 ``add_parser(subparsers)`` (which sets ``func``) and the function itself; the

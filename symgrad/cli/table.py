@@ -1,8 +1,17 @@
-"""``symgrad table ARCH``: the derivative of the output, loss or cost by every parameter."""
+"""``symgrad table ARCH``: the derivative of the output, loss or cost by every parameter.
+
+The symbolic work (and the rendering) runs in a worker process under
+``--timeout``/``--memory`` (:mod:`symgrad.budget`); when it runs out, one line on
+stderr says which limit and how to raise it, and the exit code is 5.
+"""
 
 from __future__ import annotations
 
+import argparse
+
 from symgrad.cli.options import EXIT_OK, UsageError, add_network_options, network_from_args
+from symgrad.cli.verify import add_budget_options, budget_from_args, out_of_budget
+from symgrad.errors import BudgetExceeded
 
 
 def add_output_options(p):
@@ -17,6 +26,30 @@ def add_output_options(p):
     p.add_argument("--weight-name", default="w{l}{j}{k}", metavar="TEMPLATE",
                    help="how weights are written, with {l} layer, {j} to-neuron, {k} "
                         "from-input (default w{l}{j}{k}; e.g. w{l}{k}{j})")
+    add_budget_options(p)
+
+
+def run_budgeted(command: str, task, args, *task_args) -> int:
+    """Print ``task(spec, *task_args)`` (text) run under the budget of ``args``.
+
+    Exit 0, or 5 with one line on stderr when the budget runs out; bad input
+    raised by the task comes back as its error (exit 2).
+    """
+    from symgrad import budget
+
+    net = network_from_args(args)
+    budget.remember(net)
+    try:
+        text = budget.run(task, net.spec, *task_args, budget=budget_from_args(args))
+    except BudgetExceeded as exc:
+        return out_of_budget(command, exc)
+    print(text, end="" if text.endswith("\n") else "\n")
+    return EXIT_OK
+
+
+def output_options(args) -> argparse.Namespace:
+    """The options :func:`render` reads, alone (they travel to the worker)."""
+    return argparse.Namespace(format=args.format, standalone=args.standalone)
 
 
 def render(obj, args) -> str:
@@ -37,7 +70,8 @@ def add_parser(sub):
         "table", help="table of the exact derivative by every parameter",
         description="Print d(output), dL or dC by every parameter of the network, one row "
                     "per parameter, as aligned text, a Markdown table or a LaTeX (booktabs) "
-                    "table.  Exit 0 on success, 2 on bad input.")
+                    "table.  Exit 0 on success, 2 on bad input, 5 when the work runs out of "
+                    "time or memory.")
     add_network_options(p)
     add_output_options(p)
     p.add_argument("--form", default="compact", metavar="FORM",
@@ -48,10 +82,15 @@ def add_parser(sub):
 
 
 def run_table(args) -> int:
+    return run_budgeted("table", _table_text, args, args.of, args.form, args.weight_name,
+                        output_options(args))
+
+
+def _table_text(spec, of: str, form: str, weight_template: str, options) -> str:
+    """The table, rendered (runs in the worker)."""
+    from symgrad.budget import network_for
     from symgrad.render.tables import gradient_table
 
-    net = network_from_args(args)
-    table = gradient_table(net, of=args.of, form=args.form, weight_template=args.weight_name)
-    text = render(table, args)
-    print(text, end="" if text.endswith("\n") else "\n")
-    return EXIT_OK
+    table = gradient_table(network_for(spec), of=of, form=form,
+                           weight_template=weight_template)
+    return render(table, options)

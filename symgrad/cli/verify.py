@@ -1,8 +1,11 @@
 """``symgrad verify ARCH [CLAIM ...] [--file F]``: verdicts on hand-derived derivatives.
 
-Exit 0 when every claim is correct, 1 when any is wrong, 2 when any claim (or
-option) cannot be read; each unreadable claim gets one line on stderr naming its
-file and line, and the other claims are still checked.
+Exit 1 when any claim is wrong; else 2 when any claim (or option) cannot be
+read; else 5 when any claim is undecided (its work ran out of time or memory,
+see docs/limits.md); else 0.  Each unreadable claim gets one line on stderr naming
+its file and line, and every other claim is still checked: each one runs under
+its own budget in a worker process, so one hostile claim cannot take the others
+down.
 """
 
 from __future__ import annotations
@@ -14,15 +17,17 @@ import sys
 from collections.abc import Iterable
 from typing import TextIO
 
+from symgrad.budget import DEFAULT_MEMORY_MB, DEFAULT_SECONDS, MAX_MEMORY_MB, MAX_SECONDS, Budget
 from symgrad.cli.options import (
     EXIT_FAIL,
     EXIT_OK,
+    EXIT_UNDECIDED,
     EXIT_USAGE,
     UsageError,
     add_network_options,
     network_from_args,
 )
-from symgrad.errors import DataError, SymgradError
+from symgrad.errors import BudgetExceeded, DataError, SymgradError
 
 #: Largest claims file read (bytes).
 MAX_FILE_BYTES = 1_000_000
@@ -92,8 +97,52 @@ def parse_aliases(items: Iterable[str] | None) -> dict[str, str]:
         name, sep, expr = item.partition("=")
         if not sep or not name.strip() or not expr.strip():
             raise UsageError(f"--alias needs NAME=EXPR, e.g. --alias z_b=z21; got {item!r}")
+        if name.strip() in aliases:
+            raise UsageError(f"--alias {name.strip()} is given twice (={aliases[name.strip()]} "
+                             f"and ={expr.strip()}); give each name once")
         aliases[name.strip()] = expr.strip()
     return aliases
+
+
+def _limit(kind: str, top: float):
+    """An argparse type: a positive number up to ``top``."""
+    def read(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = -1.0
+        if not 0 < value <= top:
+            raise argparse.ArgumentTypeError(f"expected {kind} above 0 and at most {top:g}, "
+                                             f"got {text!r}")
+        return value
+    read.__name__ = kind
+    return read
+
+
+def add_budget_options(p: argparse.ArgumentParser, what: str = "the symbolic work") -> None:
+    """--timeout and --memory: the budget of the symbolic work (docs/limits.md)."""
+    p.add_argument("--timeout", type=_limit("seconds", MAX_SECONDS), default=DEFAULT_SECONDS,
+                   metavar="SECONDS",
+                   help=f"seconds for {what}; past them it stops as undecided, exit 5 "
+                        f"(default {DEFAULT_SECONDS:g})")
+    p.add_argument("--memory", type=_limit("megabytes", MAX_MEMORY_MB),
+                   default=DEFAULT_MEMORY_MB, metavar="MB",
+                   help=f"megabytes {what} may allocate beyond symgrad's own start-up "
+                        f"size; past them it stops as undecided, exit 5 "
+                        f"(default {DEFAULT_MEMORY_MB})")
+
+
+def budget_from_args(args) -> Budget:
+    """The :class:`~symgrad.budget.Budget` of --timeout and --memory."""
+    return Budget(seconds=args.timeout, memory_mb=args.memory)
+
+
+def out_of_budget(command: str, exc: BudgetExceeded) -> int:
+    """One line on stderr for work that ran out of budget; the exit code (5)."""
+    option = "--timeout SECONDS" if exc.limit == "time" else "--memory MB"
+    emit(f"symgrad: {command}: the symbolic work {exc}; raise the limit with {option}",
+         sys.stderr)
+    return EXIT_UNDECIDED
 
 
 def add_claim_options(p: argparse.ArgumentParser) -> None:
@@ -112,14 +161,16 @@ def add_parser(sub):
         "verify", help="check hand-derived derivatives (claims) against the exact ones",
         description="Check claims such as 'dz21/dw111 = w211*x1' (plain, LaTeX or Unicode; "
                     "see docs/claims.md). A wrong claim gets the true derivative, a diagnosis "
-                    "and a counterexample. Exit 0 when every claim is correct, 1 when any is "
-                    "wrong, 2 when any cannot be read.")
+                    "and a counterexample. Exit 1 when any claim is wrong, else 2 when any "
+                    "cannot be read, else 5 when any is undecided (out of time or memory), "
+                    "else 0.")
     add_network_options(p)
     p.add_argument("claims", nargs="*", metavar="CLAIM", help="claims to check")
     p.add_argument("--file", metavar="F",
                    help="read claims from a text, Markdown or LaTeX file (one per line or "
                         "align row)")
     add_claim_options(p)
+    add_budget_options(p, "the work on each claim")
     p.set_defaults(func=run_verify)
     _allow_claims_after_options(p)
     return p
@@ -169,13 +220,14 @@ def emit(text: str, stream: TextIO | None = None) -> None:
 
 
 def run_verify(args) -> int:
-    from symgrad.claims.parse import parse_claim
-    from symgrad.claims.verify import Verdict, verify_claim
+    from symgrad.budget import Pool
+    from symgrad.claims.verify import Verdict, check_claim
     from symgrad.spec import check_weight_template
 
     net = network_from_args(args)
     template = check_weight_template(args.weight_name)
     aliases = parse_aliases(args.alias)
+    limits = budget_from_args(args)
     items = [(f"claim {i}", c) for i, c in enumerate(args.claims, 1)]
     if args.file:
         items += read_claims(args.file)
@@ -183,14 +235,15 @@ def run_verify(args) -> int:
         raise UsageError("no claims: give claims as arguments or --file F "
                          "(e.g. symgrad verify 2-2-1 \"dz21/dw111 = w211*x1\")")
     verdicts, invalid = [], 0
-    for where, text in items:
-        try:
-            claim = parse_claim(text, net, aliases=aliases, weight_template=template)
-            verdicts.append(verify_claim(net, claim, aliases=aliases, weight_template=template))
-        except SymgradError as exc:
-            invalid += 1
-            emit(f"symgrad: {where}: {exc}", sys.stderr)
-            verdicts.append(Verdict(text, error=str(exc)))
+    with Pool(limits) as pool:
+        for where, text in items:
+            try:
+                verdicts.append(check_claim(net, text, aliases=aliases, weight_template=template,
+                                            pool=pool))
+            except SymgradError as exc:
+                invalid += 1
+                emit(f"symgrad: {where}: {exc}", sys.stderr)
+                verdicts.append(Verdict(text, error=str(exc)))
     if args.json:
         print(json.dumps({"claims": [v.to_dict() for v in verdicts]}, indent=2))
     else:
@@ -198,6 +251,12 @@ def run_verify(args) -> int:
         for v in verdicts:
             if v.error is None:
                 emit(v.to_text(ascii=ascii_only))
+    undecided = sum(v.status == "undecided" for v in verdicts)
+    if undecided:
+        emit(f"symgrad: {undecided} of {len(verdicts)} claims undecided; more time or memory "
+             "may decide them (--timeout SECONDS, --memory MB)", sys.stderr)
+    if any(v.status == "wrong" for v in verdicts):
+        return EXIT_FAIL
     if invalid:
         return EXIT_USAGE
-    return EXIT_OK if all(v.correct for v in verdicts) else EXIT_FAIL
+    return EXIT_UNDECIDED if undecided else EXIT_OK
