@@ -12,7 +12,19 @@ neuron gets an adjoint ``delta{l}{j} = d(of)/d(z{l}{j})``:
 
 Everything stays in intermediate names (``z11``, ``a11``, ``delta21``) until the
 caller asks for the base symbols, so the cost grows with the number of weights,
-not with the size of the fully nested expression.  ``method="diff"`` differentiates
+not with the size of the fully nested expression.
+
+Written out in full, a delta is a sum over every path from its neuron to the
+top, so on a deep net its printed size doubles with each layer of width 2 even
+though the program itself grows linearly.  The compact form therefore writes a
+delta out only while it is short (at most :data:`MAX_INLINE_SIZE` symbols and
+operations, counted with repetition); from the first layer whose deltas are
+longer, that layer and every layer below it keep the names ``delta{l}{j}``,
+defined by :meth:`ReverseProgram.compact_deltas` in the same compact names.
+Every net small enough to read in full (all those in the documentation) is
+written out as before.  Substitutions insert already-built expressions without
+walking through them, so building any form, even the expanded one of a deep
+net, takes time polynomial in the size of the network.  ``method="diff"`` differentiates
 the fully nested expression directly; it is the literal approach and is slow for
 deep networks (a 4-8-8-8-8-1 tanh net takes minutes), but it shares no code with
 reverse mode, which makes it a useful independent check.
@@ -37,6 +49,36 @@ from symgrad.spec import choices_message, symbol_name
 
 METHODS = ("reverse", "diff")
 FORMS = ("expanded", "compact", "delta")
+#: Longest delta (nodes of its expression tree, shared parts counted each time they
+#: appear) the compact form writes out in full, about 16 printed lines; see the module
+#: notes.  The nets in the documentation and tests need at most 268 (2-3-3-3-2
+#: softplus, loss); 2-2-2-2-2-2-2-1 already needs 380.
+MAX_INLINE_SIZE = 300
+
+
+def tree_size(expr: sp.Basic, memo: dict | None = None) -> int:
+    """Nodes of ``expr`` as a printed tree: every shared part counted each time it appears.
+
+    It is about the length of the printed expression.  The count is memoised per
+    distinct subexpression, so it costs time linear in the number of distinct parts
+    even when the printed tree is exponentially larger.
+
+    >>> x, y = sp.symbols("x y")
+    >>> tree_size(x * (x + y))    # Mul(x, Add(x, y)): 5 nodes
+    5
+    """
+    memo = {} if memo is None else memo
+    stack = [(expr, False)]
+    while stack:                      # iterative: deep expressions need no recursion
+        node, ready = stack.pop()
+        if node in memo:
+            continue
+        if ready:
+            memo[node] = 1 + sum(memo[a] for a in node.args)
+        else:
+            stack.append((node, True))
+            stack.extend((a, False) for a in node.args if a not in memo)
+    return memo[expr]
 
 
 def local_derivative(name: str, z: sp.Expr, a: sp.Expr) -> sp.Expr:
@@ -91,15 +133,63 @@ class ReverseProgram:
         return values
 
     def compact(self) -> dict:
-        """Gradients in intermediate names, deltas substituted (``w211*x1``, ``z11``)."""
-        values = self.delta_values()
+        """Gradients in intermediate names, deltas substituted (``w211*x1``, ``z11``).
+
+        Deltas longer than :data:`MAX_INLINE_SIZE` keep their names (see the module
+        notes); :meth:`compact_deltas` defines them.
+        """
+        return dict(self._compact_parts()[0])
+
+    def compact_deltas(self) -> list:
+        """``[(delta{l}{j}, expr)]``, top down, for the deltas the compact form names.
+
+        Each definition is in compact names and the deltas of the layer above; the
+        list is empty when every delta is short enough to write out.
+        """
+        return list(self._compact_parts()[1])
+
+    def _compact_parts(self) -> tuple[dict, list]:
+        cached = self.__dict__.get("_compact")
+        if cached is not None:
+            return cached
         rename = self.compact_names
-        return {p: g.xreplace(values).xreplace(rename) for p, g in self.grads.items()}
+        values: dict[sp.Symbol, sp.Expr] = {}
+        kept: list[tuple[sp.Symbol, sp.Expr]] = []
+        memo: dict = {}
+        for layer in self._delta_layers():
+            # Rename the short definition first, then insert the (renamed) values of
+            # the layer above: xreplace never walks into what it inserts.
+            written = {sym: expr.xreplace(rename).xreplace(values) for sym, expr in layer}
+            if kept or max(tree_size(e, memo) for e in written.values()) > MAX_INLINE_SIZE:
+                kept += [(sym, written[sym]) for sym, _ in layer]
+                values.update({sym: sym for sym, _ in layer})
+            else:
+                values.update(written)
+        grads = {p: g.xreplace(rename).xreplace(values) for p, g in self.grads.items()}
+        self.__dict__["_compact"] = (grads, kept)
+        return grads, kept
+
+    def _delta_layers(self) -> list:
+        """``self.deltas`` grouped by layer, top layer first (the order they are in)."""
+        net = self.net
+        layer_of = {delta_symbol(l, j): l for l in range(1, net.depth + 1)
+                    for j in range(1, net.widths[l] + 1)}
+        layers: dict[int, list] = {}
+        for sym, expr in self.deltas:
+            layers.setdefault(layer_of[sym], []).append((sym, expr))
+        return list(layers.values())
 
     def expanded(self) -> dict:
-        """Gradients in base symbols only (inputs, targets, parameters)."""
-        defs = self.net.intermediate_definitions
-        return {p: g.xreplace(defs) for p, g in self.compact().items()}
+        """Gradients in base symbols only (inputs, targets, parameters).
+
+        Built in one substitution per expression, so its cost is polynomial even
+        where the printed result is exponentially long (a deep net's paths).
+        """
+        grads, kept = self._compact_parts()
+        values: dict = dict(self.net.intermediate_definitions)
+        for sym, expr in kept:
+            values[sym] = expr.xreplace(values)
+        return {p: g.xreplace(values) for p, g in grads.items()}
 
 
 def _parse_of(net: Network, of) -> tuple:
@@ -143,8 +233,10 @@ def reverse_program(net: Network, of: str | sp.Symbol = "output") -> ReverseProg
     top = L if node is None else node[0]
     for l in range(1, top + 1):
         for j in range(1, W[l] + 1):
-            z = sum((net.weight(l, j, k) * net.a_symbol(l - 1, k)
-                     for k in range(1, W[l - 1] + 1)), sp.S.Zero)
+            # sp.Add(*terms) sorts once; sum() re-sorts the growing Add at every
+            # step, which made a 10000-1 net take minutes (quadratic in width).
+            z = sp.Add(*[net.weight(l, j, k) * net.a_symbol(l - 1, k)
+                         for k in range(1, W[l - 1] + 1)])
             if net.bias:
                 z = net.parameters[net.spec.bias_position(l, j)] + z
             prog.forward.append((net.z_symbol(l, j), z))
@@ -179,8 +271,8 @@ def reverse_program(net: Network, of: str | sp.Symbol = "output") -> ReverseProg
                     d = sp.S.Zero
             else:
                 # delta{l}{j} = f'(z{l}{j}) * sum_i w{l+1}{i}{j} * delta{l+1}{i}
-                back = sum((net.weight(l + 1, i, j) * delta_symbol(l + 1, i)
-                            for i in range(1, W[l + 1] + 1)), sp.S.Zero)
+                back = sp.Add(*[net.weight(l + 1, i, j) * delta_symbol(l + 1, i)
+                                for i in range(1, W[l + 1] + 1)])
                 d = local_derivative(act, zs, as_) * back
             prog.deltas.append((delta_symbol(l, j), d))
     for p, idx in zip(net.weights, net.spec.weight_index()):

@@ -197,8 +197,8 @@ class Network:
         """Pre-activation ``z{l}{j}`` as an expression in inputs and parameters."""
         self._check_node(l, j)
         if (l, j) not in self._base_z:
-            total = sum((_symbol("w", l, j, k) * self.a(l - 1, k)
-                         for k in range(1, self.spec.widths[l - 1] + 1)), sp.S.Zero)
+            total = sp.Add(*[_symbol("w", l, j, k) * self.a(l - 1, k)
+                             for k in range(1, self.spec.widths[l - 1] + 1)])
             if self.spec.bias:
                 total = _symbol("b", l, j) + total
             self._base_z[l, j] = total

@@ -6,14 +6,13 @@ the hand-written backprop (:mod:`symgrad.references.backprop`) and the finite di
 (:mod:`symgrad.references.finite_diff`) all read the architecture from a :class:`NetworkSpec`
 and nothing else.
 
-It also owns symbol naming.  Every name a user sees (``w111``, ``w_1_10_2``,
-``w_{111}``, ``w_{1,10,2}``) is produced by :func:`symbol_name` or
-:func:`latex_name`; nothing else in the project formats names.
+It re-exports symbol naming from :mod:`symgrad.naming`: every name a user sees
+(``w111``, ``w_1_10_2``, ``w_{111}``, ``w_{1,10,2}``) is produced by
+:func:`symbol_name` or :func:`latex_name`; nothing else in the project formats names.
 """
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -21,6 +20,16 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from symgrad.errors import ShapeError, SpecError, SpecTypeError
+from symgrad.limits import MAX_WIDTH, MAX_WIDTH_DIGITS
+from symgrad.naming import (  # noqa: F401  (re-exported: symgrad.spec.symbol_name, ...)
+    RESERVED_STEMS,
+    WEIGHT_TEMPLATE,
+    check_weight_template,
+    choices_message,
+    latex_name,
+    symbol_name,
+    weight_label,
+)
 
 #: Activation names, in the order they are listed in error messages.
 ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "softplus")
@@ -33,86 +42,6 @@ LEAKY_SLOPE_NUM, LEAKY_SLOPE_DEN = 1, 100
 #: Loss names.  ``half-squared``: (y - yhat)**2/2, ``squared``: (y - yhat)**2,
 #: ``bce``: -(y*log(yhat) + (1 - y)*log(1 - yhat)); each summed over outputs.
 LOSSES = ("half-squared", "squared", "bce")
-
-
-def choices_message(kind: str, value: object, choices: Collection[str]) -> str:
-    """Return "unknown <kind> 'x'; did you mean 'y'? choices: a, b, c"."""
-    text = f"unknown {kind} {value!r}"
-    if isinstance(value, str):
-        close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
-        if close:
-            text += f"; did you mean {close[0]!r}?"
-    return text + " (choices: " + ", ".join(choices) + ")"
-
-
-def symbol_name(kind: str, *indices: int) -> str:
-    """Return the plain name of a symbol: ``w111``, ``b12``, ``x3``, ``w_1_10_2``.
-
-    Indices are concatenated when every one is below 10; when any index is 10 or
-    more (and there is more than one index), they are joined with underscores so
-    the name stays unambiguous (``w_1_10_2`` is layer 1, neuron 10, input 2).
-
-    >>> symbol_name("w", 1, 1, 2), symbol_name("w", 1, 10, 2), symbol_name("x", 12)
-    ('w112', 'w_1_10_2', 'x12')
-    """
-    if len(indices) > 1 and any(i >= 10 for i in indices):
-        return kind + "".join(f"_{i}" for i in indices)
-    return kind + "".join(str(i) for i in indices)
-
-
-def latex_name(kind: str, *indices: int) -> str:
-    r"""Return the LaTeX form of a symbol name: ``w_{111}``, ``w_{1,10,2}``, ``x_{3}``.
-
-    >>> latex_name("w", 1, 1, 2), latex_name("w", 1, 10, 2), latex_name("\\delta", 2, 1)
-    ('w_{112}', 'w_{1,10,2}', '\\delta_{21}')
-    """
-    if not indices:
-        return kind
-    sep = "," if len(indices) > 1 and any(i >= 10 for i in indices) else ""
-    return kind + "_{" + sep.join(str(i) for i in indices) + "}"
-
-
-#: The default weight-name template: layer, to-neuron, from-input (Nielsen's order).
-WEIGHT_TEMPLATE = "w{l}{j}{k}"
-
-
-def check_weight_template(template: str) -> str:
-    """Validate a weight-name template such as ``"w{l}{j}{k}"`` or ``"w{l}{k}{j}"``.
-
-    It is a name (a letter, then letters, digits or underscores) followed by the
-    three placeholders ``{l}``, ``{j}`` and ``{k}`` in any order, each once.
-    """
-    import re
-
-    if not isinstance(template, str):
-        raise SpecTypeError(f"weight-name template must be a string, got {template!r}")
-    ok = re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*(?:\{[ljk]\}){3}", template)
-    if not ok or any(template.count("{" + c + "}") != 1 for c in "ljk"):
-        raise SpecError(
-            f"bad weight-name template {template!r}: it needs a letter first and each of "
-            "{l} (layer), {j} (to-neuron) and {k} (from-input) once, e.g. w{l}{j}{k} or w{l}{k}{j}"
-        )
-    return template
-
-
-def weight_label(l: int, j: int, k: int, template: str = WEIGHT_TEMPLATE,
-                 latex: bool = False) -> str:
-    """Name of weight (l, j, k) under a template (``w{l}{k}{j}`` swaps j and k).
-
-    Indices are placed in the template's order and then named by
-    :func:`symbol_name` / :func:`latex_name`, so big indices stay unambiguous.
-
-    >>> weight_label(1, 2, 3), weight_label(1, 2, 3, "w{l}{k}{j}")
-    ('w123', 'w132')
-    >>> weight_label(1, 10, 2, latex=True)
-    'w_{1,10,2}'
-    """
-    import re
-
-    values = {"l": l, "j": j, "k": k}
-    order = [values[c] for c in re.findall(r"\{([ljk])\}", template)]
-    stem = template.split("{", 1)[0]
-    return latex_name(stem, *order) if latex else symbol_name(stem, *order)
 
 
 @dataclass(frozen=True)
@@ -271,14 +200,21 @@ def _check_widths(widths) -> tuple[int, ...]:
             "widths needs an input width and at least one layer, e.g. [2, 2, 1]; "
             f"got {list(widths)}"
         )
+    checked = []
     for i, w in enumerate(widths):
-        if isinstance(w, bool) or not isinstance(w, int):
+        # Python and numpy integers (np.array([2, 2, 1]) holds int64); not bools.
+        if isinstance(w, (bool, np.bool_)) or not isinstance(w, (int, np.integer)):
             raise SpecTypeError(
                 f"widths[{i}] must be an integer, got {type(w).__name__} {w!r}"
             )
+        w = int(w)
         if w < 1:
             raise SpecError(f"widths[{i}] must be at least 1, got {w}")
-    return widths
+        if w > MAX_WIDTH:      # not printed: int() refuses to show 5,000-digit numbers
+            raise SpecError(f"widths[{i}] is above {MAX_WIDTH}; symgrad handles layers of "
+                            f"at most {MAX_WIDTH} neurons")
+        checked.append(w)
+    return tuple(checked)
 
 
 def make_spec(widths: Iterable[int], activation: str | Iterable[str] = "linear",
@@ -295,6 +231,11 @@ def make_spec(widths: Iterable[int], activation: str | Iterable[str] = "linear",
     if isinstance(activation, str):
         hidden = [_check_name("activation", activation, ACTIVATIONS)] * (depth - 1)
         out: str | None = None
+        if depth == 1 and activation != "linear":
+            raise SpecError(
+                f"activation {activation!r} is the hidden layers' activation, and the "
+                f"{'-'.join(map(str, widths))} network has no hidden layer; for its output "
+                f"neurons use output_activation={activation!r}")
     else:
         try:
             acts = list(activation)
@@ -336,22 +277,32 @@ def make_spec(widths: Iterable[int], activation: str | Iterable[str] = "linear",
 def parse_arch(text: str) -> tuple[int, ...]:
     """Parse an architecture string such as ``"2-2-1"`` into widths.
 
+    Widths are ASCII digits (not ``²`` or full-width ``２``), each from 1 to
+    :data:`symgrad.limits.MAX_WIDTH`.
+
     >>> parse_arch("2-3-3-1")
     (2, 3, 3, 1)
     """
     if not isinstance(text, str):
-        raise SpecTypeError(f"architecture must be a string like '2-2-1', got {text!r}")
-    parts = text.strip().split("-")
-    if len(parts) < 2 or not all(p.strip().isdigit() for p in parts):
+        raise SpecTypeError("architecture must be a string like '2-2-1', got "
+                            f"{type(text).__name__}")
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    parts = [p.strip() for p in text.strip().split("-")]
+    # str.isdigit() is also true for '²' and '５'; only 0-9 make a width here.
+    if len(parts) < 2 or not all(p and p.isascii() and p.isdigit() for p in parts):
         raise SpecError(
-            f"bad architecture {text!r}: give widths joined by '-', e.g. 2-2-1 "
-            "(input width first, output width last)"
+            f"bad architecture {shown!r}: give widths joined by '-', e.g. 2-2-1 "
+            "(input width first, output width last; digits 0-9 only)"
         )
+    if any(len(p.lstrip("0")) > MAX_WIDTH_DIGITS for p in parts):
+        raise SpecError(f"bad architecture {shown!r}: widths above {MAX_WIDTH} are not "
+                        "supported")
     widths = tuple(int(p) for p in parts)
     if any(w < 1 for w in widths):
-        raise SpecError(f"bad architecture {text!r}: every width must be at least 1")
-    if any(w > 10_000 for w in widths):
-        raise SpecError(f"bad architecture {text!r}: widths above 10000 are not supported")
+        raise SpecError(f"bad architecture {shown!r}: every width must be at least 1")
+    if any(w > MAX_WIDTH for w in widths):
+        raise SpecError(f"bad architecture {shown!r}: widths above {MAX_WIDTH} are not "
+                        "supported")
     return widths
 
 

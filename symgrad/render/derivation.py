@@ -4,7 +4,8 @@ A derivation has three parts: the forward equations the parameter enters (and
 every layer above it), the chain rule, and the result.  The chain rule is a
 sum over the paths from the parameter to the output, each a product of named
 local derivatives (``∂z21/∂a11 · ∂a11/∂z11 · ∂z11/∂w111 = w211 · 1 · x1``).
-When there are more than :data:`MAX_PATHS` paths the sum is written as
+When there are more than :data:`MAX_PATHS` paths, or the result names a delta
+because it is too long to write out (a very deep net), the sum is written as
 backprop's delta recursion instead, which is the same sum factored layer by
 layer.  The result is the row of :func:`symgrad.render.tables.gradient_table`; the
 tests prove the path sum equals it.
@@ -122,7 +123,8 @@ class Derivation:
         l, j = index[0], index[1]
         self.paths, self.deltas = None, []
         self.path_count = count_paths(net, l, of)
-        if self.path_count <= MAX_PATHS:
+        named = {sym for sym, _ in prog.compact_deltas()}
+        if self.path_count <= MAX_PATHS and not self.result.free_symbols & named:
             self.paths = [self._factors(seq) for seq in self._sequences(l, j)]
         self.forward = self._forward(prog, l)
         if self.paths is None:

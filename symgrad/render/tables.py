@@ -10,7 +10,9 @@ One row per parameter, in ``net.parameters`` order.  The content comes from
 
 Forms: ``compact`` (intermediate names, as a person writes them), ``expanded``
 (inputs, targets and parameters only) and ``delta`` (backprop's
-``a_{l-1,k} \delta_{lj}``, with the deltas defined under the table).  With
+``a_{l-1,k} \delta_{lj}``, with the deltas defined under the table).  On a deep
+net the compact form names the deltas that are too long to write out
+(:data:`symgrad.derive.MAX_INLINE_SIZE`) and defines them under the table too.  With
 ``of="cost"`` each row is the batch mean of the per-sample loss derivative,
 written with sample-indexed symbols (``x_{1}^{(i)}``).
 """
@@ -120,7 +122,10 @@ class GradientTable:
             notes.append("C = (1/m) Σ_i L_i over m samples; [i] marks sample i" if not latex
                          else r"$C = \frac{1}{m}\sum_{i=1}^{m} L_i$ over $m$ samples;"
                               r" a superscript $(i)$ marks sample $i$")
-        if self.form == "delta":
+        if self.form == "compact" and self.deltas:
+            notes.append("deltas too long to write out keep their names, defined under "
+                         "the table")
+        if self.deltas:
             notes.append(r"$\delta_{lj} = \partial " + self._of(True) + r"/\partial z_{lj}$"
                          if latex else f"delta_lj = ∂{self._of(False)}/∂z_lj")
         return notes
@@ -252,7 +257,8 @@ def gradient_table(net, of: str = "output", form: str = "compact",
     check_weight_template(weight_template)
     source = "loss" if of == "cost" else of
     expressions = gradients(net, source, form=form)
-    deltas = list(reverse_program(net, source).deltas) if form == "delta" else []
+    prog = reverse_program(net, source)
+    deltas = {"delta": prog.deltas, "compact": prog.compact_deltas()}.get(form, [])
     return GradientTable(net, of, form, weight_template, expressions, deltas)
 
 
