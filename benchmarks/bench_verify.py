@@ -1,19 +1,28 @@
-"""Claims per second of ``symgrad verify`` on a 40-claim file.
+"""How fast ``symgrad verify`` decides: the seed claim end to end, a 100-claim file.
 
-Builds 40 claims about a 2-3-1 tanh network with biases (a third correct in
-intermediate names, a third correct in base symbols, a third wrong in various
-ways), then times
+Builds 100 claims about a 2-3-1 tanh network with biases (correct in
+intermediate names, correct in base symbols, wrong in various ways), then times
 
-* the Python API (:func:`symgrad.claims.verify`) on all 40, after one warm-up claim;
-* the command line, ``symgrad verify 2-3-1 --activation tanh --bias --file F``,
-  as a user runs it (includes interpreter start-up and SymPy import);
+* the seed claim as a user runs it, ``python -m symgrad verify 2-2-1 "dz21/dw111 = x1"``
+  (interpreter start-up, SymPy import, the worker process and the verdict);
+* the command line on the 100-claim file, ``symgrad verify 2-3-1 --activation tanh
+  --bias --file F`` (every claim in the same warm worker, each under its budget);
+* the Python API (:func:`symgrad.verify`) on all 100, in this process, after one
+  warm-up claim;
 * single verdicts on the 2-2-1 seed network and on the 2-3-1 network.
 
-Run: ``python benchmarks/bench_verify.py``.  Prints figures; asserts nothing.
+``--old DIR`` also runs the two command-line figures with the symgrad found in
+DIR (for example a ``git worktree add /tmp/old <commit>`` of an earlier version),
+so that a change can be compared before and after on the same machine.
+
+Run: ``python benchmarks/bench_verify.py [--old DIR]``.  Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
 
+import argparse
+import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,9 +33,12 @@ import sympy as sp
 
 from symgrad import Network, gradients, verify
 
+SEED_CLAIM = ["verify", "2-2-1", "dz21/dw111 = x1"]
+FILE_NET = ["2-3-1", "--activation", "tanh", "--bias"]
 
-def claims(net) -> list:
-    """40 claims about ``d L / d parameter`` in plain text."""
+
+def claims(net, n: int = 100) -> list:
+    """``n`` claims about ``d L / d parameter`` in plain text."""
     compact = gradients(net, "loss", form="compact")
     expanded = gradients(net, "loss")
     x1 = net.inputs[0]
@@ -35,36 +47,50 @@ def claims(net) -> list:
         out.append(f"dL/d{p} = {sp.sstr(compact[p])}")
         out.append(f"dL/d{p} = {sp.sstr(expanded[p])}")
         out.append(f"dL/d{p} = {sp.sstr(-compact[p] * x1)}")
+        out.append(f"dL/d{p} = {sp.sstr(2 * compact[p])}")
+        out.append(f"dL/d{p} = {sp.sstr(compact[p] + x1)}")
     out.append("dL/dw111 = x1")
-    return out[:40]
+    return (out * (n // len(out) + 1))[:n]
 
 
-def time_api(net, texts) -> float:
+def symgrad_cli(args, pythonpath=None) -> tuple[float, int]:
+    """Seconds and exit code of ``python -m symgrad ARGS`` (with ``pythonpath`` first)."""
+    env = dict(os.environ)
+    if pythonpath:
+        env["PYTHONPATH"] = str(pythonpath)
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "symgrad", *args], capture_output=True,
+                          text=True, env=env)
+    return time.perf_counter() - start, done.returncode
+
+
+def time_seed(label, pythonpath=None, runs: int = 5) -> None:
+    times = [symgrad_cli(SEED_CLAIM, pythonpath) for _ in range(runs)]
+    startup = statistics.median(symgrad_cli(["--version"], pythonpath)[0] for _ in range(3))
+    print(f"{label}: seed claim end to end, median of {runs}: "
+          f"{statistics.median(t for t, _ in times):.2f} s (exit {times[0][1]}); "
+          f"interpreter + import alone {startup:.2f} s")
+
+
+def time_file(texts, label, pythonpath=None, runs: int = 3) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "claims.txt"
+        path.write_text("\n".join(texts) + "\n", encoding="utf-8")
+        times = [symgrad_cli(["verify", *FILE_NET, "--file", str(path)], pythonpath)
+                 for _ in range(runs)]
+    elapsed = statistics.median(t for t, _ in times)
+    print(f"{label}: CLI, {len(texts)} claims, median of {runs}: {elapsed:.2f} s "
+          f"(exit {times[0][1]}) = {len(texts) / elapsed:.1f} claims/s")
+
+
+def time_api(net, texts) -> None:
     verify(net, texts[0])  # warm-up: builds and caches the symbolic gradients
     start = time.perf_counter()
     verdicts = verify(net, texts)
     elapsed = time.perf_counter() - start
-    right = sum(v.correct for v in verdicts)
-    print(f"API: {len(texts)} claims ({right} correct, {len(texts) - right} wrong) in "
-          f"{elapsed:.2f} s = {len(texts) / elapsed:.1f} claims/s")
-    return elapsed
-
-
-def time_cli(texts) -> float:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "claims.txt"
-        path.write_text("\n".join(texts) + "\n", encoding="utf-8")
-        cmd = [sys.executable, "-m", "symgrad", "verify", "2-3-1", "--activation", "tanh",
-               "--bias", "--file", str(path)]
-        start = time.perf_counter()
-        result = subprocess.run(cmd, capture_output=True, text=True)
-        elapsed = time.perf_counter() - start
-        startup = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "symgrad", "--version"], capture_output=True)
-        startup = time.perf_counter() - startup
-    print(f"CLI: {len(texts)} claims in {elapsed:.2f} s (exit {result.returncode}) = "
-          f"{len(texts) / elapsed:.1f} claims/s; interpreter + import alone {startup:.2f} s")
-    return elapsed
+    right = sum(bool(v.correct) for v in verdicts)
+    print(f"API (this process): {len(texts)} claims ({right} correct, {len(texts) - right} "
+          f"wrong) in {elapsed:.2f} s = {len(texts) / elapsed:.1f} claims/s")
 
 
 def time_single(net, text, label) -> None:
@@ -74,15 +100,23 @@ def time_single(net, text, label) -> None:
     for _ in range(runs):
         [v] = verify(net, text)
     each = (time.perf_counter() - start) / runs
-    state = "correct" if v.correct else f"wrong, {v.diagnosis.kind}"
+    state = "correct" if v.correct else f"{v.status}, {v.diagnosis.kind if v.diagnosis else ''}"
     print(f"single verdict, {label} ({state}): {each * 1000:.0f} ms")
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--old", metavar="DIR", help="also time the symgrad in DIR")
+    args = parser.parse_args()
     net = Network([2, 3, 1], activation="tanh", bias=True)
     texts = claims(net)
+    time_seed("this tree")
+    if args.old:
+        time_seed(f"old ({args.old})", args.old)
+    time_file(texts, "this tree")
+    if args.old:
+        time_file(texts, f"old ({args.old})", args.old)
     time_api(net, texts)
-    time_cli(texts)
     seed = Network([2, 2, 1])
     time_single(seed, "dz21/dw111 = x1", "2-2-1 seed claim")
     time_single(seed, "dz21/dw111 = w211*x1", "2-2-1 seed answer")
