@@ -9,6 +9,7 @@ arguments of the Python API, and the :class:`Case` a diagnosis reads.  Shared by
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -68,6 +69,8 @@ class Names:
                 self.rename[target] = sp.Symbol(str(name), real=True)
 
     def __call__(self, expr) -> str:
+        if isinstance(expr, int):
+            expr = sp.Integer(expr)
         return show_expr(expr.xreplace(self.rename) if self.rename else expr)
 
 
@@ -155,8 +158,8 @@ def check_aliases(aliases) -> dict:
     """``aliases`` as ``{name: text}``; SpecTypeError for anything else."""
     if aliases is None:
         return {}
-    if not isinstance(aliases, dict) or not all(
+    if not isinstance(aliases, Mapping) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in aliases.items()):
         raise SpecTypeError("aliases must be a dict of names to expression text, e.g. "
                             "{'z_b': 'z21'}")
-    return aliases
+    return dict(aliases)                  # (a plain dict travels to a worker)
