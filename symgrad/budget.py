@@ -11,7 +11,8 @@ deadline:
   :attr:`Budget.memory_mb`; an allocation beyond that fails in the worker;
 * the caller waits at most :attr:`Budget.seconds` for the answer
   (``Connection.poll``); a worker that overruns is killed (``SIGKILL``) and a new
-  one is started for the next task.
+  one is started for the next task.  (A CPU-time limit stops a worker whose
+  caller died without killing it.)
 
 Either way the caller gets :class:`~symgrad.errors.BudgetExceeded` saying which
 limit ran out, and can carry on.  A :class:`Pool` keeps one warm worker for a
@@ -23,10 +24,10 @@ as exceptions.  While it runs, a task may :func:`report` what it knows so far;
 the caller receives each report through ``on_progress`` and can still use the
 last one when the budget runs out.
 
-Without ``fork`` (Windows) the work runs in the calling process, without limits.
-Where the address-space limit cannot be set (macOS does not enforce it) only the
-time limit applies.  ``SYMGRAD_IN_PROCESS=1`` in the environment runs every task
-in the calling process too, without limits, for debugging (tracebacks, pdb).
+Without ``fork`` (Windows) the work runs in the calling process, without limits;
+where the address-space limit is not enforced (macOS), only the time limit holds.
+``SYMGRAD_IN_PROCESS=1`` runs every task in the calling process, without limits,
+for debugging (tracebacks, pdb).
 
 >>> run(pow, 2, 10)
 1024
@@ -57,10 +58,10 @@ try:                                    # POSIX only
 except ImportError:                     # pragma: no cover - Windows
     resource = None                     # type: ignore[assignment]
 
-#: Default seconds for one task.  Measured: a decision about a claim on a
-#: three-layer network (3-4-4-2 tanh, 4-5-5-1 sigmoid) takes under a second
-#: once the network's derivatives exist (building them has a budget of its own,
-#: see :func:`restart_clock`); the expanded table of 4-5-5-1 sigmoid about 9 s.
+#: Default seconds for one task.  Measured: deciding a claim on a three-layer
+#: network (3-4-4-2 tanh, 4-5-5-1 sigmoid) takes under a second once the network's
+#: derivatives exist (see :func:`restart_clock`); the expanded table of 4-5-5-1
+#: sigmoid about 9 s.
 DEFAULT_SECONDS = 10.0
 #: Default megabytes one task may allocate beyond the worker's size at its start.
 #: Measured: those decisions and tables grow the worker by under 10 MB.
@@ -120,10 +121,7 @@ _LISTENER: Callable[[Any], None] | None = None
 
 
 def report(snapshot: Any) -> None:
-    """From inside a task: what is known so far (picklable), for ``on_progress``.
-
-    Cheap; a no-op when nobody listens.
-    """
+    """From inside a task: what is known so far (picklable), for ``on_progress``."""
     if _CHANNEL is not None:
         _CHANNEL.send(("progress", snapshot))
     elif _LISTENER is not None:
@@ -182,19 +180,26 @@ def _address_space() -> int | None:
     return pages * os.sysconf("SC_PAGE_SIZE")
 
 
-def _limit_memory(memory_mb: float) -> None:
-    """Limit this process's address space to its current size plus ``memory_mb``."""
-    size = _address_space()
-    if size is None or resource is None:
-        return
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    soft = size + int(memory_mb * (1 << 20))
+def _limit(kind: int, soft: int) -> None:
+    """Set the soft limit ``kind`` to ``soft`` (at most the hard limit), if allowed."""
+    _, hard = resource.getrlimit(kind)
     if hard != resource.RLIM_INFINITY:
         soft = min(soft, hard)
     try:
-        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+        resource.setrlimit(kind, (soft, hard))
     except (ValueError, OSError):       # not enforced here (macOS): time limit only
         pass
+
+
+def _limit_task(memory_mb: float, seconds: float) -> None:
+    """Address space: the current size plus ``memory_mb``.  CPU time: what is used
+    plus twice ``seconds`` (preparation and work) and a margin, so that a worker
+    whose caller died without killing it stops by itself (SIGXCPU)."""
+    size = _address_space()
+    if size is not None:
+        _limit(resource.RLIMIT_AS, size + int(memory_mb * (1 << 20)))
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    _limit(resource.RLIMIT_CPU, int(used.ru_utime + used.ru_stime + 2 * seconds) + 2)
 
 
 def _portable(exc: BaseException) -> BaseException:
@@ -207,7 +212,7 @@ def _portable(exc: BaseException) -> BaseException:
 
 
 def _serve(conn, other_end) -> None:
-    """The worker's loop: run ``(func, args, memory_mb)`` messages until ``None``."""
+    """The worker's loop: run ``(func, args, memory_mb, seconds)`` messages until ``None``."""
     global _CHANNEL
     other_end.close()                   # so that the caller's exit ends recv() with EOF
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the caller's to handle
@@ -220,8 +225,8 @@ def _serve(conn, other_end) -> None:
             return
         if message is None:
             return
-        func, args, memory_mb = message
-        _limit_memory(memory_mb)
+        func, args, memory_mb, seconds = message
+        _limit_task(memory_mb, seconds)
         try:
             answer = ("ok", func(*args))
         except MemoryError:
@@ -286,11 +291,11 @@ class Pool:
     def _run(self, budget, func, args, on_progress):
         conn = self._worker()
         try:
-            conn.send((func, args, budget.memory_mb))
+            conn.send((func, args, budget.memory_mb, budget.seconds))
         except (OSError, EOFError):     # the idle worker went away: start another
             self._kill()
             conn = self._worker()
-            conn.send((func, args, budget.memory_mb))
+            conn.send((func, args, budget.memory_mb, budget.seconds))
         deadline = time.monotonic() + budget.seconds
         busy = True
         try:
@@ -300,8 +305,8 @@ class Pool:
                     raise budget.exceeded("time")
                 try:
                     kind, payload, *retire = conn.recv()
-                except (EOFError, OSError):     # the worker died: most likely an
-                    raise budget.exceeded("memory") from None  # allocation failed in C
+                except (EOFError, OSError):     # the worker died: past its CPU time, or
+                    raise budget.exceeded(self._cause_of_death()) from None  # memory
                 if kind == "progress":   # (progress and clock: (kind, payload))
                     if on_progress is not None:
                         on_progress(payload)
@@ -319,6 +324,12 @@ class Pool:
         finally:
             if busy:                    # out of budget, dead, or interrupted (Ctrl-C)
                 self._kill()
+
+    def _cause_of_death(self) -> str:
+        """``"time"`` for a worker stopped by its CPU limit, else ``"memory"`` (an
+        allocation that failed in C code, where Python cannot raise MemoryError)."""
+        self._process.join(_GOODBYE_SECONDS)
+        return "time" if self._process.exitcode == -signal.SIGXCPU else "memory"
 
     def _worker(self):
         if self._process is None or not self._process.is_alive():

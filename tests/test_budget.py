@@ -65,6 +65,16 @@ def die():
     os.kill(os.getpid(), signal.SIGKILL)
 
 
+def stop_for_cpu():
+    os.kill(os.getpid(), signal.SIGXCPU)
+
+
+def cpu_limit():
+    import resource
+
+    return resource.getrlimit(resource.RLIMIT_CPU)[0]
+
+
 def nested():
     """A task that asks for a budget itself: it runs in the worker, not in a new one."""
     return os.getpid(), run(os.getpid)
@@ -119,6 +129,19 @@ def test_a_worker_that_dies_is_reported_and_replaced():
             pool.run(die)
         assert info.value.limit == "memory"
         assert pool.run(pow, 2, 3) == 8
+
+
+def test_a_worker_has_a_cpu_limit_as_a_backstop_and_dying_of_it_is_time():
+    """If the caller dies without killing its worker, the CPU limit stops the worker."""
+    import resource
+
+    with Pool(Budget(seconds=3)) as pool:
+        soft = pool.run(cpu_limit)
+        assert soft != resource.RLIM_INFINITY and soft <= 3 * 2 + 2 + 60
+        with pytest.raises(BudgetExceeded) as info:
+            pool.run(stop_for_cpu)
+        assert info.value.limit == "time"
+        assert pool.run(pow, 2, 2) == 4
 
 
 @pytest.mark.parametrize("kind", [ValueError, SpecError, ZeroDivisionError, KeyError])
