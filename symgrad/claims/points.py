@@ -7,8 +7,7 @@ double range on the way (``exp(exp(exp(x)))``, a power tower ``x^x^x^x^x``,
 ``x^5000``) is not computed at all: it is :data:`OUT_OF_RANGE`, which agrees with
 nothing and differs from nothing, so it can neither prove nor refute a claim.
 
->>> import mpmath
-import sympy as sp
+>>> import sympy as sp
 >>> x1, w211 = sp.symbols("x1 w211", real=True)
 >>> counterexample(x1, w211 * x1).text()
 'x1=1, w211=2: claimed 1, true 2'
@@ -348,8 +347,7 @@ def counterexample(a: sp.Expr, b: sp.Expr, *, fallback=None, seed: int = 0,
     then random values in -2..3); ``fallback`` (a point where they are known to
     differ) is used when no integer point works.
 
-    >>> import mpmath
-import sympy as sp
+    >>> import sympy as sp
     >>> x1, w211 = sp.symbols("x1 w211", real=True)
     >>> counterexample(x1, w211 * x1).text()
     'x1=1, w211=2: claimed 1, true 2'
