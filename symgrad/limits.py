@@ -29,9 +29,9 @@ from collections.abc import Sequence
 MAX_WIDTH = 10_000
 MAX_WIDTH_DIGITS = len(str(MAX_WIDTH))
 
-#: Largest CSV file ``train --data`` reads (bytes), checked with ``stat`` before
-#: reading: 100 MB of text is at most about 10**7 numbers worth training on here.
-MAX_DATA_BYTES = 100_000_000
+#: Largest CSV file ``train --data`` reads (bytes, 100 MiB), checked with ``stat``
+#: before reading: more text than that holds more numbers than :data:`MAX_DATA_CELLS`.
+MAX_DATA_BYTES = 100 * 2**20
 #: Most numbers a data set may hold, and most samples x neurons (all widths) a
 #: network is trained on: each array of activations then stays under about 80 MB,
 #: and the whole run under about 1 GB.  The same rule as ``train --synthetic``.

@@ -37,9 +37,13 @@ def add_network_options(parser: argparse.ArgumentParser, *, arch: bool = True) -
 
 
 def network_from_args(args):
-    """Build the :class:`~symgrad.Network` the shared options describe."""
+    """Build the :class:`~symgrad.Network` the shared options describe.
+
+    Before building it, :func:`estimate_cost` refuses a command whose work or
+    memory would be past a limit of :mod:`symgrad.limits`.
+    """
     from symgrad.network import Network
-    from symgrad.spec import parse_arch
+    from symgrad.spec import make_spec, parse_arch
 
     widths = parse_arch(args.arch)
     n_params = sum(a * b for a, b in zip(widths[:-1], widths[1:])) + (
@@ -52,6 +56,81 @@ def network_from_args(args):
     activation = args.activation
     if "," in activation:
         activation = [a.strip() for a in activation.split(",")]
+    elif len(widths) == 2 and activation != "linear":
+        raise UsageError(
+            f"--activation sets the hidden layers, and the {args.arch} network has none; "
+            f"for its output neurons use --output-activation {activation}")
+    spec = make_spec(widths, activation, args.output_activation, args.bias, args.loss)
+    estimate_cost(args, spec)
     return Network(widths, activation=activation,
                    output_activation=args.output_activation,
                    bias=args.bias, loss=args.loss)
+
+
+def estimate_cost(args, spec) -> None:
+    """Refuse, before any work, a command that would run past a limit.
+
+    ``args.command`` names the subcommand.  From the architecture and the options
+    alone it estimates:
+
+    * ``verify`` and ``compare``: the size of the expanded derivatives the claims
+      are checked against (:func:`symgrad.limits.derivative_size`), at most
+      :data:`~symgrad.limits.MAX_SYMBOLIC_SIZE`;
+    * ``table --form expanded``: the size of the whole expanded table
+      (:func:`symgrad.limits.table_size`), the same limit; the compact and delta
+      forms, and ``derive``, grow only with the number of parameters;
+    * ``train``: at most :data:`~symgrad.limits.MAX_EPOCHS` epochs and, with
+      ``--synthetic``, at most :data:`~symgrad.limits.MAX_TRAIN_WORK` epochs x
+      samples x parameters.
+
+    ``check --batch``, ``train --samples`` and the ``train --data`` file are
+    limited by their own commands before any work (``batch_limit`` in
+    :mod:`symgrad.cli.check`; ``MAX_SAMPLES``, ``MAX_CELLS`` and the file check in
+    :mod:`symgrad.cli.train`), and :func:`symgrad.training.data.load_csv` limits
+    what it reads (:data:`~symgrad.limits.MAX_DATA_BYTES`, :data:`~symgrad.limits.MAX_DATA_CELLS`).  Raises :class:`UsageError` with one line that
+    names the limit and the way forward.
+    """
+    from symgrad import limits
+
+    command = getattr(args, "command", None)
+    arch, acts = spec.arch, spec.activations
+    if command in ("verify", "compare"):
+        size = limits.derivative_size(spec.widths, acts, spec.bias, "output")
+        if size > limits.MAX_SYMBOLIC_SIZE:
+            raise UsageError(
+                f"{command} on the {arch} network: its expanded derivatives have about "
+                f"{size:,} symbols and operations (a sum over every path through the "
+                f"network); the limit is {limits.MAX_SYMBOLIC_SIZE:,}; use a shallower or "
+                "narrower network, or 'symgrad table' (compact form) and 'symgrad check'")
+    elif command == "table" and getattr(args, "form", None) == "expanded":
+        of = "output" if args.of == "output" else "loss"
+        size = limits.table_size(spec.widths, acts, spec.bias, of)
+        if size > limits.MAX_SYMBOLIC_SIZE:
+            raise UsageError(
+                f"table --form expanded of the {arch} network would print about {size:,} "
+                f"symbols and operations (sums over every path through the network); the "
+                f"limit is {limits.MAX_SYMBOLIC_SIZE:,}; use --form compact or --form delta")
+    elif command == "train":
+        _estimate_training(args, spec, limits)
+
+
+def _estimate_training(args, spec, limits) -> None:
+    epochs = getattr(args, "epochs", 0) or 0
+    if epochs > limits.MAX_EPOCHS:
+        raise UsageError(
+            f"--epochs {epochs} is more than one command runs: the limit is "
+            f"{limits.MAX_EPOCHS:,} epochs (each one is a pass over the data); use fewer "
+            "--epochs, or --tol to stop when the cost settles")
+    if getattr(args, "data", None) is not None:
+        return      # samples unknown until read; cli/train.py checks the file first
+    samples = 100 if getattr(args, "samples", None) is None else args.samples
+    if not 1 <= samples <= limits.MAX_DATA_CELLS // sum(spec.widths):
+        return                        # cli/train.py refuses those samples with its own words
+    work = epochs * samples * spec.n_parameters
+    if work > limits.MAX_TRAIN_WORK:
+        most = max(1, limits.MAX_TRAIN_WORK // (samples * spec.n_parameters))
+        raise UsageError(
+            f"train --epochs {epochs} on {samples} samples of the {spec.arch} network is "
+            f"about {work:.2g} multiply-adds; the limit is {limits.MAX_TRAIN_WORK:.0e} "
+            f"epochs x samples x parameters; use at most {most:,} --epochs (or fewer "
+            "--samples)")

@@ -25,13 +25,21 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 import re
+import stat
+from array import array
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from symgrad.errors import DataError
+from symgrad.limits import MAX_DATA_BYTES, MAX_DATA_CELLS
+from symgrad.training.fit import least_squares, linear_map  # noqa: F401  (re-exported)
+
+#: Longest line of a data file (characters): 10,000 inputs of 400 characters each.
+MAX_LINE_CHARS = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -136,8 +144,89 @@ def _read_header(rows, name: str) -> list:
     raise DataError(f"{name} is empty; it needs a header line (e.g. x,y) and one row per sample")
 
 
+def check_data_file(path) -> int:
+    """Refuse, before reading, what is not a regular file of at most MAX_DATA_BYTES.
+
+    Pipes and devices (``/dev/zero``) may never end; a directory is no file; a
+    file over :data:`symgrad.limits.MAX_DATA_BYTES` would fill memory.  Returns the
+    size in bytes.  Symbolic links are followed.
+    """
+    where = str(path)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise DataError(f"cannot read {where!r}: no such file") from None
+    except (OSError, ValueError) as exc:
+        raise DataError(f"cannot read {where!r}: {getattr(exc, 'strerror', None) or exc}") \
+            from None
+    _check_kind(info, where)
+    return info.st_size
+
+
+def _check_kind(info: os.stat_result, where: str) -> None:
+    if stat.S_ISDIR(info.st_mode):
+        raise DataError(f"cannot read {where!r}: it is a directory, not a CSV file")
+    if not stat.S_ISREG(info.st_mode):
+        kind = ("a pipe (FIFO)" if stat.S_ISFIFO(info.st_mode) else
+                "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else
+                "a socket" if stat.S_ISSOCK(info.st_mode) else "not a regular file")
+        raise DataError(f"cannot read {where!r}: it is {kind}, which may never end; symgrad "
+                        "reads data from regular files only (save the data to a file first)")
+    if info.st_size > MAX_DATA_BYTES:
+        raise DataError(f"cannot read {where!r}: it has {info.st_size / 2**20:.0f} MiB; "
+                        f"symgrad reads CSV files of at most {MAX_DATA_BYTES // 2**20} MiB "
+                        "(use fewer rows)")
+
+
+def _open_regular(path: Path):
+    """Open ``path`` for text reading, refusing anything but a small regular file.
+
+    ``O_NONBLOCK`` keeps a FIFO swapped in after the check from blocking the open;
+    ``fstat`` on the open descriptor then judges what was really opened.
+    """
+    check_data_file(path)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise DataError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
+    try:
+        _check_kind(os.fstat(fd), str(path))
+        return open(fd, encoding="utf-8-sig", newline="", closefd=True)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _lines(handle, name: str):
+    """Lines of a text file, each at most MAX_LINE_CHARS and MAX_DATA_BYTES in all."""
+    total = 0
+    number = 0
+    while True:
+        try:
+            line = handle.readline(MAX_LINE_CHARS + 1)
+        except UnicodeDecodeError:
+            raise DataError(f"cannot read {name!r}: not a UTF-8 text file (after line "
+                            f"{number})") from None
+        if not line:
+            return
+        number += 1
+        total += len(line)
+        if len(line) > MAX_LINE_CHARS and not line.endswith(("\n", "\r")):
+            raise DataError(f"{name}, line {number}: longer than {MAX_LINE_CHARS:,} characters; "
+                            "is this a CSV file of numbers?")
+        if total > MAX_DATA_BYTES:
+            raise DataError(f"{name} grew past {MAX_DATA_BYTES // 2**20} MiB while it was read; "
+                            "symgrad reads CSV files of at most that size")
+        yield line
+
+
 def load_csv(path) -> Dataset:
     """Read a CSV file of samples (see the module notes for the column rule).
+
+    The file is read as a stream, row by row, into one array of numbers: only a
+    regular file of at most :data:`symgrad.limits.MAX_DATA_BYTES`, holding at most
+    :data:`symgrad.limits.MAX_DATA_CELLS` numbers.
 
     Parameters
     ----------
@@ -150,9 +239,10 @@ def load_csv(path) -> Dataset:
     Raises
     ------
     DataError
-        Missing or unreadable file, no header, no rows, a row with the wrong
-        number of cells, a cell that is empty, not a number, NaN or infinite;
-        the message names the file, the line and the column.
+        Missing or unreadable file, a directory, pipe or device, a file too big,
+        no header, no rows, a row with the wrong number of cells, a cell that is
+        empty, not a number, NaN or infinite, a field longer than the csv module
+        reads; the message names the file, the line and the column.
 
     Examples
     --------
@@ -165,37 +255,46 @@ def load_csv(path) -> Dataset:
     """
     path = Path(path)
     name = path.name
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise DataError(f"cannot read {str(path)!r}: no such file") from None
-    except IsADirectoryError:
-        raise DataError(f"cannot read {str(path)!r}: it is a directory, not a CSV file") from None
-    except UnicodeDecodeError:
-        raise DataError(f"cannot read {str(path)!r}: not a UTF-8 text file") from None
-    except OSError as exc:
-        raise DataError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
-    rows = csv.reader(text.splitlines())
-    header = _read_header(rows, name)
+    with _open_regular(path) as handle:
+        rows = csv.reader(_lines(handle, name))
+        try:
+            header, values = _read_rows(rows, name)
+        except csv.Error as exc:
+            line = rows.line_num
+            if "field larger than field limit" in str(exc):
+                raise DataError(f"{name}, line {line}: a field is longer than "
+                                f"{csv.field_size_limit():,} characters (the csv module's "
+                                "limit); is this a CSV file of numbers?") from None
+            raise DataError(f"{name}, line {line}: not readable as CSV ({exc})") from None
     targets = _target_columns(header)
     inputs = [i for i in range(len(header)) if i not in targets]
-    values = []
+    table = np.frombuffer(values, dtype=np.float64).reshape(-1, len(header))
+    y = table[:, targets]
+    return Dataset(table[:, inputs], y[:, 0].copy() if len(targets) == 1 else y,
+                   tuple(header[i] for i in inputs), tuple(header[i] for i in targets), name)
+
+
+def _read_rows(rows, name: str) -> tuple[list, array]:
+    """The header and every number, row after row, in one flat ``array('d')``."""
+    header = _read_header(rows, name)
+    values = array("d")
+    width = len(header)
     for fields in rows:
         if not any(f.strip() for f in fields):
             continue
         line = rows.line_num
-        if len(fields) != len(header):
+        if len(fields) != width:
             raise DataError(f"{name}, line {line}: {len(fields)} value"
                             f"{'s' if len(fields) != 1 else ''}, but the header names "
-                            f"{len(header)} columns ({','.join(header)})")
-        values.append([_number(cell, f"{name}, line {line}, column {header[i]!r}")
-                       for i, cell in enumerate(fields)])
+                            f"{width} columns ({','.join(header)})")
+        if len(values) + width > MAX_DATA_CELLS:
+            raise DataError(f"{name}, line {line}: more than {MAX_DATA_CELLS:,} numbers; "
+                            "symgrad trains on at most that many (use fewer rows)")
+        values.extend(_number(cell, f"{name}, line {line}, column {header[i]!r}")
+                      for i, cell in enumerate(fields))
     if not values:
         raise DataError(f"{name} has a header ({','.join(header)}) but no data rows")
-    table = np.array(values, dtype=float)
-    y = table[:, targets]
-    return Dataset(table[:, inputs], y[:, 0] if len(targets) == 1 else y,
-                   tuple(header[i] for i in inputs), tuple(header[i] for i in targets), name)
+    return header, values
 
 
 def synthetic(*, samples=100, slope=1.0, intercept=0.0, noise=0.0, seed=0) -> Dataset:
@@ -282,60 +381,3 @@ def check_widths(data: Dataset, spec) -> None:
             f"the {spec.arch} network has {k} output{'s' if k != 1 else ''}, but the data have "
             f"{data.n_targets} target column{'s' if data.n_targets != 1 else ''} "
             f"({', '.join(data.target_names)}); name target columns y (one output) or y1..y{k}")
-
-
-def linear_map(coefficients, intercept, *, split=None) -> dict:
-    """A linear map ``y = C x + b`` as a JSON-ready dict (see :func:`least_squares`).
-
-    ``coefficients`` is (k, n), ``intercept`` (k,).  Keys: ``coefficients``
-    ({"x1": ..., ...}), ``intercept`` and, with ``split`` = a, ``slope`` =
-    ``a*c1 + (1-a)*c2`` on the original x.  Values are floats for one output and
-    lists (one entry per output) for several.
-    """
-    C = np.atleast_2d(np.asarray(coefficients, dtype=float))
-    b = np.atleast_1d(np.asarray(intercept, dtype=float))
-
-    def out(values):
-        values = [float(v) for v in values]
-        return values[0] if len(values) == 1 else values
-
-    result = {"coefficients": {f"x{k + 1}": out(C[:, k]) for k in range(C.shape[1])},
-              "intercept": out(b)}
-    if split is not None and C.shape[1] == 2:
-        result["slope"] = out(split * C[:, 0] + (1.0 - split) * C[:, 1])
-    return result
-
-
-def least_squares(X, y, *, intercept=False, split=None, loss="half-squared") -> dict:
-    """The best linear fit of the data, by ``numpy.linalg.lstsq``.
-
-    With collinear inputs (the seed's split) lstsq returns the smallest-norm
-    coefficients; only combinations such as the slope on x are meaningful then.
-
-    Returns
-    -------
-    dict
-        :func:`linear_map` keys plus ``rank`` (of the inputs, without the
-        intercept column) and ``cost`` (the mean ``loss`` of the fit: the lowest
-        cost any linear map reaches on these data).
-
-    Examples
-    --------
-    >>> x = np.array([0.0, 1.0, 2.0])
-    >>> fit = least_squares(np.column_stack([0.5 * x, 0.5 * x]), 2 * x + 1, intercept=True,
-    ...                     split=0.5)
-    >>> round(fit["slope"], 12), round(fit["intercept"], 12), fit["rank"]
-    (2.0, 1.0, 1)
-    """
-    X = np.asarray(X, dtype=float)
-    Y = np.asarray(y, dtype=float).reshape(X.shape[0], -1)
-    A = np.column_stack([X, np.ones(X.shape[0])]) if intercept else X
-    solution = np.linalg.lstsq(A, Y, rcond=None)[0]
-    C = solution[:X.shape[1]].T
-    b = solution[X.shape[1]] if intercept else np.zeros(Y.shape[1])
-    r = Y - (X @ C.T + b)
-    sq = float(np.mean(np.sum(r * r, axis=1)))
-    result = linear_map(C, b, split=split)
-    result["rank"] = int(np.linalg.matrix_rank(X))
-    result["cost"] = sq / 2 if loss == "half-squared" else sq
-    return result

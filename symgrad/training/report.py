@@ -31,9 +31,13 @@ def _num(value: Any) -> float | None:
 class TrainingResult:
     """Everything :func:`symgrad.training.train` found; see ``to_text()`` and ``to_dict()``.
 
-    Arrays: ``costs`` (one entry per epoch, epoch 0 = the start), ``trajectory``
-    (rows = parameters at the epochs in ``recorded``), ``initial``, ``params``
-    (the final, last good, parameters) and ``gradient`` (at ``params``).
+    Arrays: ``costs`` (the cost at the epochs in ``cost_epochs``: every epoch, 0 =
+    the start, up to :data:`symgrad.limits.MAX_COST_POINTS` of them, then evenly
+    thinned, the last epoch always kept), ``trajectory`` (rows = parameters at the
+    epochs in ``recorded``, with their costs in ``recorded_costs``), ``initial``,
+    ``params`` (the final, last good, parameters) and ``gradient`` (at ``params``).
+    ``epochs_run`` is the exact number of epochs run, whatever was kept.
+    ``notes`` says in words what float64 could not hold (values near 1e308).
     ``symmetric`` is True when the hidden neurons stayed identical to the last
     bit at every step, False when they were or became different, and None when
     no hidden layer has two neurons.
@@ -56,6 +60,9 @@ class TrainingResult:
     gap: float | None
     settings: dict[str, Any]
     equalities: list[str] = field(default_factory=list)
+    cost_epochs: np.ndarray | None = None
+    recorded_costs: np.ndarray | None = None
+    notes: list[str] = field(default_factory=list)
     split: float | None = None
     rank: int | None = None
     effective_map: dict[str, Any] | None = None
@@ -126,9 +133,19 @@ class TrainingResult:
         return ""
 
     def _stop_line(self) -> str:
+        if self.stop == "epochs" and self.epochs == 0:
+            return "no epochs run (epochs 0): this is the starting point"
         if self.stop == "epochs":
             return f"ran all {self.epochs} epochs (no stopping rule fired)"
         return self.message
+
+    def __post_init__(self) -> None:
+        if self.cost_epochs is None:              # built by hand: one cost per epoch
+            self.cost_epochs = np.arange(len(self.costs))
+        if self.recorded_costs is None:
+            index = {int(e): i for i, e in enumerate(self.cost_epochs)}
+            self.recorded_costs = np.array([self.costs[index[int(e)]] if int(e) in index
+                                            else np.nan for e in self.recorded])
 
     def to_text(self) -> str:
         """The human report: stop reason, cost, parameters, linear map, symmetry."""
@@ -151,6 +168,7 @@ class TrainingResult:
         if note:
             lines.append(f"identifiability: {note}")
         lines.append(f"symmetry: {self.symmetry_verdict()}")
+        lines += [f"note: {note}" for note in self.notes]
         return "\n".join(lines)
 
     def _linear_lines(self) -> list[str]:
@@ -199,7 +217,8 @@ class TrainingResult:
             "effective_map": self.effective_map, "least_squares": self.least_squares,
             "agreement": self.agreement, "settings": dict(self.settings),
             "history": {"epoch": [int(e) for e in self.recorded],
-                        "cost": [_num(self.costs[e]) for e in self.recorded]},
+                        "cost": [_num(c) for c in np.asarray(self.recorded_costs)]},
+            **({"notes": list(self.notes)} if self.notes else {}),
         }
 
     def to_json(self) -> str:

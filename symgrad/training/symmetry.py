@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from symgrad.errors import SpecError
+from symgrad.errors import SpecError, SpecTypeError
 from symgrad.spec import choices_message, symbol_name
 
 #: The named starting points.
@@ -108,7 +108,11 @@ def start(spec, init, seed):
     """The starting parameters of ``init`` (a name or an array) and how to call them."""
     if isinstance(init, str):
         return initial_parameters(spec, init, seed), init
-    p0 = np.array(init, dtype=float).ravel()
+    try:
+        p0 = np.array(init, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise SpecTypeError(f"init must be one of {', '.join(INITS)} or an array of "
+                            f"{spec.n_parameters} numbers, got {type(init).__name__}") from None
     if p0.shape != (spec.n_parameters,) or not np.isfinite(p0).all():
         raise SpecError(f"init array must hold {spec.n_parameters} finite values in "
                         f"net.parameters order, got shape {np.shape(init)}")

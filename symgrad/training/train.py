@@ -4,7 +4,7 @@
 descent with the exact gradients from :func:`symgrad.compile_gradients` and
 returns a :class:`TrainingResult` with the cost history, the parameter
 trajectory, and, for linear networks, the effective linear map compared with
-least squares (:func:`symgrad.training.data.least_squares`).
+least squares (:func:`symgrad.training.fit.least_squares`).
 
 Symmetry
 --------
@@ -30,9 +30,12 @@ import numpy as np
 
 from symgrad.backends import compile_gradients
 from symgrad.errors import DataError, SpecError, SpecTypeError
+from symgrad.limits import MAX_COST_POINTS, MAX_DATA_CELLS
 from symgrad.network import Network
 from symgrad.spec import check_batch
-from symgrad.training.data import check_split, least_squares, linear_map
+from symgrad.training.data import check_split
+from symgrad.training.fit import float_note, input_rank, least_squares, linear_map
+from symgrad.training.history import Record
 from symgrad.training.report import TrainingResult
 from symgrad.training.symmetry import (
     INITS,
@@ -48,24 +51,53 @@ from symgrad.training.symmetry import (
 __all__ = ["INITS", "TrainingResult", "effective_map", "initial_parameters", "sibling_equalities",
            "train"]
 
-def _check_options(epochs, lr, momentum, batch_size, record_every, tol):
+def _check_options(epochs, lr, momentum, batch_size, record_every, tol, seed, backend,
+                   progress):
     def integer(name, value, low):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise SpecTypeError(f"{name} must be an integer, got {value!r}")
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+            raise SpecTypeError(f"{name} must be an integer, got {type(value).__name__} "
+                                f"{_short(value)}")
         if value < low:
             raise SpecError(f"{name} must be at least {low}, got {value}")
 
     integer("epochs", epochs, 0)
     integer("record_every", record_every, 1)
+    integer("seed", seed, 0)
     if batch_size is not None:
         integer("batch_size", batch_size, 1)
+    if not isinstance(backend, str):
+        raise SpecTypeError(f"backend must be a name such as 'numpy' or 'auto', got "
+                            f"{type(backend).__name__} {_short(backend)}")
+    if progress is not None and not callable(progress):
+        raise SpecTypeError(f"progress must be a function progress(epoch, epochs, cost) or "
+                            f"None, got {type(progress).__name__}")
     for name, value, ok, rule in [("lr", lr, lambda v: v > 0, "> 0"),
                                   ("momentum", momentum, lambda v: 0 <= v < 1, "in [0, 1)"),
                                   ("tol", tol, lambda v: v >= 0, ">= 0")]:
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
-            raise SpecTypeError(f"{name} must be a number, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating,
+                                                             np.integer)):
+            raise SpecTypeError(f"{name} must be a number, got {type(value).__name__} "
+                                f"{_short(value)}")
         if not (np.isfinite(value) and ok(value)):
             raise SpecError(f"{name} must be finite and {rule}, got {value!r}")
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _check_targets(spec, Y) -> None:
+    """The bce loss reads targets as probabilities: each in [0, 1]."""
+    if spec.loss != "bce":
+        return
+    bad = np.flatnonzero(((Y < 0) | (Y > 1)).any(axis=1))
+    if bad.size:
+        row = int(bad[0])
+        value = Y[row][(Y[row] < 0) | (Y[row] > 1)][0]
+        more = f" ({bad.size} samples in all)" if bad.size > 1 else ""
+        raise DataError(f"the bce loss needs targets in [0, 1] (probabilities); sample "
+                        f"{row + 1} has y = {value:g}{more}; use another loss or rescale y")
 
 
 def train(net, X, y, *, epochs=1000, lr=0.01, init="random", seed=0, momentum=0.0,
@@ -87,6 +119,11 @@ def train(net, X, y, *, epochs=1000, lr=0.01, init="random", seed=0, momentum=0.
         Mini-batch size (samples shuffled each epoch from ``seed``); None: full batch.
     record_every : int
         Keep the parameters every this many epochs (and the last) in ``trajectory``.
+        However long the run, the record holds at most
+        :data:`symgrad.limits.MAX_COST_POINTS` points (and at most
+        :data:`symgrad.limits.MAX_DATA_CELLS` numbers): past that it is thinned
+        evenly, keeping the first and the last (:mod:`symgrad.training.history`).
+        The costs are recorded the same way, at every epoch up to that many.
     tol : float
         Stop as converged when the cost changes by at most ``tol`` in an epoch (0: never).
     split : float, optional
@@ -96,6 +133,14 @@ def train(net, X, y, *, epochs=1000, lr=0.01, init="random", seed=0, momentum=0.
         Passed to :func:`symgrad.compile_gradients` (``"auto"``: numba when installed).
     progress : callable, optional
         Called as ``progress(epoch, epochs, cost)`` after every epoch.
+
+    Raises
+    ------
+    SpecError, SpecTypeError
+        An option with a bad value or type (``seed="abc"``, ``epochs=2.5``).
+    ShapeError, DataError
+        ``X`` and ``y`` that do not fit the network, are not finite, or (for the
+        ``bce`` loss) targets outside [0, 1].
 
     Returns
     -------
@@ -117,28 +162,37 @@ def train(net, X, y, *, epochs=1000, lr=0.01, init="random", seed=0, momentum=0.
     (True, 'converged')
     """
     if not isinstance(net, Network):
-        raise SpecError(f"train needs a Network, got {type(net).__name__}")
+        raise SpecTypeError(f"train needs a Network, got {type(net).__name__}")
     spec = net.spec
-    _check_options(epochs, lr, momentum, batch_size, record_every, tol)
+    _check_options(epochs, lr, momentum, batch_size, record_every, tol, seed, backend,
+                   progress)
     split = None if split is None else check_split(split)
     p0, init_name = start(spec, init, seed)
     _, X, Y = check_batch(spec, p0, X, y)
     if not (np.isfinite(X).all() and np.isfinite(Y).all()):
         raise DataError("X and y must be finite (no NaN or inf)")
+    _check_targets(spec, Y)
     f = compile_gradients(net, backend=backend)
     loop = _Loop(spec, f, X, Y, p0, lr, momentum, batch_size, seed)
-    loop.run(epochs, record_every, tol, progress)
-    result = TrainingResult(
-        net=net, names=spec.parameter_names(), initial=p0, params=loop.p,
-        costs=np.array(loop.costs), recorded=np.array(loop.recorded, dtype=int),
-        trajectory=np.array(loop.trajectory), epochs_run=loop.epoch, epochs=epochs,
-        stop=loop.stop, message=loop.message, gradient=loop.grad,
-        symmetric_start=loop.sym_start, separated_at=loop.separated_at,
-        gap=sibling_gap(spec, loop.p) if hidden_layers(spec) else None,
-        settings={"init": init_name, "seed": seed, "lr": float(lr), "momentum": float(momentum),
-                  "batch_size": batch_size, "tol": float(tol), "backend": f.backend},
-        equalities=sibling_equalities(spec), split=split)
-    _compare(result, X, Y)
+    points = min(MAX_COST_POINTS, max(2, MAX_DATA_CELLS // max(1, spec.n_parameters)))
+    costs, path = Record(MAX_COST_POINTS), Record(points, record_every)
+    with np.errstate(all="ignore"):         # overflow is reported in words, not warnings
+        loop.run(epochs, tol, progress, costs, path)
+        result = TrainingResult(
+            net=net, names=spec.parameter_names(), initial=p0, params=loop.p,
+            costs=np.array(costs.values), cost_epochs=np.array(costs.epochs, dtype=int),
+            recorded=np.array(path.epochs, dtype=int),
+            trajectory=np.array([p for p, _ in path.values]),
+            recorded_costs=np.array([c for _, c in path.values]),
+            epochs_run=loop.epoch, epochs=epochs,
+            stop=loop.stop, message=loop.message, gradient=loop.grad,
+            symmetric_start=loop.sym_start, separated_at=loop.separated_at,
+            gap=sibling_gap(spec, loop.p) if hidden_layers(spec) else None,
+            settings={"init": init_name, "seed": seed, "lr": float(lr),
+                      "momentum": float(momentum), "batch_size": batch_size,
+                      "tol": float(tol), "backend": f.backend},
+            equalities=sibling_equalities(spec), split=split)
+        _compare(result, X, Y)
     return result
 
 
@@ -146,7 +200,7 @@ def effective_map(spec, params, *, split=None) -> dict:
     """The linear map a linear network computes: ``W_L @ ... @ W_1`` and the bias part.
 
     Only meaningful when every activation is linear.  Layout as
-    :func:`symgrad.training.data.linear_map`; with ``split`` = a it includes the slope on x.
+    :func:`symgrad.training.fit.linear_map`; with ``split`` = a it includes the slope on x.
 
     Examples
     --------
@@ -165,10 +219,13 @@ def effective_map(spec, params, *, split=None) -> dict:
 def _compare(result, X, Y):
     """Fill the effective map, least squares and their agreement (linear nets)."""
     spec = result.net.spec
-    result.rank = int(np.linalg.matrix_rank(X))
+    result.rank = input_rank(X)
     if spec.loss != "bce":
         result.least_squares = least_squares(X, Y, intercept=spec.bias, split=result.split,
                                              loss=spec.loss)
+        if not np.isfinite(result.least_squares["cost"]):
+            largest = float(max(np.abs(X).max(), np.abs(Y).max()))
+            result.notes.append(float_note("the least-squares cost", largest))
     if not result.linear:
         return
     eff = result.effective_map = effective_map(spec, result.params, split=result.split)
@@ -190,6 +247,10 @@ def _compare(result, X, Y):
     result.agreement = {"compared": what, "difference": diff}
 
 
+#: Data beyond this size have squares past the float64 range (about 1.8e308).
+_SQUARE_LIMIT = 1e154
+
+
 class _Loop:
     """The descent loop's state; :meth:`run` fills costs, trajectory and stop."""
 
@@ -199,8 +260,10 @@ class _Loop:
         m = X.shape[0]
         self.batch = None if batch_size is None or batch_size >= m else batch_size
         self.rng = np.random.default_rng([seed, 1])
+        self.p0 = p0
         self.p, self.v = p0.copy(), np.zeros_like(p0)
-        self.costs, self.recorded, self.trajectory = [], [], []
+        self.largest = float(max(np.abs(X).max(), np.abs(Y).max()))
+        self.previous = float("nan")             # the cost one epoch before self.cost
         self.epoch, self.stop, self.message = 0, "epochs", ""
         has_siblings = bool(hidden_layers(spec))
         self.sym_start = siblings_identical(spec, p0) if has_siblings else None
@@ -250,42 +313,47 @@ class _Loop:
         self._diverged("the parameters" if not ok else "the cost")
         return False
 
-    def run(self, epochs, record_every, tol, progress):
-        with np.errstate(over="ignore", invalid="ignore"):
-            cost, self.grad = self.f(self.p, self.X, self.Y)
-            self.cost = float(cost)
-            self._record(True)
-            if not (np.isfinite(cost) and np.isfinite(self.grad).all()):
-                self.stop = "diverged"
-                self.message = "the cost is NaN or infinite at the starting point"
-                return
-            while self.epoch < epochs:
-                if self.batch is None and not self.grad.any() and not self.v.any():
-                    self._stationary()
-                    return
-                before = self.p
-                if not self._epoch():
-                    break
-                self.epoch += 1
-                self._record(self.epoch % record_every == 0)
-                if progress is not None:
-                    progress(self.epoch, epochs, self.cost)
-                if self._converged(before, tol):
-                    break
-            if self.stop == "epochs" and np.array_equal(self.p, self.trajectory[0]) and self.cost:
+    def run(self, epochs, tol, progress, costs, path):
+        """Run up to ``epochs`` epochs, recording into the :class:`Record` s ``costs``
+        (the cost) and ``path`` (the parameters and the cost)."""
+        cost, self.grad = self.f(self.p, self.X, self.Y)
+        self.cost = float(cost)
+        self._record(costs, path)
+        if not (np.isfinite(cost) and np.isfinite(self.grad).all()):
+            self.stop = "diverged"
+            self.message = "the cost is NaN or infinite at the starting point"
+            if self.largest > _SQUARE_LIMIT:
+                self.message += (f": the data reach {self.largest:.3g}, and their squares "
+                                 "overflow float64 (largest about 1.8e308); rescale the data "
+                                 "(divide X and y by a power of 10)")
+            return
+        while self.epoch < epochs:
+            if self.batch is None and not self.grad.any() and not self.v.any():
                 self._stationary()
-        if self.recorded[-1] != self.epoch:
-            self.recorded.append(self.epoch)
-            self.trajectory.append(self.p.copy())
+                break
+            before = self.p
+            self.previous = self.cost
+            if not self._epoch():
+                break
+            self.epoch += 1
+            self._record(costs, path)
+            if progress is not None:
+                progress(self.epoch, epochs, self.cost)
+            if self._converged(before, tol):
+                break
+        if (self.stop == "epochs" and self.epoch > 0 and np.array_equal(self.p, self.p0)
+                and self.cost):
+            self._stationary()
+        costs.finish(self.epoch, self.cost)
+        path.finish(self.epoch, (self.p.copy(), self.cost))
 
-    def _record(self, keep):
-        self.costs.append(self.cost)
-        if keep:
-            self.recorded.append(self.epoch)
-            self.trajectory.append(self.p.copy())
+    def _record(self, costs, path):
+        costs.add(self.epoch, self.cost)
+        if path.wants(self.epoch):
+            path.add(self.epoch, (self.p.copy(), self.cost))
 
     def _converged(self, before, tol):
-        change = abs(self.costs[-2] - self.costs[-1])
+        change = abs(self.previous - self.cost)
         if tol and change <= tol:
             self.stop = "converged"
             self.message = (f"converged in epoch {self.epoch}: the cost changed by "
