@@ -119,8 +119,8 @@ def _estimate_training(args, spec, limits) -> None:
     epochs = getattr(args, "epochs", 0) or 0
     if epochs > limits.MAX_EPOCHS:
         raise UsageError(
-            f"--epochs {epochs} is more than one command runs: the limit is "
-            f"{limits.MAX_EPOCHS:,} epochs (each one is a pass over the data); use fewer "
+            f"--epochs {epochs} is past the limit of {limits.MAX_EPOCHS:,} epochs for one "
+            "run (each is a pass over the data: 10**9 of them take days); use fewer "
             "--epochs, or --tol to stop when the cost settles")
     if getattr(args, "data", None) is not None:
         return      # samples unknown until read; cli/train.py checks the file first
