@@ -1,10 +1,12 @@
 """The network spec and its symbolic forward pass."""
 
+import numpy as np
 import pytest
 import sympy as sp
 
 from symgrad import Network, SpecError, SpecTypeError, parse_arch
-from symgrad.spec import latex_name, symbol_name
+from symgrad.limits import MAX_WIDTH
+from symgrad.spec import check_weight_template, latex_name, symbol_name, weight_label
 
 
 def test_seed_output_prints_exactly():
@@ -126,3 +128,87 @@ def test_spec_errors_are_value_errors():
         Network([2, 0])
     with pytest.raises(TypeError):
         Network([2, 1.5])
+
+
+# -- hostile or unusual spec inputs ------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["²-2-1", "2-²-1", "２-2-1", "2-2-١", "2-2-1\u00b3"],
+                         ids=["superscript", "superscript-middle", "full-width",
+                              "arabic-indic", "trailing-superscript"])
+def test_only_ascii_digits_make_a_width(text):
+    assert any(c.isdigit() and not c.isascii() for c in text)   # str.isdigit() says yes
+    with pytest.raises(SpecError, match="digits 0-9 only"):
+        parse_arch(text)
+
+
+def test_huge_width_is_refused_without_converting_it():
+    text = "9" * 5000 + "-1"            # int() would refuse to convert it (4300-digit limit)
+    with pytest.raises(SpecError, match=f"widths above {MAX_WIDTH}") as info:
+        parse_arch(text)
+    assert len(str(info.value)) < 200
+    with pytest.raises(SpecError, match=f"widths above {MAX_WIDTH}"):
+        parse_arch(f"2-{MAX_WIDTH + 1}-1")
+    assert parse_arch(f"1-{MAX_WIDTH}") == (1, MAX_WIDTH)
+    assert parse_arch("002-03-1") == (2, 3, 1)
+    with pytest.raises(SpecError, match=f"at most {MAX_WIDTH} neurons") as info:
+        Network([10**5000, 1])
+    assert len(str(info.value)) < 200
+
+
+def test_long_bad_architecture_is_shortened_in_the_message():
+    with pytest.raises(SpecError) as info:
+        parse_arch("2-x" * 10_000)
+    assert len(str(info.value)) < 200
+
+
+def test_numpy_integer_widths_are_accepted_as_ints():
+    net = Network(np.array([2, 2, 1]))
+    assert net == Network([2, 2, 1]) and net.widths == (2, 2, 1)
+    assert all(type(w) is int for w in net.widths)
+    assert Network([np.int8(3), np.uint64(1)]).describe() == "3-1, linear, no bias, 3 weights"
+    with pytest.raises(SpecTypeError, match="must be an integer"):
+        Network([2, np.bool_(True)])
+    with pytest.raises(SpecTypeError, match="must be an integer"):
+        Network(np.array([2.0, 1.0]))
+
+
+@pytest.mark.parametrize("template, kind", [
+    ("x{l}{j}{k}", "inputs"), ("y{l}{j}{k}", "targets"), ("z{l}{j}{k}", "pre-activations"),
+    ("a{l}{j}{k}", "activations"), ("b{l}{k}{j}", "biases"), ("delta{l}{j}{k}", "adjoints"),
+    ("x1{l}{j}{k}", "inputs"), ("a_{l}{j}{k}", "activations"),
+])
+def test_weight_templates_that_read_like_other_names_are_refused(template, kind):
+    with pytest.raises(SpecError, match=f"mistaken for the network's {kind}"):
+        check_weight_template(template)
+
+
+def test_weight_template_collision_is_real():
+    """x{l}{j}{k} would give weight (1, 1, 1) the name of input 111 of a wide net."""
+    net = Network([111, 1])
+    assert weight_label(1, 1, 1, "x{l}{j}{k}") == net.inputs[-1].name == "x111"
+    for fine in ("w{l}{j}{k}", "v{l}{k}{j}", "dw{l}{j}{k}", "xw{l}{j}{k}", "W{l}{j}{k}"):
+        assert check_weight_template(fine) == fine
+
+
+def test_hidden_activation_on_a_net_without_hidden_layers_is_refused():
+    with pytest.raises(SpecError, match="output_activation='tanh'"):
+        Network([2, 1], activation="tanh")
+    assert Network([2, 1], activation="linear").activations == ("linear",)
+    assert Network([2, 1], activation=["tanh"]).activations == ("tanh",)   # one per layer
+    assert Network([2, 1], output_activation="tanh").activations == ("tanh",)
+
+
+def test_cli_hidden_activation_without_hidden_layers_points_to_output_activation(cli):
+    r = cli("check", "2-1", "--activation", "tanh")
+    assert r.returncode == 2 and r.stdout == ""
+    [line] = r.stderr.strip().splitlines()
+    assert "--output-activation tanh" in line
+
+
+@pytest.mark.parametrize("arch", ["²-2-1", "２-2-1", "9" * 5000 + "-1"],
+                         ids=["superscript", "full-width", "5000-digits"])
+def test_cli_bad_widths_are_one_line_exit_2(cli, arch):
+    r = cli("check", arch)
+    assert r.returncode == 2 and r.stdout == ""
+    [line] = r.stderr.strip().splitlines()
+    assert "bad architecture" in line and len(line) < 300

@@ -4,9 +4,12 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from symgrad import Network, SpecError, SpecTypeError, compile_gradients, train
 from symgrad.training.data import split_feature, synthetic
+from symgrad.training.history import Record
 from symgrad.training.train import effective_map, initial_parameters, sibling_equalities
 
 SEED_NET = Network([2, 2, 1])
@@ -184,3 +187,74 @@ BAD_OPTIONS = [
 def test_bad_options(options, error, words):
     with pytest.raises((error, ValueError), match=words):
         run(**options)
+
+
+# -- bounded records, epochs 0, option types -----------------------------------------------
+
+def test_long_runs_keep_a_bounded_evenly_thinned_record(monkeypatch):
+    from symgrad.training import train as train_module
+
+    noisy = seed_data(noise=0.3)
+    full = run(data=noisy, epochs=1000, lr=0.01, record_every=1)
+    assert full.stop == "epochs" and full.cost_epochs.tolist() == list(range(1001))      # short runs: every epoch
+    monkeypatch.setattr(train_module, "MAX_COST_POINTS", 50)
+    thin = run(data=noisy, epochs=1000, lr=0.01, record_every=1)
+    assert thin.epochs_run == 1000 and len(thin.costs) <= 51 and len(thin.recorded) <= 51
+    epochs = thin.cost_epochs.tolist()
+    assert epochs[0] == 0 and epochs[-1] == 1000
+    assert len(set(np.diff(epochs[:-1]))) == 1                   # evenly spaced
+    assert thin.costs.tolist() == full.costs[thin.cost_epochs].tolist()
+    assert np.array_equal(thin.trajectory, full.trajectory[thin.recorded])
+    assert np.array_equal(thin.trajectory[-1], thin.params) and thin.cost == full.cost
+    history = json.loads(thin.to_json())["history"]
+    assert history["epoch"] == thin.recorded.tolist()
+    assert history["cost"] == full.costs[thin.recorded].tolist()
+
+
+@settings(deadline=None)
+@given(st.integers(2, 12), st.integers(0, 300), st.integers(1, 5))
+def test_record_keeps_at_most_limit_points_first_and_last(limit, last, every):
+    record = Record(limit, every)
+    for epoch in range(last + 1):
+        if record.wants(epoch):
+            record.add(epoch, -epoch)
+    record.finish(last, -last)
+    assert len(record) <= limit + 1
+    assert record.epochs[0] == 0 and record.epochs[-1] == last
+    assert record.values == [-e for e in record.epochs]
+    steps = set(np.diff(record.epochs[:-1]).tolist())
+    assert steps <= {record.every} and record.every % every == 0
+
+
+def test_zero_epochs_is_the_starting_point_not_a_stationary_point():
+    result = run(epochs=0)
+    assert result.stop == "epochs" and result.epochs_run == 0
+    assert result.params.tolist() == result.initial.tolist()
+    text = result.to_text()
+    assert "no epochs run" in text and "stationary" not in text and "stuck" not in text
+
+
+@pytest.mark.parametrize("options, words", [
+    ({"seed": "abc"}, "seed must be an integer, got str 'abc'"),
+    ({"seed": 1.5}, "seed must be an integer"),
+    ({"seed": -1}, "seed must be at least 0"),
+    ({"init": {"w111": 1}}, "init must be one of random, symmetric, zeros or an array"),
+    ({"backend": 3}, "backend must be a name"),
+    ({"progress": "bar"}, "progress must be a function"),
+    ({"lr": "0.1"}, "lr must be a number, got str"),
+    ({"epochs": True}, "epochs must be an integer"),
+], ids=["seed-text", "seed-float", "seed-negative", "init-dict", "backend-int",
+        "progress-text", "lr-text", "epochs-bool"])
+def test_wrong_types_are_spec_errors(options, words):
+    with pytest.raises(SpecError, match=words):
+        run(**options)
+
+
+def test_numpy_integers_are_integers():
+    result = run(epochs=np.int64(3), seed=np.uint8(2), record_every=np.int32(1))
+    assert result.epochs_run == 3 and result.settings["seed"] == 2
+
+
+def test_train_needs_a_network():
+    with pytest.raises(SpecTypeError, match="needs a Network"):
+        train([2, 2, 1], np.zeros((2, 2)), np.zeros(2))

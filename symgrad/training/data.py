@@ -269,8 +269,8 @@ def load_csv(path) -> Dataset:
     targets = _target_columns(header)
     inputs = [i for i in range(len(header)) if i not in targets]
     table = np.frombuffer(values, dtype=np.float64).reshape(-1, len(header))
-    y = table[:, targets]
-    return Dataset(table[:, inputs], y[:, 0].copy() if len(targets) == 1 else y,
+    X, y = np.ascontiguousarray(table[:, inputs]), np.ascontiguousarray(table[:, targets])
+    return Dataset(X, y[:, 0].copy() if len(targets) == 1 else y,
                    tuple(header[i] for i in inputs), tuple(header[i] for i in targets), name)
 
 

@@ -27,6 +27,17 @@ def _num(value: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def _ready(value: Any) -> Any:
+    """``value`` with every float JSON-ready (:func:`_num`), inside dicts and lists."""
+    if isinstance(value, dict):
+        return {k: _ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_ready(v) for v in value]
+    if isinstance(value, float):
+        return _num(value)
+    return value
+
+
 @dataclass
 class TrainingResult:
     """Everything :func:`symgrad.training.train` found; see ``to_text()`` and ``to_dict()``.
@@ -214,8 +225,9 @@ class TrainingResult:
             "symmetry": self.symmetry_verdict(),
             "split": self.split, "collinear": self.collinear, "rank": self.rank,
             "identifiability": self.identifiability(),
-            "effective_map": self.effective_map, "least_squares": self.least_squares,
-            "agreement": self.agreement, "settings": dict(self.settings),
+            "effective_map": _ready(self.effective_map),
+            "least_squares": _ready(self.least_squares), "agreement": _ready(self.agreement),
+            "settings": dict(self.settings),
             "history": {"epoch": [int(e) for e in self.recorded],
                         "cost": [_num(c) for c in np.asarray(self.recorded_costs)]},
             **({"notes": list(self.notes)} if self.notes else {}),
