@@ -196,7 +196,8 @@ def test_long_runs_keep_a_bounded_evenly_thinned_record(monkeypatch):
 
     noisy = seed_data(noise=0.3)
     full = run(data=noisy, epochs=1000, lr=0.01, record_every=1)
-    assert full.stop == "epochs" and full.cost_epochs.tolist() == list(range(1001))      # short runs: every epoch
+    assert full.stop == "epochs"
+    assert full.cost_epochs.tolist() == list(range(1001))      # short runs: every epoch
     monkeypatch.setattr(train_module, "MAX_COST_POINTS", 50)
     thin = run(data=noisy, epochs=1000, lr=0.01, record_every=1)
     assert thin.epochs_run == 1000 and len(thin.costs) <= 51 and len(thin.recorded) <= 51
