@@ -6,7 +6,7 @@ it can before any work starts (:func:`symgrad.cli.options.estimate_cost`), so a
 hopeless request is refused in a fraction of a second with one line that names
 the limit and the way forward, instead of running for hours or eating the memory.
 
-This module imports nothing from symgrad (it sits below :mod:`symgrad.spec`).
+This module imports only :mod:`symgrad.spec` (for :data:`MAX_WIDTH`).
 
 Symbolic size
 -------------
@@ -24,10 +24,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-#: Widest layer an architecture string may ask for (``parse_arch``); with
-#: :data:`MAX_WIDTH_DIGITS` it also keeps ``int()`` away from 5,000-digit numbers.
-MAX_WIDTH = 10_000
-MAX_WIDTH_DIGITS = len(str(MAX_WIDTH))
+from symgrad.spec import MAX_WIDTH  # noqa: F401  (listed here too)
+
+#: (:data:`MAX_WIDTH`: the widest layer an architecture may ask for, defined in
+#: :mod:`symgrad.spec`, which the independent references share and which imports
+#: nothing but the errors.)
 
 #: Largest CSV file ``train --data`` reads (bytes, 100 MiB), checked with ``stat``
 #: before reading: more text than that holds more numbers than :data:`MAX_DATA_CELLS`.
