@@ -97,8 +97,8 @@ def derivative_size(widths: Sequence[int], activations: Sequence[str], bias: boo
     Counted like :func:`symgrad.derive.tree_size`: every symbol, number and
     operation, shared parts each time they appear.
 
-    >>> derivative_size([2, 2, 1], ["linear", "linear"])
-    8
+    >>> derivative_size([2, 2, 1], ["linear", "linear"])   # d z21/d w211 = z11: 8 nodes
+    9
     >>> derivative_size([2] + [2] * 20 + [1], ["linear"] * 21) > 10**6
     True
     """
