@@ -137,6 +137,7 @@ def test_table_and_derivation_of_a_deep_net_name_the_deltas():
     assert [s for s, _ in table.deltas] == [s for s, _ in kept]
     for sym, _ in kept:
         assert f"\n  {sym.name} = " in text
+    assert max(len(line) for line in text.splitlines()) < 200    # long definitions wrap
     assert r"\delta_{11} = " in table.to_markdown()
     d = derivation(net, "w111", of="loss")
     assert d.paths is None and "backprop's recursion" in d.to_text()

@@ -145,7 +145,11 @@ class GradientTable:
             lines += [f"  {'':<{width}}    {part}" for part in parts[1:]]
         where = self._where(False)
         if where:
-            lines += ["", "where"] + [f"  {left} = {right}" for left, right in where]
+            lines += ["", "where"]
+            for left, right in where:
+                parts = linebreak.break_text(right)
+                lines.append(f"  {left} = {parts[0]}")
+                lines += [f"  {'':<{len(left)}}     {part}" for part in parts[1:]]
         return "\n".join(lines)
 
     def to_markdown(self) -> str:
