@@ -311,7 +311,9 @@ def gradients(net: Network, of: str | sp.Symbol = "output", *, method: str = "re
         nested expression (slow with depth; independent).
     form : {"expanded", "compact", "delta"}
         ``expanded``: base symbols only.  ``compact``: intermediate names, as a
-        person writes them (``w211*x1``, ``z11``, ``w211*(1 - a11**2)*x1``).
+        person writes them (``w211*x1``, ``z11``, ``w211*(1 - a11**2)*x1``); on a
+        deep net the deltas too long to write out keep their names, defined by
+        ``reverse_program(net, of).compact_deltas()`` (see the module notes).
         ``delta``: in adjoint symbols ``delta{l}{j}`` (see :func:`reverse_program`
         for their definitions).  ``compact`` and ``delta`` need ``method="reverse"``.
 
