@@ -218,3 +218,13 @@ def test_cli_data_near_the_float_limit(tmp_path, cli):
     assert r.returncode == 1
     assert "rescale the data" in r.stdout and "rank 0" not in r.stdout
     assert "RuntimeWarning" not in r.stderr and "encountered" not in r.stderr
+
+
+def test_samples_times_neurons_is_limited_for_a_wide_network(monkeypatch):
+    from symgrad.training.data import check_widths, synthetic
+
+    monkeypatch.setattr(data_module, "MAX_DATA_CELLS", 1000)
+    data = synthetic(samples=100)
+    check_widths(data, Network([1, 8, 1]).spec)                  # 100 x 10 neurons: fine
+    with pytest.raises(DataError, match=r"samples x neurons = 1,100 .* at most 90 samples"):
+        check_widths(data, Network([1, 9, 1]).spec)

@@ -365,7 +365,8 @@ def split_feature(data: Dataset, a) -> Dataset:
 
 
 def check_widths(data: Dataset, spec) -> None:
-    """Raise :class:`DataError` unless the data fit the network's input and output widths."""
+    """Raise :class:`DataError` unless the data fit the network's input and output widths,
+    and samples x neurons stays within :data:`symgrad.limits.MAX_DATA_CELLS`."""
     n, k = spec.n_inputs, spec.n_outputs
     if data.n_inputs != n:
         hint = ""
@@ -376,6 +377,13 @@ def check_widths(data: Dataset, spec) -> None:
         raise DataError(
             f"the {spec.arch} network takes {n} input{'s' if n != 1 else ''}, but the data have "
             f"{data.n_inputs} ({', '.join(data.input_names)}){hint}; or change ARCH to {widths}")
+    cells = data.n_samples * sum(spec.widths)
+    if cells > MAX_DATA_CELLS:
+        most = max(1, MAX_DATA_CELLS // sum(spec.widths))
+        raise DataError(
+            f"{data.source} has {data.n_samples} samples; training the {spec.arch} network on "
+            f"them holds samples x neurons = {cells:,} activations, above the limit of "
+            f"{MAX_DATA_CELLS:,} (memory); use at most {most:,} samples or a narrower network")
     if data.n_targets != k:
         raise DataError(
             f"the {spec.arch} network has {k} output{'s' if k != 1 else ''}, but the data have "
