@@ -11,14 +11,14 @@ from symgrad.cli.options import (
 )
 from symgrad.cli.terminal import check_plot_option, draw_plot, plot_failed, reserve_plot
 from symgrad.cli.train import seed_value
+from symgrad.limits import MAX_DATA_CELLS
 
 #: --batch limits.  Finite differences take two passes (three with the complex
 #: step) over the batch per parameter, so the work grows as batch x parameters**2;
-#: CHECK_WORK keeps a check to about a minute.  MAX_CELLS bounds batch x neurons
-#: (each array of activations under about 80 MB).
+#: CHECK_WORK keeps a check to about a minute; symgrad.limits.MAX_DATA_CELLS bounds
+#: batch x neurons (each array of activations under about 80 MB).
 MAX_BATCH = 1_000_000
 CHECK_WORK = 10**10
-MAX_CELLS = 10**7
 
 
 def add_parser(sub):
@@ -47,9 +47,10 @@ def add_parser(sub):
 
 
 def batch_limit(spec) -> int:
-    """Largest --batch for a network (see :data:`CHECK_WORK` and :data:`MAX_CELLS`)."""
+    """Largest --batch for a network (see :data:`CHECK_WORK` and
+    :data:`symgrad.limits.MAX_DATA_CELLS`)."""
     n = spec.n_parameters
-    return max(1, min(MAX_BATCH, CHECK_WORK // (n * n), MAX_CELLS // sum(spec.widths)))
+    return max(1, min(MAX_BATCH, CHECK_WORK // (n * n), MAX_DATA_CELLS // sum(spec.widths)))
 
 
 def run_check(args) -> int:

@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import stat
 import sys
 import time
 
@@ -40,6 +38,7 @@ from symgrad.cli.terminal import (
     plot_failed,
     reserve_plot,
 )
+from symgrad.limits import MAX_DATA_CELLS
 
 #: Most epochs kept in the trajectory, the plot and the JSON history (every epoch's
 #: cost is still computed and used for the stopping rules).
@@ -50,11 +49,9 @@ SYNTHETIC_ONLY = ("slope", "intercept", "noise", "samples")
 #: exact integer in every JSON reader that has 64-bit integers.
 SEED_LIMIT = 2**64
 #: Synthetic data: at most this many samples, and samples x neurons (all widths)
-#: at most MAX_CELLS, so each array of activations stays under about 80 MB.
+#: at most symgrad.limits.MAX_DATA_CELLS (the rule data files follow too), so each
+#: array of activations stays under about 80 MB.  Files are checked by load_csv.
 MAX_SAMPLES = 1_000_000
-MAX_CELLS = 10**7
-#: --data files bigger than this are refused before reading (the whole file is read).
-MAX_DATA_BYTES = 100 * 2**20
 #: An interrupted run is replayed to recover its parameters only when it trained
 #: for at most this many seconds (the replay takes about as long again).
 REPLAY_SECONDS = 3.0
@@ -143,28 +140,11 @@ def _check_synthetic(args, spec):
         raise UsageError(f"--slope gives {slopes} slopes but the {spec.arch} network has "
                          f"{spec.n_inputs} input{'s' if spec.n_inputs > 1 else ''}; give one "
                          "slope per input")
-    limit = max(1, min(MAX_SAMPLES, MAX_CELLS // sum(spec.widths)))
+    limit = max(1, min(MAX_SAMPLES, MAX_DATA_CELLS // sum(spec.widths)))
     if args.samples is not None and args.samples > limit:
         raise UsageError(f"--samples {args.samples} is too many for the {spec.arch} network: "
                          f"at most {limit} (samples x neurons <= 10**7 keeps memory "
                          "in bounds); use --data for bigger data sets")
-
-
-def _check_data_file(path):
-    """Refuse what reading whole would hang on or fill memory with: pipes, devices, huge files
-    (a missing file is left to load_csv, which says so)."""
-    try:
-        info = os.stat(path)
-    except (OSError, ValueError):
-        return
-    if stat.S_ISDIR(info.st_mode):
-        return
-    if not stat.S_ISREG(info.st_mode):
-        raise UsageError(f"--data {path!r} is not a regular file (a pipe or a device may never "
-                         "end); save the data to a file first")
-    if info.st_size > MAX_DATA_BYTES:
-        raise UsageError(f"--data {path!r} has {info.st_size / 2**20:.0f} MB; symgrad reads at "
-                         f"most {MAX_DATA_BYTES // 2**20} MB of CSV")
 
 
 def _load(args, spec):
@@ -174,7 +154,6 @@ def _load(args, spec):
         given = [f"--{n}" for n in SYNTHETIC_ONLY if getattr(args, n) is not None]
         if given:
             raise UsageError(f"{', '.join(given)} only apply to --synthetic, not to --data")
-        _check_data_file(args.data)
         data = load_csv(args.data)
     else:
         _check_synthetic(args, spec)

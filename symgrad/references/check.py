@@ -247,7 +247,7 @@ def check(net: Network, params=None, X=None, y=None, seed=0, batch=8,
     if net.spec.analytic:
         values["complex"] = finite_differences(net, params, X, Y, method="complex")[1]
     scale = max(float(np.abs(v).max(initial=0.0)) for v in values.values())
-    report = CheckReport(net, seed, X.shape[0], float(cost),
+    report = CheckReport(net, int(seed), X.shape[0], float(cost),
                          near_kink=min_kink_distance(net, params, X) <= KINK_MARGIN,
                          backend=compiled.backend)
     for i, p in enumerate(net.parameters):

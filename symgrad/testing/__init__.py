@@ -24,7 +24,9 @@ from symgrad.testing.assertions import (
     ATOL,
     BATCHES,
     RTOL,
+    TIMEOUT,
     BackpropMismatch,
+    BackpropTimeout,
     assert_backprop_matches,
 )
 from symgrad.testing.layouts import LAYOUTS, GradientFormatError
@@ -34,7 +36,9 @@ __all__ = [
     "BATCHES",
     "LAYOUTS",
     "RTOL",
+    "TIMEOUT",
     "BackpropMismatch",
+    "BackpropTimeout",
     "GradientFormatError",
     "assert_backprop_matches",
 ]

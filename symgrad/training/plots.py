@@ -97,7 +97,7 @@ def plot_training(result, path) -> str:
     """
     fig = _figure()
     left, right = fig.subplots(1, 2)
-    epochs = np.arange(len(result.costs))
+    epochs = result.cost_epochs
     costs = np.maximum(result.costs, ZERO_FLOOR)
     left.semilogy(epochs, costs, color="C0")
     if result.least_squares is not None and result.least_squares["cost"] > ZERO_FLOOR:
