@@ -10,7 +10,12 @@ from hypothesis import strategies as st
 from symgrad import Network, SpecError, SpecTypeError, compile_gradients, train
 from symgrad.training.data import split_feature, synthetic
 from symgrad.training.history import Record
-from symgrad.training.train import effective_map, initial_parameters, sibling_equalities
+from symgrad.training.train import (
+    TrainingInterrupted,
+    effective_map,
+    initial_parameters,
+    sibling_equalities,
+)
 
 SEED_NET = Network([2, 2, 1])
 
@@ -259,3 +264,61 @@ def test_numpy_integers_are_integers():
 def test_train_needs_a_network():
     with pytest.raises(SpecTypeError, match="needs a Network"):
         train([2, 2, 1], np.zeros((2, 2)), np.zeros(2))
+
+
+# ------------------------------------------------------------------- Ctrl-C
+
+
+def _interrupt_at(calls):
+    """A progress callback that presses Ctrl-C after ``calls`` epochs."""
+    def progress(epoch, epochs, cost):
+        if epoch == calls:
+            raise KeyboardInterrupt
+    return progress
+
+
+def test_ctrl_c_after_an_epoch_keeps_that_epochs_state():
+    x = np.linspace(-1, 1, 30)
+    X, y = np.column_stack([x, x * x]), 3 * x - 1
+    net = Network([2, 2, 1], bias=True)
+    with pytest.raises(TrainingInterrupted) as caught:
+        train(net, X, y, epochs=1000, lr=0.1, batch_size=7, backend="numpy",
+              progress=_interrupt_at(13))
+    result = caught.value.result
+    assert isinstance(caught.value, KeyboardInterrupt)
+    assert result.stop == "interrupted" and result.epochs_run == 13
+    assert "after epoch 13 of 1000" in result.message
+    same = train(net, X, y, epochs=13, lr=0.1, batch_size=7, backend="numpy")
+    assert np.array_equal(result.params, same.params) and result.cost == same.cost
+
+
+def test_ctrl_c_in_the_middle_of_an_epoch_undoes_it():
+    """The third gradient call of epoch 5 (mini-batches) is interrupted: the state
+    must be exactly the one after epoch 4, shuffling generator included."""
+    from symgrad.backends import compile_gradients
+    from symgrad.training.history import Record
+    from symgrad.training.loop import Loop
+    from symgrad.training.symmetry import initial_parameters
+
+    x = np.linspace(-1, 1, 30)
+    X, Y = np.column_stack([x, -x]), (2 * x)[:, None]
+    net = Network([2, 2, 1])
+    f = compile_gradients(net)
+    p0 = initial_parameters(net.spec, "random", 0)
+    calls = {"n": 0}
+    per_epoch = 1 + 30 // 7 + 1           # 5 mini-batches and the full cost
+
+    def flaky(params, X_, Y_):
+        calls["n"] += 1
+        if calls["n"] == 1 + 4 * per_epoch + 3:
+            raise KeyboardInterrupt
+        return f(params, X_, Y_)
+
+    loop = Loop(net.spec, flaky, X, Y, p0, 0.1, 0.5, 7, 0)
+    loop.run(100, 0.0, None, Record(100), Record(100))
+    assert loop.stop == "interrupted" and loop.epoch == 4
+    ref = Loop(net.spec, f, X, Y, p0, 0.1, 0.5, 7, 0)
+    ref.run(4, 0.0, None, Record(100), Record(100))
+    assert np.array_equal(loop.p, ref.p) and np.array_equal(loop.v, ref.v)
+    assert loop.cost == ref.cost
+    assert loop.rng.bit_generator.state == ref.rng.bit_generator.state

@@ -2,13 +2,10 @@
 
 Ctrl-C
 ------
-An interrupted run still reports the state it reached: the last completed epoch
-and its cost, which the progress callback of :func:`symgrad.training.train`
-hands over after every epoch.  The parameters stay inside ``train()``; for a run
-interrupted within :data:`REPLAY_SECONDS` of its first epoch the command replays
-the same number of epochs (training is deterministic for a given seed and
-backend), checks that the replay reaches exactly the same cost, and prints the
-normal report of that state.  Exit code 130 either way.
+An interrupted run still reports the state it reached: :func:`symgrad.train`
+puts back the last completed epoch (an epoch cut in the middle is undone) and
+raises :class:`~symgrad.training.train.TrainingInterrupted` carrying that
+result, which is printed (and plotted) like any other, with exit code 130.
 
 The ``--seed`` type here is ``check``'s too; the ``--plot`` / ``--force`` handling
 both share is in :mod:`symgrad.cli.terminal`.
@@ -52,9 +49,6 @@ SEED_LIMIT = 2**64
 #: at most symgrad.limits.MAX_DATA_CELLS (the rule data files follow too), so each
 #: array of activations stays under about 80 MB.  Files are checked by load_csv.
 MAX_SAMPLES = 1_000_000
-#: An interrupted run is replayed to recover its parameters only when it trained
-#: for at most this many seconds (the replay takes about as long again).
-REPLAY_SECONDS = 3.0
 
 
 def add_parser(sub):
@@ -196,66 +190,6 @@ class ProgressBar:
             self.drawn = False
 
 
-class _Watch:
-    """The progress callback: remembers the last completed epoch and its cost."""
-
-    def __init__(self, bar):
-        self.bar, self.first = bar, None
-        self.reached = (0, float("nan"))    # one attribute: Ctrl-C cannot split the pair
-
-    def __call__(self, epoch, epochs, cost):
-        if self.first is None:
-            self.first = time.monotonic()
-        self.reached = (epoch, cost)
-        if self.bar is not None:
-            self.bar(epoch, epochs, cost)
-
-
-def _replay(net, data, args, options, reached, first):
-    """The state after ``reached = (epoch, cost)``, trained again; None when not worth it
-    or when the replay does not reach exactly that cost (or is interrupted too)."""
-    from symgrad.training.train import train
-
-    epoch, cost = reached
-    spent = time.monotonic() - first
-    if spent > REPLAY_SECONDS:
-        return None
-    if spent > 1 and sys.stderr.isatty():
-        print(f"symgrad: interrupted after epoch {epoch}; repeating those epochs to "
-              "recover the parameters (Ctrl-C again to skip)", file=sys.stderr)
-    try:
-        result = train(net, data.X, data.y, epochs=epoch, **options)
-    except KeyboardInterrupt:
-        return None
-    if result.epochs_run != epoch or result.cost != cost:
-        return None
-    result.epochs = args.epochs
-    if result.stop == "epochs":
-        result.stop = "interrupted"
-        result.message = (f"interrupted (Ctrl-C) after epoch {epoch} of {args.epochs}; "
-                          "this is the state reached")
-    return result
-
-
-def _short_report(net, data, args, reached, as_json):
-    """What is known of an interrupted run whose parameters could not be recovered."""
-    epoch, cost = reached
-    why = (f"not recovered (finding them again means repeating the {epoch} epochs, as long "
-           f"as the run took; only runs up to {REPLAY_SECONDS:g} s are repeated); use "
-           "--epochs or --tol to stop earlier")
-    stop = f"interrupted (Ctrl-C) after epoch {epoch} of {args.epochs}"
-    if as_json:
-        return json.dumps({"network": net.describe(), "arch": net.spec.arch,
-                           "stop": "interrupted", "message": stop, "epochs": epoch,
-                           "epochs_requested": args.epochs, "cost": cost,
-                           "parameters": None, "parameters_note": why,
-                           "data": _data_dict(data), "plot": None}, indent=2)
-    return "\n".join([f"symgrad train: {net.describe()}", f"data: {data.describe()}",
-                      f"stopped: {stop}",
-                      f"cost C: {cost:.12g} after {epoch} epoch{'s' if epoch != 1 else ''}",
-                      f"parameters: {why}"])
-
-
 def _data_dict(data):
     return {"source": data.source, "samples": data.n_samples,
             "inputs": list(data.input_names), "targets": list(data.target_names)}
@@ -290,7 +224,7 @@ def _report(result, data, args, plotted, notes):
 
 
 def run_train(args) -> int:
-    from symgrad.training.train import train
+    from symgrad.training.train import TrainingInterrupted, train
 
     if args.plot:
         check_plot_option(args.plot)
@@ -299,44 +233,32 @@ def run_train(args) -> int:
     with notes:
         data = _load(args, net.spec)
     bar = ProgressBar() if sys.stderr.isatty() and not args.quiet else None
-    watch = _Watch(bar)
     options = dict(lr=args.lr, init=args.init, seed=args.seed, momentum=args.momentum,
                    batch_size=args.batch_size, tol=args.tol, split=data.split,
                    record_every=max(1, args.epochs // MAX_RECORDED), backend=args.backend)
-    failure = result = None
-    interrupted, reached = False, watch.reached
+    failure = None
+    interrupted = False
     with reserve_plot(args) as plot, notes:
         try:
-            result = train(net, data.X, data.y, epochs=args.epochs, progress=watch, **options)
-        except KeyboardInterrupt:
-            reached = watch.reached
-            if reached[0] == 0:
-                raise                       # nothing reached yet: main says "interrupted"
-            interrupted = True
-            if bar is not None:
-                bar.close()
-            result = _replay(net, data, args, options, reached, watch.first)
+            result = train(net, data.X, data.y, epochs=args.epochs, progress=bar, **options)
+        except TrainingInterrupted as stop:
+            interrupted, result = True, stop.result
         finally:
             if bar is not None:
                 bar.close()
-        if plot is not None and result is not None:
+        if plot is not None:
             from symgrad.training.plots import plot_training
 
             failure = draw_plot(plot, lambda f: plot_training(result, f))
-    plotted = plot is not None and result is not None and failure is None
-    if result is None:
-        print(escape_lines(_short_report(net, data, args, reached, args.json)))
-    else:
-        print(escape_lines(_report(result, data, args, plotted, notes.lines())))
+    plotted = plot is not None and failure is None
+    print(escape_lines(_report(result, data, args, plotted, notes.lines())))
     if interrupted or isinstance(failure, KeyboardInterrupt):
-        epoch = reached[0] if result is None else result.epochs_run
-        print(f"symgrad: interrupted (Ctrl-C) after epoch {epoch} of {args.epochs}; the "
-              f"report shows the state reached{'' if plotted or not args.plot else '; no plot'}",
-              file=sys.stderr)
+        lost = "" if plotted or not args.plot else "; no plot"
+        print(f"symgrad: interrupted (Ctrl-C) after epoch {result.epochs_run} of {args.epochs}; "
+              f"the report shows the state reached{lost}", file=sys.stderr)
         return EXIT_INTERRUPTED
     if failure is not None:
         plot_failed(args.plot, failure)
-    assert result is not None
     if result.stop in ("diverged", "stationary"):
         print(f"symgrad: training {'diverged' if result.stop == 'diverged' else 'could not move'}"
               f"; see the report", file=sys.stderr)

@@ -6,22 +6,8 @@ returns a :class:`TrainingResult` with the cost history, the parameter
 trajectory, and, for linear networks, the effective linear map compared with
 least squares (:func:`symgrad.training.fit.least_squares`).
 
-Symmetry
---------
-Two hidden neurons of one layer are *siblings*.  With ``init="symmetric"`` every
-hidden neuron of a layer starts with the same incoming weights, the same bias and
-the same outgoing weights; the chain rule then gives siblings the same gradient,
-so plain gradient descent keeps them identical.  That is a property of the
-starting point, not of the gradients: from a random start they differ and stay
-different.  symgrad checks equality with ``==`` after every step.
-
-In floating point the equality survives only if the computer adds up the same
-numbers in the same order for every sibling.  numpy's matrix products call BLAS,
-which may treat the last few rows of a matrix with a different kernel from the
-rest; with OpenBLAS this keeps widths 2, 3, 4, 8, 12, 16, ... bit-identical but
-separates, e.g., 5 siblings after a few steps by rounding (about 1e-16).  The
-result then says at which epoch the first bit differed and how far apart the
-siblings ended.
+The loop itself, and how it keeps sibling neurons and Ctrl-C honest, is in
+:mod:`symgrad.training.loop`.
 """
 
 from __future__ import annotations
@@ -36,6 +22,7 @@ from symgrad.spec import check_batch
 from symgrad.training.data import check_split
 from symgrad.training.fit import float_note, input_rank, least_squares, linear_map
 from symgrad.training.history import Record
+from symgrad.training.loop import Loop
 from symgrad.training.report import TrainingResult
 from symgrad.training.symmetry import (
     INITS,
@@ -44,12 +31,11 @@ from symgrad.training.symmetry import (
     layers,
     sibling_equalities,
     sibling_gap,
-    siblings_identical,
     start,
 )
 
-__all__ = ["INITS", "TrainingResult", "effective_map", "initial_parameters", "sibling_equalities",
-           "train"]
+__all__ = ["INITS", "TrainingInterrupted", "TrainingResult", "effective_map",
+           "initial_parameters", "sibling_equalities", "train"]
 
 def _check_options(epochs, lr, momentum, batch_size, record_every, tol, seed, backend,
                    progress):
@@ -98,6 +84,16 @@ def _check_targets(spec, Y) -> None:
         more = f" ({bad.size} samples in all)" if bad.size > 1 else ""
         raise DataError(f"the bce loss needs targets in [0, 1] (probabilities); sample "
                         f"{row + 1} has y = {value:g}{more}; use another loss or rescale y")
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`train`: still a ``KeyboardInterrupt``, carrying the
+    :class:`TrainingResult` of the last completed epoch as ``result``
+    (``stop == "interrupted"``)."""
+
+    def __init__(self, result: TrainingResult) -> None:
+        super().__init__(result.message)
+        self.result = result
 
 
 def train(net, X, y, *, epochs=1000, lr=0.01, init="random", seed=0, momentum=0.0,
@@ -150,6 +146,9 @@ def train(net, X, y, *, epochs=1000, lr=0.01, init="random", seed=0, momentum=0.
         weights) or ``"diverged"`` (the cost became NaN/inf; the last good state
         is kept).
 
+    Raises ``TrainingInterrupted`` (a ``KeyboardInterrupt``) on Ctrl-C after the
+    first epoch; its ``result`` is the state after the last completed epoch.
+
     Examples
     --------
     >>> import numpy as np
@@ -173,7 +172,7 @@ def train(net, X, y, *, epochs=1000, lr=0.01, init="random", seed=0, momentum=0.
         raise DataError("X and y must be finite (no NaN or inf)")
     _check_targets(spec, Y)
     f = compile_gradients(net, backend=backend)
-    loop = _Loop(spec, f, X, Y, p0, lr, momentum, batch_size, seed)
+    loop = Loop(spec, f, X, Y, p0, lr, momentum, batch_size, seed)
     points = min(MAX_COST_POINTS, max(2, MAX_DATA_CELLS // max(1, spec.n_parameters)))
     costs, path = Record(MAX_COST_POINTS), Record(points, record_every)
     with np.errstate(all="ignore"):         # overflow is reported in words, not warnings
@@ -193,6 +192,8 @@ def train(net, X, y, *, epochs=1000, lr=0.01, init="random", seed=0, momentum=0.
                       "tol": float(tol), "backend": f.backend},
             equalities=sibling_equalities(spec), split=split)
         _compare(result, X, Y)
+    if result.stop == "interrupted":
+        raise TrainingInterrupted(result)
     return result
 
 
@@ -245,136 +246,3 @@ def _compare(result, X, Y):
         diff = max(diff, float(np.max(np.abs(np.subtract(eff["intercept"], ls["intercept"])))))
         what += " and intercept"
     result.agreement = {"compared": what, "difference": diff}
-
-
-#: Data beyond this size have squares past the float64 range (about 1.8e308).
-_SQUARE_LIMIT = 1e154
-
-
-class _Loop:
-    """The descent loop's state; :meth:`run` fills costs, trajectory and stop."""
-
-    def __init__(self, spec, f, X, Y, p0, lr, momentum, batch_size, seed):
-        self.spec, self.f, self.X, self.Y = spec, f, X, Y
-        self.lr, self.momentum = float(lr), float(momentum)
-        m = X.shape[0]
-        self.batch = None if batch_size is None or batch_size >= m else batch_size
-        self.rng = np.random.default_rng([seed, 1])
-        self.p0 = p0
-        self.p, self.v = p0.copy(), np.zeros_like(p0)
-        self.largest = float(max(np.abs(X).max(), np.abs(Y).max()))
-        self.previous = float("nan")             # the cost one epoch before self.cost
-        self.epoch, self.stop, self.message = 0, "epochs", ""
-        has_siblings = bool(hidden_layers(spec))
-        self.sym_start = siblings_identical(spec, p0) if has_siblings else None
-        self.sym_now = bool(self.sym_start)
-        self.separated_at = None
-        self.cost = float("nan")                 # both set by run() before any step
-        self.grad: np.ndarray = np.full_like(p0, np.nan)
-
-    def _step(self, grad):
-        """One update; returns False (and leaves the state alone) when it is not finite."""
-        v = self.momentum * self.v - self.lr * grad
-        p = self.p + v
-        if not (np.isfinite(p).all() and np.isfinite(v).all()):
-            return False
-        self.p, self.v = p, v
-        if self.sym_now and not siblings_identical(self.spec, p):
-            self.sym_now, self.separated_at = False, self.epoch + 1
-        return True
-
-    def _diverged(self, what):
-        self.stop = "diverged"
-        self.message = (f"diverged in epoch {self.epoch + 1}: {what} became NaN or infinite "
-                        f"(lr {self.lr:g} is too large for this data; try a smaller lr); "
-                        f"kept the last good state, from epoch {self.epoch}")
-
-    def _epoch(self):
-        """One pass; returns False on divergence."""
-        good_p, good_v, good_sym = self.p, self.v, (self.sym_now, self.separated_at)
-        if self.batch is None:
-            ok = self._step(self.grad)
-        else:
-            order = self.rng.permutation(self.X.shape[0])
-            ok = True
-            for start in range(0, len(order), self.batch):
-                rows = order[start:start + self.batch]
-                _, g = self.f(self.p, self.X[rows], self.Y[rows])
-                if not (np.isfinite(g).all() and self._step(g)):
-                    ok = False
-                    break
-        if ok:
-            cost, grad = self.f(self.p, self.X, self.Y)
-            if np.isfinite(cost) and np.isfinite(grad).all():
-                self.cost, self.grad = float(cost), grad
-                return True
-        self.p, self.v = good_p, good_v
-        self.sym_now, self.separated_at = good_sym
-        self._diverged("the parameters" if not ok else "the cost")
-        return False
-
-    def run(self, epochs, tol, progress, costs, path):
-        """Run up to ``epochs`` epochs, recording into the :class:`Record` s ``costs``
-        (the cost) and ``path`` (the parameters and the cost)."""
-        cost, self.grad = self.f(self.p, self.X, self.Y)
-        self.cost = float(cost)
-        self._record(costs, path)
-        if not (np.isfinite(cost) and np.isfinite(self.grad).all()):
-            self.stop = "diverged"
-            self.message = "the cost is NaN or infinite at the starting point"
-            if self.largest > _SQUARE_LIMIT:
-                self.message += (f": the data reach {self.largest:.3g}, and their squares "
-                                 "overflow float64 (largest about 1.8e308); rescale the data "
-                                 "(divide X and y by a power of 10)")
-            return
-        while self.epoch < epochs:
-            if self.batch is None and not self.grad.any() and not self.v.any():
-                self._stationary()
-                break
-            before = self.p
-            self.previous = self.cost
-            if not self._epoch():
-                break
-            self.epoch += 1
-            self._record(costs, path)
-            if progress is not None:
-                progress(self.epoch, epochs, self.cost)
-            if self._converged(before, tol):
-                break
-        if (self.stop == "epochs" and self.epoch > 0 and np.array_equal(self.p, self.p0)
-                and self.cost):
-            self._stationary()
-        costs.finish(self.epoch, self.cost)
-        path.finish(self.epoch, (self.p.copy(), self.cost))
-
-    def _record(self, costs, path):
-        costs.add(self.epoch, self.cost)
-        if path.wants(self.epoch):
-            path.add(self.epoch, (self.p.copy(), self.cost))
-
-    def _converged(self, before, tol):
-        change = abs(self.previous - self.cost)
-        if tol and change <= tol:
-            self.stop = "converged"
-            self.message = (f"converged in epoch {self.epoch}: the cost changed by "
-                            f"{change:.2g} <= tol {tol:g}")
-        elif self.batch is None and not self.momentum and np.array_equal(before, self.p):
-            self.stop = "converged"
-            self.message = (f"converged in epoch {self.epoch}: the update no longer changes "
-                            "any parameter (a fixed point in float64)")
-        return self.stop == "converged"
-
-    def _stationary(self):
-        if self.cost == 0.0:
-            self.stop = "converged"
-            self.message = f"converged in epoch {self.epoch}: the cost is exactly 0"
-            return
-        self.stop = "stationary"
-        why = ""
-        if not self.p.any():
-            why = (" (every weight is 0: each weight's gradient has a factor that is 0, the "
-                   "outgoing weight or the hidden activation, so all-zero weights are a saddle)")
-        self.message = (
-            f"stuck in epoch {self.epoch}: the gradient is exactly zero although the cost is "
-            f"{self.cost:.6g}; this is a stationary point, not a fit{why}. Gradient descent "
-            "cannot leave it; start elsewhere, e.g. init 'random'")
