@@ -38,6 +38,11 @@ class MissingExtraError(SymgradError, ImportError):
     """An optional dependency is not installed; the message says which extra."""
 
 
+class CacheError(Exception):
+    """A cache symgrad keeps on disk is broken beyond repair (the message names the
+    folder to delete).  Not bad input: the command line exits with code 4."""
+
+
 class BudgetExceeded(SymgradError, RuntimeError):
     """Symbolic work ran out of its time or memory budget (see :mod:`symgrad.budget`).
 

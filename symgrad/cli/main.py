@@ -9,7 +9,8 @@ Exit codes
 1  the check failed (a gradient disagrees, a claim is wrong)
 2  bad input (arguments, architecture, claim text, data file); one line on stderr
 3  an optional extra is missing (the message says what to install)
-4  internal error (a bug in symgrad; one line on stderr, please report it)
+4  internal error (a bug in symgrad; one line on stderr, please report it), or a
+   cache on disk broken beyond repair (the line names the folder to delete)
 5  undecided: symbolic work ran out of its time or memory budget (--timeout,
    --memory; docs/limits.md), or a claim could be neither proved nor refuted
 6  an output could not be written (stdout or a --plot file: disk full, I/O error);
@@ -36,19 +37,15 @@ from typing import Any, TextIO, cast
 
 from symgrad.cli.options import (
     EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
     EXIT_MISSING,
     EXIT_OK,
+    EXIT_OUTPUT,
     EXIT_USAGE,
     UsageError,
 )
-from symgrad.cli.terminal import (
-    EXIT_INTERRUPTED,
-    EXIT_OUTPUT,
-    GuardedStream,
-    OutputError,
-    escape,
-)
-from symgrad.errors import MissingExtraError, SymgradError
+from symgrad.cli.terminal import GuardedStream, OutputError, escape
+from symgrad.errors import CacheError, MissingExtraError, SymgradError
 
 #: The subcommands, in ``--help`` order; each is the module ``symgrad.cli.<name>``.
 COMMANDS = ("check", "verify", "compare", "table", "derive", "train")
@@ -138,6 +135,9 @@ def _main(argv) -> int:
     except MissingExtraError as exc:
         _say(f"symgrad: {exc}")
         return EXIT_MISSING
+    except CacheError as exc:
+        _say(f"symgrad: error: {exc}")
+        return EXIT_INTERNAL
     except SymgradError as exc:
         _say(f"symgrad: error: {exc}")
         return EXIT_USAGE

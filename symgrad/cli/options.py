@@ -12,6 +12,8 @@ from symgrad.spec import ACTIVATIONS, LOSSES
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_MISSING, EXIT_INTERNAL = 0, 1, 2, 3, 4
 EXIT_UNDECIDED = 5  # undecided: work ran out of its time or memory budget (docs/limits.md)
+EXIT_OUTPUT = 6  # an output (stdout, a --plot file) could not be written
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it)
 #: Largest network (weights + biases) a subcommand accepts; keeps every command
 #: to seconds, not hours (finite differences alone need two passes per parameter).
 MAX_PARAMETERS = 20_000

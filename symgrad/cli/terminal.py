@@ -20,7 +20,7 @@ Streams
 escaped on the way (line breaks and tabs kept, and carriage returns on stderr for
 the progress bar); a failed write (a full disk, ``> /dev/full``) becomes
 :class:`OutputError`, which the command line reports in one line with exit code
-:data:`EXIT_OUTPUT`; a character the stream's encoding cannot show is written as
+:data:`symgrad.cli.options.EXIT_OUTPUT`; a character the stream's encoding cannot show is written as
 a backslash escape instead of failing.  Commands still escape user text
 themselves, line by line, so that what they return as text is safe too.
 
@@ -50,11 +50,6 @@ from typing import Any
 
 from symgrad.cli.options import UsageError
 from symgrad.errors import SymgradError
-
-#: An output could not be written (stdout, or a --plot file); one line on stderr.
-EXIT_OUTPUT = 6
-#: The user pressed Ctrl-C (128 + SIGINT, as shells report it).
-EXIT_INTERRUPTED = 130
 
 _ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}

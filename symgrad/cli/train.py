@@ -21,13 +21,13 @@ import time
 
 from symgrad.cli.options import (
     EXIT_FAIL,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     UsageError,
     add_network_options,
     network_from_args,
 )
 from symgrad.cli.terminal import (
-    EXIT_INTERRUPTED,
     NumericNotes,
     check_plot_option,
     draw_plot,

@@ -68,6 +68,7 @@ from pathlib import Path
 
 from symgrad.backends.numba import source
 from symgrad.backends.numba.entry import Entry, locked, write_atomically
+from symgrad.errors import CacheError
 from symgrad.network import Network
 
 #: Modules outside this package whose source shapes the generated code.  Every
@@ -217,7 +218,7 @@ def kernel_file(net: Network, method: str, key: str | None = None) -> Path:
     return path
 
 
-class KernelCacheError(RuntimeError):
+class KernelCacheError(CacheError, RuntimeError):
     """A kernel failed to load from its cache entry, and again after a rebuild."""
 
 
