@@ -8,6 +8,8 @@ How the code is organised (data flows down; nothing imports upwards):
 
 - :mod:`symgrad.spec` (no SymPy), :mod:`symgrad.activations`,
   :mod:`symgrad.network`, :mod:`symgrad.derive`: the network and its exact gradients;
+- :mod:`symgrad.limits` and :mod:`symgrad.budget`: every cap, and symbolic work
+  under a time and memory budget;
 - :mod:`symgrad.backends`: ``compile_gradients`` and its numpy and numba backends;
 - :mod:`symgrad.references`: the independent numpy backprop, finite differences
   and the three-way check;
