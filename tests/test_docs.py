@@ -347,3 +347,18 @@ def test_doctest_fences():
         "\n```\n>>> kept\n```")
     role = ":func:`~symgrad.references.check`"
     assert griffe_doctests.ROLE.sub(r"``\1``", role) == "``symgrad.references.check``"
+
+
+def test_limits_page_states_the_values_the_code_uses():
+    """Every row of the limits table names a constant; its value is the code's."""
+    import importlib
+
+    text = (DOCS / "limits.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| [^|]+ \| ([^|]+) \| `(symgrad[\w.]+)\.([A-Z_]+)` \|", text, re.M)
+    assert len(rows) >= 12, rows
+    for value, module, name in rows:
+        actual = getattr(importlib.import_module(module), name)
+        if name == "SEED_LIMIT":
+            assert value.strip() == "0 to 2⁶⁴ - 1" and actual == 2**64
+        else:
+            assert int(value) == actual, (module, name, value, actual)

@@ -87,9 +87,9 @@ def estimate_cost(args, spec) -> None:
 
     ``check --batch``, ``train --samples`` and the ``train --data`` file are
     limited by their own commands before any work (``batch_limit`` in
-    :mod:`symgrad.cli.check`; ``MAX_SAMPLES``, ``MAX_CELLS`` and the file check in
-    :mod:`symgrad.cli.train`), and :func:`symgrad.training.data.load_csv` limits
-    what it reads (:data:`~symgrad.limits.MAX_DATA_BYTES`,
+    :mod:`symgrad.cli.check`; ``MAX_SAMPLES`` and
+    :data:`~symgrad.limits.MAX_DATA_CELLS` in :mod:`symgrad.cli.train`), and
+    :func:`symgrad.training.data.load_csv` checks the file and limits what it reads (:data:`~symgrad.limits.MAX_DATA_BYTES`,
     :data:`~symgrad.limits.MAX_DATA_CELLS`).  Raises :class:`UsageError` with one
     line that names the limit and the way forward.
     """
