@@ -89,7 +89,8 @@ def estimate_cost(args, spec) -> None:
     limited by their own commands before any work (``batch_limit`` in
     :mod:`symgrad.cli.check`; ``MAX_SAMPLES`` and
     :data:`~symgrad.limits.MAX_DATA_CELLS` in :mod:`symgrad.cli.train`), and
-    :func:`symgrad.training.data.load_csv` checks the file and limits what it reads (:data:`~symgrad.limits.MAX_DATA_BYTES`,
+    :func:`symgrad.training.data.load_csv` checks the file and limits what it
+    reads (:data:`~symgrad.limits.MAX_DATA_BYTES`,
     :data:`~symgrad.limits.MAX_DATA_CELLS`).  Raises :class:`UsageError` with one
     line that names the limit and the way forward.
     """
