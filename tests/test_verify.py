@@ -445,3 +445,13 @@ def test_python_api_with_a_timeout_gives_the_same_verdicts_as_without():
     a = compare(SEED, "dL/dw111", "dL/dw121")
     b = compare(SEED, "dL/dw111", "dL/dw121", timeout=60)
     assert a.to_dict() == b.to_dict() and b.status == "different"
+
+
+def test_a_truth_that_names_deltas_says_what_they_are():
+    """Deep narrow nets keep long deltas by name in the compact truth; the verdict
+    must not show a name it never defines (decided or not)."""
+    net = Network([2, 2, 2, 2, 2, 2, 2, 2, 2, 1], activation="tanh")
+    [v] = verify(net, "dL/dw111 = x1", timeout=1)
+    assert "delta11" in v.true
+    assert any(n.startswith("delta11: backprop's delta dL/dz") and "--of loss" in n
+               for n in v.notes), v.notes

@@ -170,6 +170,14 @@ def verify_expression(net, of: str, parameter, claimed, *, per_sample_mean: bool
     base = claimed.xreplace(net.intermediate_definitions)
     everything = net.inputs + net.targets + net.parameters
     shown_true = show(true_compact)
+    named = sorted((s for s in true_compact.free_symbols if s.name.startswith("delta")),
+                   key=lambda s: s.name)
+    if named:
+        which = ", ".join(s.name for s in named)
+        notes += (f"{which}: backprop's delta d{of}/dz of that neuron, too long to write "
+                  f"out here; `symgrad table {net.spec.arch} --of "
+                  f"{'output' if key == 'output' else 'loss'}` (with the same network "
+                  "options) lists its recursion",)
     if of == "C" and per_sample_mean:
         shown_true = f"(1/m)*sum_i({shown_true})"
     label = text or f"d{of}/d{show(parameter)} = {show(claimed_compact)}"
