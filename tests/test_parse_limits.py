@@ -300,7 +300,12 @@ ISSUE = {
 }
 
 
-@pytest.mark.parametrize("kind", list(ISSUE))
+#: Run in the quick loop too (the rest are marked slow: each is a fresh process).
+QUICK = ("doubling-aliases", "tower", "cosh-tower")
+
+
+@pytest.mark.parametrize("kind", [k if k in QUICK else pytest.param(k, marks=pytest.mark.slow)
+                                  for k in ISSUE])
 def test_issue_inputs_exit_2_in_a_limited_process(kind):
     r = subprocess.run([sys.executable, "-m", "symgrad", "verify", "2-2-1", *ISSUE[kind]],
                        capture_output=True, text=True, encoding="utf-8", timeout=10,
