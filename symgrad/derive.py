@@ -343,3 +343,41 @@ def gradients(net: Network, of: str | sp.Symbol = "output", *, method: str = "re
         return dict(prog.grads)
     return prog.compact() if form == "compact" else prog.expanded()
 
+
+
+def node_gradients(net: Network, of: str | sp.Symbol = "output") -> dict:
+    """``d(of)/d(node)`` for every node: ``z{l}{j}``, ``a{l}{j}`` and the inputs ``x{k}``.
+
+    Each derivative is total through the network with the node's own inputs cut,
+    which is what backprop computes: by ``z{l}{j}`` it is the delta of that neuron,
+    by ``a{l}{j}`` (or an input, ``a0k``) one more chain-rule step,
+    ``sum_i w{l+1}{i}{j} * delta{l+1}{i}``.  A node that ``of`` does not depend on
+    (a later node, another node of the same layer) gets 0.  Values are in
+    intermediate names (``z11``, ``a11``), deltas substituted.
+    """
+    kind, node = _parse_of(net, of)
+    prog = reverse_program(net, of)
+    deltas = prog.delta_values()
+    L, W = net.depth, net.widths
+    top = L if node is None else node[0]
+    out: dict[sp.Symbol, sp.Expr] = {}
+    for l in range(top + 1, L + 1):
+        for j in range(1, W[l] + 1):
+            out[net.z_symbol(l, j)] = out[net.a_symbol(l, j)] = sp.S.Zero
+    for l in range(1, top + 1):
+        for j in range(1, W[l] + 1):
+            out[net.z_symbol(l, j)] = deltas[delta_symbol(l, j)]
+    for j in range(1, W[top] + 1):          # the top layer's a: the seed
+        a = net.a_symbol(top, j)
+        if kind == "loss":
+            outs = [net.a_symbol(L, i) for i in range(1, W[L] + 1)]
+            out[a] = sp.diff(loss_expr(net.loss_name, outs, net.targets), a)
+        elif kind in ("output", "a"):
+            out[a] = sp.S.One if j == (node[1] if node else 1) else sp.S.Zero
+        else:
+            out[a] = sp.S.Zero
+    for l in range(top - 1, -1, -1):
+        for j in range(1, W[l] + 1):
+            out[net.a_symbol(l, j)] = sp.Add(*[net.weight(l + 1, i, j) * out[net.z_symbol(l + 1, i)]
+                                               for i in range(1, W[l + 1] + 1)])
+    return out

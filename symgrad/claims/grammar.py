@@ -26,22 +26,10 @@ from fractions import Fraction
 
 from symgrad.claims.guards import Alias, check_exponent, measure
 from symgrad.claims.lexer import LIMITS, fail
+from symgrad.claims.nodes import derivative_symbol, flatten_name, match_derivative
 from symgrad.errors import ParseError
 
 _STARTS = ("NUM", "WORD", "LP", "LB", "FRAC", "SUM", "PARTIAL")
-
-
-def flatten_name(parts) -> str:
-    """Fold a WORD/SUB/PRIME token run into one name: ``w``,``{1,10,2}`` -> ``w_1_10_2``."""
-    subs = [t for t in parts if t.kind == "SUB"]
-    concat = len(subs) == 1 and subs[0].text.isdigit()
-    out = []
-    for t in parts:
-        if t.kind == "SUB":
-            out.append(t.text if concat else "_" + t.text.replace(",", "_"))
-        else:
-            out.append(t.text)
-    return "".join(out)
 
 
 def _describe(tok) -> str:
@@ -185,6 +173,12 @@ class Parser:
 
     def primary(self):
         tok = self.peek()
+        if tok.kind in ("PARTIAL", "FRAC", "WORD"):
+            hit = match_derivative(self.toks, self.pos, self.names)
+            if hit is not None:
+                self.pos = hit[0]
+                return self.node("sym", derivative_symbol(hit[1], hit[2], self.names, tok.col),
+                                 tok.col, None)
         if tok.kind == "NUM":
             self.take()
             return self.node("num", Fraction(tok.text), tok.col)
@@ -201,8 +195,8 @@ class Parser:
         if tok.kind == "SUM":
             return self.sum()
         if tok.kind == "PARTIAL":
-            raise fail(f"'∂' at column {tok.col}: derivatives are read only on the left "
-                       "side of '=', as in ∂z21/∂w111 = w211*x1")
+            raise fail(f"'∂' at column {tok.col} starts no derivative: write one as "
+                       "∂z21/∂w111 or \\frac{\\partial z_{21}}{\\partial w_{111}}")
         raise self.unexpected(tok, "a number, a name or '('")
 
     def group(self):
@@ -258,8 +252,8 @@ class Parser:
     def _locate(self, message: str, flat: str, col: int) -> str:
         message = message.replace(":", f" at column {col}:", 1)
         if flat[:1] == "d" and self.names.lookup(flat[1:]) is not None:
-            message = (f"{flat!r} at column {col} looks like a derivative; derivatives are "
-                       "read only on the left side of '=', as in dz21/dw111 = w211*x1")
+            message = (f"{flat!r} at column {col} looks like half a derivative; write "
+                       "the whole derivative, as in dz21/dw111 or dL/dz11")
         return message
 
     def piece(self, hit, tok):
@@ -276,8 +270,8 @@ class Parser:
         if kind == "batch":
             return self.node("batch", hit[1], tok.col)
         what = "the loss L" if hit[1] == "L" else "the cost C"
-        raise fail(f"{what} at column {tok.col} can only be differentiated on the left side "
-                   f"of '=', as in d{hit[1]}/dw111 = ...")
+        raise fail(f"{what} at column {tok.col} can only appear in a derivative, as in "
+                   f"d{hit[1]}/dw111 or d{hit[1]}/dz11")
 
     def call(self, name: str, tok):
         self.enter(tok)

@@ -18,15 +18,22 @@ symbols.  Plain text, LaTeX and Unicode copied from web pages are all accepted.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from fractions import Fraction
 
 import sympy as sp
 
 from symgrad.claims.build import build, finish, name_table, reject_means, tree_of
-from symgrad.claims.grammar import flatten_name, walk
+from symgrad.claims.grammar import walk
 from symgrad.claims.lexer import LIMITS, fail, tokenize
+from symgrad.claims.nodes import (
+    LHS_HELP,
+    has_derivatives,
+    operand,
+    resolve_by,
+    resolve_of,
+    substitute,
+)
 from symgrad.errors import ParseError
 from symgrad.spec import WEIGHT_TEMPLATE
 
@@ -61,6 +68,9 @@ class Claim:
     ``a11``, the output) stay as their symbols.  When ``per_sample_mean`` is True
     the right side was written as ``(1/m) sum_{i=1}^{m} S_i`` and ``rhs`` is the
     summand ``S`` with ``x_{i1}``, ``y_i``, ``y'_i`` read as ``x1``, ``y``, the output.
+    ``parameter`` may also be a node or an input (``dL/dz11``, ``dz21/dx1``).  When
+    the right side holds derivatives (``dC/dz21 * dz21/dw111``), ``rhs`` has their
+    exact values and ``written`` is the right side as typed.
     """
 
     text: str
@@ -70,9 +80,12 @@ class Claim:
     rhs: sp.Expr
     per_sample_mean: bool
     notes: tuple = ()
+    written: str | None = None
 
     def plain(self) -> str:
         """The claim in plain names, readable again by :func:`parse_claim`."""
+        if self.written is not None:
+            return f"d{self.of_text}/d{self.parameter.name} = {self.written}"
         rhs = sp.sstr(self.rhs)
         if self.per_sample_mean:
             rhs = f"1/m*sum_{{i=1}}^{{m}} ({rhs})"
@@ -112,12 +125,11 @@ def parse_expression(text, net, *, aliases=None, weight_template=WEIGHT_TEMPLATE
     w211*x1*(1 - tanh(z11)**2)
     """
     names = name_table(net, aliases, weight_template)
-    return finish(build(tree_of(text, names)))
+    return finish(substitute(build(tree_of(text, names)), net))
 
 
 # -- derivatives on the left ------------------------------------------------------
-_LHS_HELP = ("write the left side as a derivative: dz21/dw111, ∂L/∂w111 or "
-             "\\frac{\\partial z_{21}}{\\partial w_{111}}")
+_LHS_HELP = LHS_HELP
 
 
 def _braced(toks, i):
@@ -155,88 +167,13 @@ def _split_lhs(toks):
     return toks[:slashes[0]], toks[slashes[0] + 1:]
 
 
-def _operand(toks, where, col):
-    """``(operator or None, flattened name, column)`` of one side of a derivative."""
-    if not toks:
-        raise fail(f"empty {where} of the derivative near column {col}; " + _LHS_HELP)
-    op = None
-    if toks[0].kind == "PARTIAL":
-        op, toks = "∂", toks[1:]
-    bad = [t for t in toks if t.kind not in ("WORD", "SUB", "PRIME")]
-    if bad:
-        raise fail(f"unexpected {bad[0].text!r} at column {bad[0].col} in the {where} of "
-                   "the derivative; " + _LHS_HELP)
-    flat = flatten_name(toks)
-    if op is None and flat.startswith("d") and len(flat) > 1:
-        op, flat = "d", flat[1:]
-    elif op is None and flat == "d":
-        op, flat = "d", ""
-    return op, flat, (toks[0].col if toks else col)
-
-
-def _node_name(expr, net):
-    if isinstance(expr, sp.Symbol) and expr.name[:1] in ("z", "a") \
-            and net.symbols.get(expr.name) is expr and expr not in net.inputs:
-        return expr.name
-    return None
-
-
-def _resolve_of(op, flat, col, names):
-    """``(of, of_text, sample index, notes)`` for the numerator."""
-    if op is None:
-        raise fail(f"the numerator {flat!r} at column {col} has no d or ∂; " + _LHS_HELP)
-    if not flat:
-        raise fail(f"derivative operator without a quantity at column {col}: name what is "
-                   "differentiated, as in ∂z11/∂w111 (not ∂/∂w111 (...))")
-    if flat in ("L", "C"):
-        return flat, flat, None, ()
-    m = re.fullmatch(r"L_([A-Za-z])", flat)
-    if m:
-        return "L", flat, m.group(1), (f"read {flat} as the per-sample loss L "
-                                       f"(sample-indexed names such as x_{{{m.group(1)}1}} "
-                                       "are that sample's)",)
-    hit = names.lookup(flat)
-    if hit is None:
-        raise fail(names.unknown_message(flat, flat).replace(":", f" at column {col}:", 1))
-    node = _node_name(hit[1], names.net) if hit[0] == "sym" else None
-    if node is None:
-        if hit[0] == "sym" and hit[1] in names.net.targets:
-            raise fail(f"{flat!r} at column {col} is the target (a constant, derivative 0); "
-                       "for the network output write yhat, y' or \\hat{y}")
-        raise fail(f"cannot differentiate {flat!r} (column {col}): the numerator must be "
-                   "L (the loss), C (the cost), the output yhat or a node z{l}{j}/a{l}{j}")
-    of_text = re.sub(r"^y'", "yhat", flat)
-    notes = (f"read {flat} as the network output {node}",) if flat.startswith("y'") else ()
-    return node, of_text, None, notes
-
-
-def _resolve_parameter(op, flat, col, names):
-    """``(parameter, operator missing?)`` for the denominator."""
-    params = set(names.net.parameters)
-
-    def as_param(name):
-        hit = names.lookup(name) if name else None
-        return hit[1] if hit is not None and hit[0] == "sym" and hit[1] in params else None
-
-    if as_param(flat) is not None:
-        return as_param(flat), op is None
-    if op == "d" and as_param("d" + flat) is not None:   # a name that starts with d
-        return as_param("d" + flat), True
-    if not flat:
-        raise fail(f"the denominator at column {col} names no parameter; " + _LHS_HELP)
-    if names.lookup(flat) is None:
-        raise fail(names.unknown_message(flat, flat).replace(":", f" at column {col}:", 1))
-    raise fail(f"derivatives are taken with respect to a parameter; {flat!r} at column {col} "
-               f"is not one ({names.known_kinds()})")
-
-
 def _read_partial(toks, names, text):
     num, den = _split_lhs(toks)
     col = toks[0].col
-    n_op, n_flat, n_col = _operand(num, "numerator", col)
-    d_op, d_flat, d_col = _operand(den, "denominator", col)
-    of, of_text, sample, notes = _resolve_of(n_op, n_flat, n_col, names)
-    param, missing = _resolve_parameter(d_op, d_flat, d_col, names)
+    n_op, n_flat, n_col = operand(num, "numerator", col)
+    d_op, d_flat, d_col = operand(den, "denominator", col)
+    of, of_text, sample, notes = resolve_of(n_op, n_flat, n_col, names)
+    param, missing = resolve_by(d_op, d_flat, d_col, names)
     if missing:
         lhs = text.strip().strip("$").strip()
         notes += (f"read {lhs} as {n_op}{of_text}/{n_op}{param.name} (the {n_op} in the "
@@ -353,8 +290,12 @@ def parse_claim(text, net, *, aliases=None, weight_template=WEIGHT_TEMPLATE) -> 
     reject_means(tree)
     notes = d.notes + (("read the right side as (1/m) times the sum over samples of the "
                         "summand; the claim is checked summand by summand",) if mean else ())
-    rhs = finish(build(tree), "right side")
-    return Claim(text, d.of, d.of_text, d.parameter, rhs, mean, notes)
+    raw = build(tree)
+    rhs = finish(substitute(raw, net), "right side")
+    written = None
+    if has_derivatives(raw):
+        written = text[toks[i].col:].strip().strip("$").strip()
+    return Claim(text, d.of, d.of_text, d.parameter, rhs, mean, notes, written)
 
 
 def parse_quantity(text, net, *, aliases=None, weight_template=WEIGHT_TEMPLATE):

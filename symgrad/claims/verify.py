@@ -52,6 +52,7 @@ from symgrad.claims.case import (
 )
 from symgrad.claims.diagnose import Diagnosis, compress, diagnose
 from symgrad.claims.equivalence import DISPROVED, decide
+from symgrad.claims.nodes import derivative_value, node_symbols
 from symgrad.claims.points import POINTS, json_number, random_points
 from symgrad.errors import BudgetExceeded, SpecError, SpecTypeError, SymgradError
 from symgrad.spec import WEIGHT_TEMPLATE
@@ -154,9 +155,11 @@ def verify_expression(net, of: str, parameter, claimed, *, per_sample_mean: bool
     check_network(net)
     if isinstance(parameter, str):
         parameter = net.symbols.get(parameter, parameter)
-    if not isinstance(parameter, sp.Symbol) or parameter not in net.parameters:
-        raise SpecError(f"{parameter} is not a parameter of the {net.spec.arch} network "
-                        f"(parameters: {', '.join(map(str, net.parameters))})")
+    if not isinstance(parameter, sp.Symbol) or not (parameter in net.parameters
+                                                    or parameter in node_symbols(net)):
+        raise SpecError(f"{parameter} is not a parameter, node or input of the "
+                        f"{net.spec.arch} network (parameters: "
+                        f"{', '.join(map(str, net.parameters))})")
     key = of_key(net, of)
     claimed = as_expression(claimed, net, aliases=aliases, weight_template=weight_template)
     show = Names(net, weight_template, aliases)
@@ -164,8 +167,12 @@ def verify_expression(net, of: str, parameter, claimed, *, per_sample_mean: bool
     if of == "C" and not per_sample_mean:
         notes += (NOTE_SINGLE_SAMPLE,)
     claimed_compact = claimed.xreplace(linear_names(net))
-    true_compact = truths(net, key, "compact")[parameter]
-    true = truths(net, key, "expanded")[parameter]
+    if parameter in net.parameters:
+        true_compact = truths(net, key, "compact")[parameter]
+        true = truths(net, key, "expanded")[parameter]
+    else:                         # by a node or an input: backprop's cut derivative
+        true_compact = derivative_value(net, key, parameter).xreplace(linear_names(net))
+        true = true_compact.xreplace(net.intermediate_definitions)
     budget.restart_clock()        # the network's derivatives exist: the decision starts
     base = claimed.xreplace(net.intermediate_definitions)
     everything = net.inputs + net.targets + net.parameters
@@ -222,7 +229,7 @@ def _with_counterexample(verdict: Verdict, ce, show, of) -> Verdict:
 def verify_claim(net, claim, **options) -> Verdict:
     """Verdict on a parsed :class:`symgrad.claims.parse.Claim`."""
     show = Names(net, options.get("weight_template", WEIGHT_TEMPLATE), options.get("aliases"))
-    rhs = show(claim.rhs.xreplace(linear_names(net)))
+    rhs = claim.written or show(claim.rhs.xreplace(linear_names(net)))
     if claim.per_sample_mean:
         rhs = f"(1/m)*sum_i({rhs})"
     label = f"d{claim.of_text}/d{show(claim.parameter)} = {rhs}"

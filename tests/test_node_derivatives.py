@@ -1,0 +1,151 @@
+"""Derivatives by nodes (dL/dz11, dz21/dx1, da21/dz11) and derivative symbols in claims.
+
+The exact values come from the reverse-mode program
+(:func:`symgrad.derive.node_gradients`); here they are checked against
+``sympy.diff`` of the network rebuilt by hand with the node replaced by a fresh
+symbol, which is the meaning the docs give ("that node's own inputs cut").
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import sympy as sp
+
+from symgrad import Network, verify
+from symgrad.activations import ACTIVATIONS
+from symgrad.claims.nodes import derivative_value
+from symgrad.claims.parse import parse_claim, parse_expression
+from symgrad.errors import ParseError
+from symgrad.network import activation_expr, loss_expr
+
+
+def _cut_network(net, node, fresh):
+    """``{name: expr}`` of every z/a built from base symbols, ``node`` replaced by ``fresh``."""
+    values = {net.a_symbol(0, k): x for k, x in enumerate(net.inputs, 1)}
+    if node in values:
+        values[node] = fresh
+    for l in range(1, net.depth + 1):
+        for j in range(1, net.widths[l] + 1):
+            z = sp.Add(*[net.weight(l, j, k) * values[net.a_symbol(l - 1, k)]
+                         for k in range(1, net.widths[l - 1] + 1)])
+            if net.bias:
+                z += net.parameters[net.spec.bias_position(l, j)]
+            zs, as_ = net.z_symbol(l, j), net.a_symbol(l, j)
+            values[zs] = fresh if zs == node else z
+            a = activation_expr(net.activations[l - 1], values[zs])
+            values[as_] = fresh if as_ == node else a
+    outs = [values[net.a_symbol(net.depth, j)] for j in range(1, net.widths[-1] + 1)]
+    values["loss"] = loss_expr(net.loss_name, outs, net.targets)
+    values["output"] = outs[0]
+    return values
+
+
+def _by_diff(net, of, node):
+    fresh = sp.Symbol("t_fresh", real=True)
+    cut = _cut_network(net, node, fresh)
+    key = of if of in ("loss", "output") else net.symbols[of]
+    d = sp.diff(cut[key], fresh)
+    plain = _cut_network(net, None, fresh)
+    return d.xreplace({fresh: plain[node]})
+
+
+def _points(net, n=3, seed=0):
+    rng = random.Random(seed)
+    base = net.inputs + net.targets + net.parameters
+    return [{s: sp.Float(rng.uniform(0.2, 1.3) * rng.choice((1, -1))) for s in base}
+            for _ in range(n)]
+
+
+def _nodes(net):
+    return list(net.inputs) + [s for l in range(1, net.depth + 1)
+                               for j in range(1, net.widths[l] + 1)
+                               for s in (net.z_symbol(l, j), net.a_symbol(l, j))]
+
+
+def _assert_same(net, of, node):
+    ours = derivative_value(net, of, node).xreplace(net.intermediate_definitions)
+    theirs = _by_diff(net, of, node)
+    for point in _points(net):
+        a, b = complex(ours.xreplace(point).evalf()), complex(theirs.xreplace(point).evalf())
+        assert abs(a - b) <= 1e-9 * (1 + abs(b)), (of, node, ours, theirs)
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_seed_network_every_node_matches_sympy_diff(activation):
+    net = Network([2, 2, 1], activation=activation, output_activation=activation, bias=True)
+    for of in ["loss", "output"] + [s.name for s in _nodes(net) if s not in net.inputs]:
+        for node in _nodes(net):
+            _assert_same(net, of, node)
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_deeper_multi_path_network_matches_sympy_diff(activation):
+    net = Network([2, 3, 3, 1], activation=activation, bias=True)
+    for of in ("loss", "z21", "a22", "z31", "output"):
+        for node in _nodes(net):
+            _assert_same(net, of, node)
+
+
+def test_textbook_values_on_the_seed_network():
+    net = Network([2, 2, 1], activation="sigmoid", output_activation="sigmoid")
+    s = net.symbols
+    z21, a11, a21, w211 = s["z21"], s["a11"], s["a21"], s["w211"]
+    assert derivative_value(net, "z21", a11) == w211
+    assert derivative_value(net, "z21", s["z11"]) == w211 * a11 * (1 - a11)
+    assert sp.simplify(derivative_value(net, "a21", s["z11"])
+                       - a21 * (1 - a21) * w211 * a11 * (1 - a11)) == 0
+    for later in (z21, a21, s["z12"], s["a12"]):        # not a dependency: 0
+        assert derivative_value(net, "z11", later) == 0
+    assert derivative_value(net, "z11", s["z11"]) == 1
+
+
+@pytest.mark.parametrize("claim", [
+    "dC/dw111 = dC/dz21 * dz21/dw111",
+    "dL/dw111 = dL/dz11 * x1",
+    r"dL/dw111 = \frac{\partial L}{\partial z_{11}} \frac{\partial z_{11}}{\partial w_{111}}",
+    "dL/da11 = w211 * dL/dz21",
+    "dL/dz11 = dL/da11 * da11/dz11",
+    "∂z21/∂a11 = w211",
+    r"\frac{\partial L}{\partial \hat{y}} = yhat - y",
+    "dz21/dx1 = dz21/dz11 * w111 + dz21/dz12 * w121",
+    "dz11/dz21 = 0",
+    "dz11/dz12 = 0",
+    "dL/dz21 = (a21 - y) a21 (1 - a21)",
+])
+def test_right_claims_with_derivative_symbols_are_correct(claim):
+    net = Network([2, 2, 1], activation="sigmoid", output_activation="sigmoid")
+    [v] = verify(net, claim)
+    assert v.correct is True, v.to_text()
+
+
+@pytest.mark.parametrize("claim,kind", [
+    ("dL/dz11 = (a21 - y) * w211", "missing-factor"),
+    ("dz21/da11 = dz21/dz11", "extra-factor"),
+])
+def test_wrong_node_claims_are_wrong_with_a_diagnosis(claim, kind):
+    net = Network([2, 2, 1], activation="tanh", output_activation="tanh")
+    [v] = verify(net, claim)
+    assert v.correct is False
+    assert v.diagnosis is not None and v.diagnosis.kind == kind
+
+
+def test_claim_keeps_the_written_right_side_and_the_exact_value():
+    net = Network([2, 2, 1])
+    c = parse_claim("dC/dw111 = dC/dz21 * dz21/dw111", net)
+    assert c.written == "dC/dz21 * dz21/dw111"
+    assert c.plain() == "dC/dw111 = dC/dz21 * dz21/dw111"
+    a21, y, w211, x1 = (net.symbols[n] for n in ("a21", "y", "w211", "x1"))
+    assert c.rhs == (a21 - y) * w211 * x1
+    assert parse_expression("dz21/dx1", net) == derivative_value(net, "z21", net.symbols["x1"])
+
+
+@pytest.mark.parametrize("text,fragment", [
+    ("dz21/dy", "none of these"),
+    ("dy/dz21", "the target"),
+    ("dz21/z11", "half a derivative"),
+])
+def test_bad_derivative_symbols_say_why(text, fragment):
+    with pytest.raises(ParseError, match=fragment):
+        parse_expression(text, Network([2, 2, 1]))
