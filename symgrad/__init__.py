@@ -45,6 +45,7 @@ _LAZY = {
     "compile_gradients": "symgrad.backends",
     "verify": "symgrad.claims.verify",
     "Verdict": "symgrad.claims.verify",
+    "verify_derivation": "symgrad.claims.steps",
     "compare": "symgrad.claims.compare",
     "gradient_table": "symgrad.render.tables",
     "derivation": "symgrad.render.derivation",
@@ -72,11 +73,13 @@ __all__ = [
     "reverse_program",
     "train",
     "verify",
+    "verify_derivation",
 ]
 
 if TYPE_CHECKING:  # what static tools see; at run time __getattr__ imports on demand
     from symgrad.backends import compile_gradients
     from symgrad.claims.compare import compare
+    from symgrad.claims.steps import verify_derivation
     from symgrad.claims.verify import Verdict, verify
     from symgrad.derive import gradients, reverse_program
     from symgrad.network import Network

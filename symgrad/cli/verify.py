@@ -72,22 +72,29 @@ def claims_from_text(text: str) -> list[tuple[int, str]]:
     return found
 
 
-def read_claims(path: str) -> list[tuple[str, str]]:
-    """``[(where, claim), ...]`` from a file; ``where`` is ``"file:line"``."""
+def read_text(path: str, what: str = "claims file") -> str:
+    """The UTF-8 text of a file (``-``: standard input), at most :data:`MAX_FILE_BYTES`."""
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
+        if path == "-":
+            data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+        else:
+            with open(path, "rb") as handle:
+                data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise DataError(f"cannot read claims file {path!r}: {exc.strerror or exc}") from None
+        raise DataError(f"cannot read {what} {path!r}: {exc.strerror or exc}") from None
     if len(data) > MAX_FILE_BYTES:
-        raise DataError(f"claims file {path!r} is larger than {MAX_FILE_BYTES} bytes; "
+        raise DataError(f"{what} {path!r} is larger than {MAX_FILE_BYTES} bytes; "
                         "split it into smaller files")
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DataError(f"claims file {path!r} is not UTF-8 text (byte {exc.start}); "
+        raise DataError(f"{what} {path!r} is not UTF-8 text (byte {exc.start}); "
                         "save it as UTF-8") from None
-    return [(f"{path}:{n}", claim) for n, claim in claims_from_text(text)]
+
+
+def read_claims(path: str) -> list[tuple[str, str]]:
+    """``[(where, claim), ...]`` from a file; ``where`` is ``"file:line"``."""
+    return [(f"{path}:{n}", claim) for n, claim in claims_from_text(read_text(path))]
 
 
 def parse_aliases(items: Iterable[str] | None) -> dict[str, str]:
@@ -169,6 +176,10 @@ def add_parser(sub):
     p.add_argument("--file", metavar="F",
                    help="read claims from a text, Markdown or LaTeX file (one per line or "
                         "align row)")
+    p.add_argument("--derivation", metavar="FILE",
+                   help="check a derivation step by step: a claim, then one '= ...' step "
+                        "per line (or a LaTeX align block); names the first wrong step "
+                        "(- reads standard input)")
     add_claim_options(p)
     add_budget_options(p, "the work on each claim")
     p.set_defaults(func=run_verify)
@@ -228,6 +239,11 @@ def run_verify(args) -> int:
     template = check_weight_template(args.weight_name)
     aliases = parse_aliases(args.alias)
     limits = budget_from_args(args)
+    if args.derivation is not None:
+        if args.claims or args.file:
+            raise UsageError("--derivation checks one derivation; give claims or --file "
+                             "in a separate run")
+        return _run_derivation(args, net, template, aliases, limits)
     items = [(f"claim {i}", c) for i, c in enumerate(args.claims, 1)]
     if args.file:
         items += read_claims(args.file)
@@ -258,5 +274,38 @@ def run_verify(args) -> int:
     if any(v.status == "wrong" for v in verdicts):
         return EXIT_FAIL
     if invalid:
+        return EXIT_USAGE
+    return EXIT_UNDECIDED if undecided else EXIT_OK
+
+
+def _run_derivation(args, net, template, aliases, limits) -> int:
+    """``verify --derivation FILE``: every step's verdict and the first wrong step."""
+    from symgrad.budget import Pool
+    from symgrad.claims.steps import verify_derivation
+    from symgrad.errors import ParseError
+
+    where = "standard input" if args.derivation == "-" else args.derivation
+    text = read_text(args.derivation, "derivation file")
+    with Pool(limits) as pool:
+        try:
+            result = verify_derivation(net, text, aliases=aliases, weight_template=template,
+                                       errors="report", pool=pool)
+        except ParseError as exc:
+            raise ParseError(f"{where}: {exc}") from None
+    for step in result.steps:
+        if step.verdict.error is not None:
+            emit(f"symgrad: {where}: step {step.step}, {step.verdict.error}", sys.stderr)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        emit(result.to_text(ascii=not can_encode("\u2713\u2717", sys.stdout)))
+    statuses = [s.status for s in result.steps]
+    undecided = statuses.count("undecided")
+    if undecided:
+        emit(f"symgrad: {undecided} of {len(statuses)} steps undecided; more time or memory "
+             "may decide them (--timeout SECONDS, --memory MB)", sys.stderr)
+    if "wrong" in statuses:
+        return EXIT_FAIL
+    if "unreadable" in statuses:
         return EXIT_USAGE
     return EXIT_UNDECIDED if undecided else EXIT_OK

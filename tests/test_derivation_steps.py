@@ -1,0 +1,241 @@
+"""Multi-step derivations (``symgrad verify --derivation``, ``symgrad.verify_derivation``).
+
+Which step is right is decided here independently: the 2-2-1 linear network is
+written out by hand in SymPy, differentiated with ``sympy.diff``, and every step's
+right side is built by hand as an expression; symgrad's verdicts must agree.
+"""
+
+import io
+import json
+
+import pytest
+import sympy as sp
+
+from symgrad import Network, ParseError
+from symgrad.claims.steps import read_steps, verify_derivation
+
+x1, x2, y, w111, w112, w121, w122, w211, w212 = sp.symbols(
+    "x1 x2 y w111 w112 w121 w122 w211 w212")
+Z11 = w111 * x1 + w112 * x2
+Z12 = w121 * x1 + w122 * x2
+YHAT = w211 * Z11 + w212 * Z12
+TRUE_DL_DW111 = sp.diff((YHAT - y) ** 2 / 2, w111)      # the per-sample summand of dC/dw111
+
+
+def truly_right(summand) -> bool:
+    return sp.expand(summand - TRUE_DL_DW111) == 0
+
+
+#: The seed question's derivation of dC/dw111 (its sign slip, then its lost w211),
+#: with each step's summand built by hand.
+SEED = r"""% dC/dw111, 2-2-1 linear network
+\begin{align*}
+\frac{\partial C}{\partial w_{111}}
+  &= \frac{1}{m} \sum_{i=1}^m (y'_i - y_i) \cdot w_{211} \cdot 1 \cdot x_{i1} \\
+  &= \frac{1}{m} \sum_{i=1}^m (y_i - y'_i) \, w_{211} x_{i1} \\
+  &= \frac{1}{m} \sum_{i=1}^m (y_i - y'_i) \, x_{i1}
+\end{align*}
+"""
+SEED_SUMMANDS = [(YHAT - y) * w211 * x1, (y - YHAT) * w211 * x1, (y - YHAT) * x1]
+SEED_LINES = [4, 5, 6]
+
+
+@pytest.fixture(scope="module")
+def net():
+    return Network([2, 2, 1])
+
+
+def test_seed_derivation_names_its_first_wrong_step(net):
+    result = verify_derivation(net, SEED)
+    expected = ["correct" if truly_right(s) else "wrong" for s in SEED_SUMMANDS]
+    assert [s.status for s in result.steps] == expected == ["correct", "wrong", "wrong"]
+    assert [s.line for s in result.steps] == SEED_LINES
+    assert result.first_wrong_step == expected.index("wrong") + 1
+    assert result.correct is False
+    assert (result.of, result.with_respect_to) == ("C", "w111")
+    assert "sign" in result.steps[1].verdict.diagnosis.kind
+    assert "missing factor w211" in result.steps[2].verdict.diagnosis.detail
+    assert "the mistake enters here" in result.steps[1].relation
+    assert "further mistake" in result.steps[2].relation
+
+
+RIGHT = """dL/dw111 = (yhat - y) * w211 * x1
+         = (w211*z11 + w212*z12 - y) * w211 * x1
+         = (w211*(w111*x1 + w112*x2) + w212*(w121*x1 + w122*x2) - y) w211 x1
+         = w211^2 x1^2 w111 + w211^2 x1 x2 w112 + w211 w212 x1 (w121 x1 + w122 x2) - y w211 x1
+"""
+RIGHT_HAND_BUILT = [
+    (YHAT - y) * w211 * x1,
+    (w211 * Z11 + w212 * Z12 - y) * w211 * x1,
+    (w211 * Z11 + w212 * Z12 - y) * w211 * x1,
+    w211**2 * x1**2 * w111 + w211**2 * x1 * x2 * w112 + w211 * w212 * x1 * Z12 - y * w211 * x1,
+]
+
+
+def test_fully_right_derivation(net, cli, tmp_path):
+    assert all(truly_right(e) for e in RIGHT_HAND_BUILT)
+    result = verify_derivation(net, RIGHT)
+    assert [s.status for s in result.steps] == ["correct"] * 4
+    assert result.correct is True and result.first_wrong_step is None
+    assert all(s.relation is None for s in result.steps)
+    (tmp_path / "right.txt").write_text(RIGHT, encoding="utf-8")
+    done = cli("verify", "2-2-1", "--derivation", "right.txt", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("\u2713 step") == 4 and "every step is right" in done.stdout
+    assert done.stderr == ""
+
+
+COMPENSATING = """dL/dw111 = (yhat - y) * w211 * x1
+= (y - yhat) * w211 * x1
+= (yhat - y) * x1 * w211
+"""
+
+
+def test_compensating_mistakes_are_named(net, cli, tmp_path):
+    hand = [(YHAT - y) * w211 * x1, (y - YHAT) * w211 * x1, (YHAT - y) * x1 * w211]
+    assert [truly_right(e) for e in hand] == [True, False, True]
+    result = verify_derivation(net, COMPENSATING)
+    assert [s.status for s in result.steps] == ["correct", "wrong", "correct"]
+    assert result.first_wrong_step == 2 and result.correct is False
+    assert result.steps[2].relation.startswith("undoes the mistake of step 2")
+    (tmp_path / "d.txt").write_text(COMPENSATING, encoding="utf-8")
+    done = cli("verify", "2-2-1", "--derivation", "d.txt", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "undoes the mistake of step 2" in done.stdout
+    assert done.stdout.rstrip().endswith("first wrong step: step 2 (line 2)")
+
+
+def test_a_wrong_step_that_follows_from_a_wrong_one_carries_it(net):
+    text = ("dL/dw111 = (y - yhat) * w211 * x1\n= -(yhat - y) * x1 * w211\n"
+            "= w211*x1*y - w211*x1*yhat")
+    hand = [(y - YHAT) * w211 * x1, -(YHAT - y) * x1 * w211, w211 * x1 * y - w211 * x1 * YHAT]
+    assert not any(truly_right(e) for e in hand)
+    assert sp.expand(hand[0] - hand[1]) == 0 and sp.expand(hand[1] - hand[2]) == 0
+    result = verify_derivation(net, text)
+    assert [s.status for s in result.steps] == ["wrong"] * 3
+    assert result.first_wrong_step == 1
+    assert [s.relation for s in result.steps[1:]] == [
+        "follows from step 1, carrying its mistake over",
+        "follows from step 2, carrying its mistake over"]
+
+
+@pytest.mark.parametrize("environment,equals", [("align", "&="), ("align*", "&="),
+                                                ("eqnarray", "&=&")])
+def test_latex_blocks(net, environment, equals):
+    text = (f"\\begin{{{environment}}}\n"
+            f"\\frac{{\\partial z_{{21}}}}{{\\partial w_{{111}}}} {equals} w_{{211}} x_1 "
+            "\\nonumber \\\\\n"
+            f"  {equals} x_1 \\label{{eq:wrong}} \\\\\n"
+            f"  {equals} x_1 \\cdot w_{{211}} \\\\ {equals} w_{{211}} x_{{1}}\n"
+            f"\\end{{{environment}}}\n")
+    truth = sp.diff(YHAT, w111)
+    hand = [w211 * x1, x1, x1 * w211, w211 * x1]
+    result = verify_derivation(net, text)
+    assert [s.status for s in result.steps] == [
+        "correct" if sp.expand(h - truth) == 0 else "wrong" for h in hand]
+    assert [s.line for s in result.steps] == [2, 3, 4, 4]
+    assert result.first_wrong_step == 2
+
+
+def test_derivative_alone_on_the_first_line(net):
+    text = ("\\begin{aligned}\n\\frac{\\partial z_{21}}{\\partial w_{211}}\n"
+            "&= z_{11} \\\\\n&= z_{12}\n\\end{aligned}")
+    result = verify_derivation(net, text)
+    assert sp.diff(YHAT, w211) == Z11
+    assert [(s.line, s.status) for s in result.steps] == [(3, "correct"), (4, "wrong")]
+
+
+def test_unreadable_step_exit_2_names_line_and_column(cli, tmp_path):
+    bad = " = (yhat - y) * x_1 +* 3"
+    text = "dL/dw111 = (yhat - y)*w211*x1\n" + bad + "\n"
+    (tmp_path / "d.txt").write_text(text, encoding="utf-8")
+    done = cli("verify", "2-2-1", "--derivation", "d.txt", cwd=tmp_path)
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    column = bad.index("+*") + 2          # 1-based column of the stray '*'
+    assert line.startswith("symgrad: d.txt: step 2, line 2:")
+    assert f"column {column};" in line, line
+    assert "Traceback" not in done.stderr
+
+
+def test_unreadable_step_raises_or_reports_in_python(net):
+    text = "dz21/dw111 = w211*x1\n= x1 )"
+    with pytest.raises(ParseError, match=r"^line 2: .*column 6"):
+        verify_derivation(net, text)
+    result = verify_derivation(net, text, errors="report")
+    assert [s.status for s in result.steps] == ["correct", "unreadable"]
+    assert result.correct is None and result.first_wrong_step is None
+
+
+@pytest.mark.parametrize("text,where", [
+    ("dz21/dw111 = x1\nw211*x1\n", "line 2, column 1"),
+    ("\n\n   w211*x1\n", "line 3, column 4"),
+    ("% nothing\n", "empty"),
+])
+def test_text_that_is_not_a_derivation(text, where, cli, tmp_path):
+    with pytest.raises(ParseError, match=where):
+        read_steps(text)
+    (tmp_path / "d.txt").write_text(text, encoding="utf-8")
+    done = cli("verify", "2-2-1", "--derivation", "d.txt", cwd=tmp_path)
+    assert done.returncode == 2 and done.stdout == ""
+    [line] = done.stderr.splitlines()
+    assert "d.txt" in line and where in line
+
+
+def test_json_schema(cli, tmp_path):
+    (tmp_path / "seed.tex").write_text(SEED, encoding="utf-8")
+    done = cli("verify", "2-2-1", "--derivation", "seed.tex", "--json", cwd=tmp_path)
+    assert done.returncode == 1
+    data = json.loads(done.stdout)["derivation"]
+    assert (data["of"], data["with_respect_to"]) == ("C", "w111")
+    assert data["first_wrong_step"] == 2 and data["correct"] is False
+    steps = data["steps"]
+    assert [s["step"] for s in steps] == [1, 2, 3]
+    assert [s["line"] for s in steps] == SEED_LINES
+    assert [s["status"] for s in steps] == ["correct", "wrong", "wrong"]
+    assert [s["correct"] for s in steps] == [True, False, False]
+    for s in steps:
+        assert {"step", "line", "text", "status", "correct", "method", "diagnosis",
+                "counterexample"} <= set(s)
+        assert s["text"] in SEED
+    assert steps[0]["counterexample"] is None and steps[0]["diagnosis"] is None
+    ce = steps[1]["counterexample"]
+    values = {sp.Symbol(k): v for k, v in ce["values"].items()}
+    assert SEED_SUMMANDS[1].subs(values) == ce["claimed"]
+    assert TRUE_DL_DW111.subs(values) == ce["true"]
+
+
+def test_stdin(cli, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(COMPENSATING.encode())))
+    done = cli("verify", "2-2-1", "--derivation", "-")
+    assert done.returncode == 1
+    assert "first wrong step: step 2 (line 2)" in done.stdout
+
+
+def test_derivation_is_not_mixed_with_claims(cli, tmp_path):
+    (tmp_path / "d.txt").write_text(RIGHT, encoding="utf-8")
+    done = cli("verify", "2-2-1", "--derivation", "d.txt", "dz21/dw111 = x1", cwd=tmp_path)
+    assert done.returncode == 2 and len(done.stderr.splitlines()) == 1
+
+
+def test_missing_file_is_one_line(cli, tmp_path):
+    done = cli("verify", "2-2-1", "--derivation", "nowhere.txt", cwd=tmp_path)
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert "nowhere.txt" in line
+
+
+def test_user_weight_names(net):
+    text = "dz21/dw121 = w221*x1\n= w211 x2"  # w{l}{k}{j}: the user's w121, w221 are w112, w212
+    assert sp.diff(YHAT, w112) == w211 * x2 and sp.diff(YHAT, w121) == w212 * x1
+    result = verify_derivation(net, text, weight_template="w{l}{k}{j}")
+    assert result.with_respect_to == "w121"
+    assert [s.status for s in result.steps] == ["wrong", "correct"]
+    assert result.steps[1].relation.startswith("undoes the mistake of step 1")
+
+
+def test_the_facade_offers_it():
+    import symgrad
+
+    assert symgrad.verify_derivation is verify_derivation
+    assert "verify_derivation" in symgrad.__all__
