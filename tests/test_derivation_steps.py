@@ -7,12 +7,16 @@ right side is built by hand as an expression; symgrad's verdicts must agree.
 
 import io
 import json
+import os
+import resource
+import subprocess
+import sys
 
 import pytest
 import sympy as sp
 
 from symgrad import Network, ParseError
-from symgrad.claims.steps import read_steps, verify_derivation
+from symgrad.claims.steps import MAX_STEPS, read_steps, verify_derivation
 
 x1, x2, y, w111, w112, w121, w122, w211, w212 = sp.symbols(
     "x1 x2 y w111 w112 w121 w122 w211 w212")
@@ -239,3 +243,46 @@ def test_the_facade_offers_it():
 
     assert symgrad.verify_derivation is verify_derivation
     assert "verify_derivation" in symgrad.__all__
+
+
+# -- hostile input: a real process under the harness's memory and time limits --------
+ADDRESS_SPACE = 1536 * 1024 * 1024
+HARNESS_SECONDS = 60
+
+
+def limited(*args: str) -> subprocess.CompletedProcess:
+    """``python -m symgrad ARGS`` with its address space and wall time capped by the harness."""
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
+
+    env = {k: v for k, v in os.environ.items() if k != "SYMGRAD_IN_PROCESS"}
+    env["PYTHONIOENCODING"] = "utf-8"
+    return subprocess.run([sys.executable, "-m", "symgrad", *args], capture_output=True,
+                          text=True, timeout=HARNESS_SECONDS, preexec_fn=limit, env=env)
+
+
+def test_hostile_steps_end_with_verdicts_or_one_line_each(tmp_path):
+    power = "= w211*x1 + (x1+x2+w111+w112+w121+w122+w211+w212+y)^60\n"
+    path = tmp_path / "hostile.txt"
+    path.write_text("dz21/dw111 = w211*x1\n" + power + "= x1\n" + "= " + "(" * 5000 + "\n",
+                    encoding="utf-8")
+    done = limited("verify", "2-2-1", "--derivation", str(path))
+    assert done.returncode == 1, done.stderr        # step 4 is wrong, whatever else happens
+    lines = done.stderr.splitlines()
+    assert len(lines) == 2 and all(line.startswith("symgrad: ") for line in lines)
+    assert "step 2, line 2:" in lines[0] and "step 4, line 4:" in lines[1]
+    assert "Traceback" not in done.stderr
+    assert "first wrong step: step 3 (line 3)" in done.stdout
+
+
+@pytest.mark.parametrize("text,code,says", [
+    ("dz21/dw111 = w211*x1\n" + "= x1*w211\n" * (MAX_STEPS + 5), 2, "the limit is"),
+    ("dz21/dw111 = w211*x1\n= x1*w211\n", 5, "undecided"),
+])
+def test_too_many_steps_and_no_time(text, code, says, tmp_path):
+    path = tmp_path / "d.txt"
+    path.write_text(text, encoding="utf-8")
+    done = limited("verify", "2-2-1", "--derivation", str(path), "--timeout", "0.001")
+    assert done.returncode == code, done.stderr
+    [line] = done.stderr.splitlines()
+    assert line.startswith("symgrad: ") and says in line

@@ -262,6 +262,9 @@ def verify_derivation(net, text: str, *, aliases=None, weight_template: str = WE
         On an unreadable step, raise :class:`~symgrad.errors.ParseError` (the
         message names the line and column), or give that step ``status``
         ``"unreadable"``.  Text that is not a derivation at all always raises.
+    pool : symgrad.budget.Pool, optional
+        Run every step in this pool's worker, under its budget (then ``timeout``
+        is not used); the command line passes its ``--timeout``/``--memory`` pool.
 
     Returns
     -------
