@@ -149,3 +149,37 @@ def test_claim_keeps_the_written_right_side_and_the_exact_value():
 def test_bad_derivative_symbols_say_why(text, fragment):
     with pytest.raises(ParseError, match=fragment):
         parse_expression(text, Network([2, 2, 1]))
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "softplus"])
+@pytest.mark.parametrize("written", ["delta11", "δ11", r"\delta_{11}", r"\delta^{(1)}_1"])
+def test_deltas_by_name_are_dL_dz_of_one_sample(written, activation):
+    net = Network([2, 2, 1], activation=activation, output_activation=activation)
+    want = derivative_value(net, "loss", net.symbols["z11"])
+    assert parse_expression(written, net) == want
+    claim = parse_claim(f"{written} = 0", net)
+    assert (claim.of, claim.parameter) == ("L", net.symbols["z11"])
+    [v] = verify(net, f"dL/dw111 = {written} * x1")
+    assert v.correct is True
+
+
+def test_a_delta_claim_is_checked_like_dL_dz():
+    net = Network([2, 2, 1], activation="tanh")
+    [right, wrong] = verify(net, ["delta11 = (a21 - y) w211 (1 - a11^2)",
+                                  r"\delta^{(1)}_1 = (a21 - y) w211"])
+    assert right.correct is True and "delta of one sample" in right.notes[0]
+    assert wrong.correct is False and wrong.true == right.true
+
+
+def test_a_delta_of_no_neuron_is_a_parse_error():
+    with pytest.raises(ParseError, match="names no neuron"):
+        parse_claim("delta31 = 0", Network([2, 2, 1]))
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_f_prime_is_that_neurons_activation_derivative(activation):
+    net = Network([2, 2, 1], activation=activation, output_activation="sigmoid")
+    [v] = verify(net, "da21/dz11 = f'(z21) * w211 * f'(z_{11})")
+    assert v.correct is True
+    with pytest.raises(ParseError, match="takes a neuron's z"):
+        parse_expression("f'(a11)", net)

@@ -26,7 +26,7 @@ from fractions import Fraction
 
 from symgrad.claims.guards import Alias, check_exponent, measure
 from symgrad.claims.lexer import LIMITS, fail
-from symgrad.claims.nodes import derivative_symbol, flatten_name, match_derivative
+from symgrad.claims.nodes import derivative_symbol, flatten_name, match_derivative, prime_symbol
 from symgrad.errors import ParseError
 
 _STARTS = ("NUM", "WORD", "LP", "LB", "FRAC", "SUM", "PARTIAL")
@@ -288,6 +288,10 @@ class Parser:
             raise fail(f"function {name!r} at column {tok.col} needs an argument, "
                        f"e.g. {name}(z11)")
         self.depth -= 1
+        if name == "f'":                          # f'(z11): da11/dz11, that neuron's f'
+            z = arg[1] if arg[0] == "sym" and arg[3] is None else None
+            node = self.node("sym", prime_symbol(z, self.names.net, tok.col), tok.col, None)
+            return self.make_pow(node, power, power_tok) if power is not None else node
         node = self.node("fn", name, arg, tok.col)
         return self.make_pow(node, power, power_tok) if power is not None else node
 

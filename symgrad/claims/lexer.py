@@ -54,7 +54,7 @@ _UNICODE = {
     "∂": "\\partial ", "σ": "\\sigma ", "Σ": "\\sum ", "∑": "\\sum ", "√": "\\sqrt ",
     "·": "*", "⋅": "*", "∙": "*", "×": "*", "∗": "*", "•": "*",
     "−": "-", "–": "-", "—": "-", "‐": "-", "‑": "-", "÷": "/", "∕": "/", "⁄": "/",
-    "ŷ": "yhat", "′": "'", "’": "'", "″": "''", "ʹ": "'",
+    "ŷ": "yhat", "δ": "delta", "′": "'", "’": "'", "″": "''", "ʹ": "'",
 }
 
 #: LaTeX commands and what they become.
@@ -63,7 +63,9 @@ _COMMANDS = {
     "partial": ("PARTIAL", "∂"), "sum": ("SUM", "sum"),
     "cdot": ("OP", "*"), "times": ("OP", "*"), "ast": ("OP", "*"), "div": ("OP", "/"),
 }
-_FUNCTION_COMMANDS = {"sigma", "tanh", "exp", "log", "ln", "sinh", "cosh", "sech", "sqrt"}
+#: Commands read as the word of the same name (``\delta`` is a delta by name, delta11).
+_FUNCTION_COMMANDS = {"sigma", "tanh", "exp", "log", "ln", "sinh", "cosh", "sech", "sqrt",
+                      "delta"}
 _SKIPPED = {
     "left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr",
     "biggl", "biggr", "Biggl", "Biggr", "displaystyle", "textstyle", "nonumber",
@@ -314,7 +316,8 @@ class _Lexer:
             hint = f"; did you mean '\\{close[0]}'?" if close else ""
             raise fail(f"unknown LaTeX command '\\{name}' at column {self.col(i)}{hint} "
                        "(supported: \\frac, \\partial, \\cdot, \\times, \\left, \\right, "
-                       "\\sigma, \\tanh, \\exp, \\log, \\ln, \\sqrt, \\hat, \\mathrm, \\sum)")
+                       "\\sigma, \\tanh, \\exp, \\log, \\ln, \\sqrt, \\hat, \\mathrm, \\sum, "
+                       "\\delta)")
         return end
 
     def punct(self, s: str, i: int) -> int:

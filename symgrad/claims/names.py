@@ -106,7 +106,7 @@ class Names:
         if sym is not None:
             return ("sym", sym)
         low = flat.lower()
-        if low in FUNCTIONS or (low.endswith("'") and low[:-1] in PRIMED):
+        if low in FUNCTIONS or (low.endswith("'") and low[:-1] in PRIMED) or flat == "f'":
             return ("fn", low)
         if flat in ("e", "E"):
             return ("e",)

@@ -155,9 +155,34 @@ def _looks_derivative(toks, a, b, names):
                                     and names.lookup(flat[1:]) is not None))
 
 
+_DELTA = re.compile(r"delta(?:(\d)(\d)|_(\d+)_(\d+))")
+
+
+def match_delta(toks, i, names):
+    """``(next index, z symbol)`` when ``toks[i:]`` starts with a delta by name
+    (``delta11``, ``δ11``, ``\\delta_{11}``, ``\\delta^{(1)}_1``: dL/dz11 of one sample)."""
+    end = _name_run(toks, i)
+    if end is None or toks[i].kind != "WORD" or not toks[i].text.startswith("delta"):
+        return None
+    flat = flatten_name(toks[i:end])
+    m = _DELTA.fullmatch(flat)
+    if m is None or names.lookup(flat) is not None:       # an alias named delta11 wins
+        return None
+    l, j = (int(g) for g in (m.group(1, 2) if m.group(1) else m.group(3, 4)))
+    net = names.net
+    if not (1 <= l <= net.depth and 1 <= j <= net.widths[l]):
+        raise fail(f"{flat!r} at column {toks[i].col} names no neuron: the deltas of the "
+                   f"{net.spec.arch} network are delta11..delta{net.depth}{net.widths[-1]} "
+                   "(delta{l}{j} = dL/dz{l}{j})")
+    return end, net.z_symbol(l, j)
+
+
 def match_derivative(toks, i, names):
     """``(next index, numerator tokens, denominator tokens)`` of a derivative at ``toks[i]``,
     or None when the tokens there are not one."""
+    delta = match_delta(toks, i, names)
+    if delta is not None:
+        return delta[0], None, delta[1]
     if toks[i].kind == "FRAC":
         num = _braced_run(toks, i + 1)
         den = _braced_run(toks, num[2]) if num else None
@@ -176,7 +201,10 @@ def match_derivative(toks, i, names):
 
 
 def derivative_symbol(num, den, names, col):
-    """The placeholder symbol of the derivative with numerator/denominator tokens."""
+    """The placeholder symbol of the derivative with numerator/denominator tokens
+    (``num`` None: ``den`` is the z symbol of a delta by name)."""
+    if num is None:
+        return sp.Symbol(f"∂loss/∂{den.name}", real=True)
     n_op, n_flat, n_col = operand(num, "numerator", col)
     d_op, d_flat, d_col = operand(den, "denominator", col)
     of, _, _, _ = resolve_of(n_op, n_flat, n_col, names)
@@ -185,6 +213,14 @@ def derivative_symbol(num, den, names, col):
         raise fail(f"the denominator at column {d_col} needs a d or ∂, as in d{n_flat}/d{by}")
     key = "loss" if of in ("L", "C") else of
     return sp.Symbol(f"∂{key}/∂{by.name}", real=True)
+
+
+def prime_symbol(z, net, col):
+    """The placeholder of ``f'(z{l}{j})``: ``da{l}{j}/dz{l}{j}``, that neuron's own f'."""
+    if z is None or node_name(z, net) is None or z.name[0] != "z":
+        raise fail(f"f' at column {col} takes a neuron's z, as in f'(z11) (the "
+                   "derivative of that neuron's activation)")
+    return sp.Symbol(f"∂a{z.name[1:]}/∂{z.name}", real=True)
 
 
 def derivative_value(net, key: str, by: sp.Symbol) -> sp.Expr:

@@ -29,6 +29,7 @@ from symgrad.claims.lexer import LIMITS, fail, tokenize
 from symgrad.claims.nodes import (
     LHS_HELP,
     has_derivatives,
+    match_delta,
     operand,
     resolve_by,
     resolve_of,
@@ -168,6 +169,11 @@ def _split_lhs(toks):
 
 
 def _read_partial(toks, names, text):
+    delta = match_delta(toks, 0, names) if toks else None
+    if delta is not None and delta[0] == len(toks):
+        flat = text.strip().strip("$").strip()
+        return Partial(text, "L", "L", delta[1], (f"read {flat} as dL/d{delta[1].name} "
+                                                  "(the delta of one sample)",))
     num, den = _split_lhs(toks)
     col = toks[0].col
     n_op, n_flat, n_col = operand(num, "numerator", col)
