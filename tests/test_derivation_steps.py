@@ -149,6 +149,20 @@ def test_derivative_alone_on_the_first_line(net):
     assert [(s.line, s.status) for s in result.steps] == [(3, "correct"), (4, "wrong")]
 
 
+def test_a_step_may_repeat_the_left_side(net):
+    text = ("\\frac{\\partial z_{21}}{\\partial w_{211}} &= z_{11} \\\\\n"
+            "\\frac{\\partial z_{21}}{\\partial w_{211}} &= w_{111} x_1 + w_{112} x_2 \\\\\n"
+            "\\frac{\\partial z_{21}}{\\partial w_{211}} &= w_{111} x_1")
+    hand = [Z11, w111 * x1 + w112 * x2, w111 * x1]
+    truth = sp.diff(YHAT, w211)
+    result = verify_derivation(net, text)
+    assert [s.status for s in result.steps] == [
+        "correct" if sp.expand(h - truth) == 0 else "wrong" for h in hand]
+    assert result.first_wrong_step == 3
+    with pytest.raises(ParseError, match="line 2, column 1"):
+        read_steps("dz21/dw211 = z11\ndz21/dw111 = x1 w211")     # another derivative
+
+
 def test_unreadable_step_exit_2_names_line_and_column(cli, tmp_path):
     bad = " = (yhat - y) * x_1 +* 3"
     text = "dL/dw111 = (yhat - y)*w211*x1\n" + bad + "\n"

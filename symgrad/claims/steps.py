@@ -90,8 +90,9 @@ def _unreadable(message: str, row: Row, shift: int) -> ParseError:
 def read_steps(text: str) -> tuple[Row, list[tuple[Row, str, int]]]:
     """The derivative written on the left (a row) and ``[(row, claim text, column shift), ...]``.
 
+    A later step starts with ``=``, or repeats the first step's left side exactly.
     Raises :class:`~symgrad.errors.ParseError` (naming line and column) when the
-    text is not a derivation: no first claim, or a later step not starting with ``=``.
+    text is not a derivation: no first claim, or a later step that is neither.
     """
     if not isinstance(text, str):
         raise SpecTypeError(f"a derivation must be a string, got {type(text).__name__}")
@@ -113,9 +114,14 @@ def read_steps(text: str) -> tuple[Row, list[tuple[Row, str, int]]]:
         raise ParseError(f"line {first.line}, column {first.column}: the first step must be a "
                          "claim d<of>/d<x> = ..., such as dz21/dw111 = w211*x1")
     for row in rows[1:]:
+        left, sep, _ = row.text.partition("=")
+        if sep and left.strip() and left.split() == lhs.split():    # the same left side again
+            steps.append((row, row.text, row.column - 1))
+            continue
         if not row.text.startswith("="):
             raise ParseError(f"line {row.line}, column {row.column}: a step after the first "
-                             "must start with '=' (as in '= w211*x1', or '&= ...' in LaTeX)")
+                             "must start with '=' (as in '= w211*x1', or '&= ...' in LaTeX) "
+                             "or repeat the first step's left side")
         steps.append((row, f"{lhs} {row.text}", row.column - len(lhs) - 2))
     return Row(lhs, first.line, first.column), steps
 
