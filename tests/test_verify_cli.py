@@ -196,3 +196,15 @@ def test_table_and_derive_still_report_bad_input_from_the_worker(run):
     assert r.returncode == 2 and "w311" in r.stderr and r.stderr.count("\n") == 1
     r = run("table", "2-2-1", "--format", "html")
     assert r.returncode == 2 and "html" in r.stderr
+
+
+def test_file_dash_reads_claims_from_standard_input(run, monkeypatch):
+    import io
+
+    text = "dz21/dw111 = w211*x1\ndz21/dw111 = x1 +\n"
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
+    r = run("verify", "2-2-1", "--file", "-")
+    assert r.returncode == 2
+    assert "dz21/dw111 = w211*x1   (proved symbolically)" in r.stdout
+    [line] = r.stderr.splitlines()
+    assert line.startswith("symgrad: standard input:2: ")

@@ -94,7 +94,8 @@ def read_text(path: str, what: str = "claims file") -> str:
 
 def read_claims(path: str) -> list[tuple[str, str]]:
     """``[(where, claim), ...]`` from a file; ``where`` is ``"file:line"``."""
-    return [(f"{path}:{n}", claim) for n, claim in claims_from_text(read_text(path))]
+    where = "standard input" if path == "-" else path
+    return [(f"{where}:{n}", claim) for n, claim in claims_from_text(read_text(path))]
 
 
 def parse_aliases(items: Iterable[str] | None) -> dict[str, str]:
@@ -175,7 +176,7 @@ def add_parser(sub):
     p.add_argument("claims", nargs="*", metavar="CLAIM", help="claims to check")
     p.add_argument("--file", metavar="F",
                    help="read claims from a text, Markdown or LaTeX file (one per line or "
-                        "align row)")
+                        "align row; - reads standard input)")
     p.add_argument("--derivation", metavar="FILE",
                    help="check a derivation step by step: a claim, then one '= ...' step "
                         "per line (or a LaTeX align block); names the first wrong step "
