@@ -14,6 +14,8 @@ import sys
 
 import pytest
 import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from symgrad import Network, ParseError
 from symgrad.claims.steps import MAX_STEPS, read_steps, verify_derivation
@@ -300,3 +302,37 @@ def test_too_many_steps_and_no_time(text, code, says, tmp_path):
     assert done.returncode == code, done.stderr
     [line] = done.stderr.splitlines()
     assert line.startswith("symgrad: ") and says in line
+
+
+# -- any sequence of steps: statuses, first wrong step and relations from hand-built truth --
+FORMS = [("(yhat - y)*w211*x1", (YHAT - y) * w211 * x1),
+         ("w211*x1*(w211*z11 + w212*z12 - y)", w211 * x1 * (w211 * Z11 + w212 * Z12 - y)),
+         ("x1 w211 (a21 - y)", x1 * w211 * (YHAT - y)),
+         ("(y - yhat)*w211*x1", (y - YHAT) * w211 * x1),
+         ("-(yhat - y) * x1 * w211", -(YHAT - y) * x1 * w211),
+         ("(yhat - y)*x1", (YHAT - y) * x1),
+         ("x1*w211", x1 * w211)]
+
+
+@given(st.lists(st.sampled_from(range(len(FORMS))), min_size=1, max_size=4))
+@settings(max_examples=max(1, settings.default.max_examples // 5))
+def test_any_sequence_of_steps(picks):
+    net = Network([2, 2, 1])
+    text = "dL/dw111 = " + "\n= ".join(FORMS[i][0] for i in picks)
+    hand = [FORMS[i][1] for i in picks]
+    right = [truly_right(h) for h in hand]
+    result = verify_derivation(net, text)
+    assert [s.status for s in result.steps] == ["correct" if r else "wrong" for r in right]
+    assert result.first_wrong_step == (right.index(False) + 1 if False in right else None)
+    for k in range(1, len(picks)):
+        pair, prev = (right[k - 1], right[k]), k
+        if pair == (True, False):
+            assert result.steps[k].relation.startswith("the mistake enters here")
+        elif pair == (False, True):
+            assert result.steps[k].relation.startswith(f"undoes the mistake of step {prev}")
+        elif pair == (False, False):
+            same = sp.expand(hand[k - 1] - hand[k]) == 0
+            assert result.steps[k].relation.startswith(
+                f"follows from step {prev}" if same else f"differs from step {prev}")
+        else:
+            assert result.steps[k].relation is None
