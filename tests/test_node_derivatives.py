@@ -183,3 +183,15 @@ def test_f_prime_is_that_neurons_activation_derivative(activation):
     assert v.correct is True
     with pytest.raises(ParseError, match="takes a neuron's z"):
         parse_expression("f'(a11)", net)
+
+
+def test_derivative_symbols_count_toward_the_parser_limits():
+    from symgrad.claims.lexer import LIMITS
+
+    net = Network([2, 2, 1])
+    many = "+".join(["dL/dz11"] * (LIMITS["max_nodes"] // 2 + 1))
+    with pytest.raises(ParseError, match="too large|too long|tokens"):
+        parse_expression(many, net)
+    deep = "(" * (LIMITS["max_depth"] + 1) + "delta11" + ")" * (LIMITS["max_depth"] + 1)
+    with pytest.raises(ParseError, match="nested|deep"):
+        parse_expression(deep, net)
