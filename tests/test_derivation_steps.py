@@ -151,6 +151,20 @@ def test_derivative_alone_on_the_first_line(net):
     assert [(s.line, s.status) for s in result.steps] == [(3, "correct"), (4, "wrong")]
 
 
+def test_a_row_starting_with_an_operator_continues_the_step(net, cli, tmp_path):
+    text = ("dz21/dw111 = w211\n       * x1\n= x1 w211\n  + x2 w211 - x2 w211\n"
+            "= w211 x1\n  + w212 *) x1\n")
+    result = verify_derivation(net, text, errors="report")
+    assert [(s.line, s.status) for s in result.steps] == [
+        (1, "correct"), (3, "correct"), (5, "unreadable")]
+    assert result.steps[1].text == "= x1 w211 + x2 w211 - x2 w211"
+    (tmp_path / "d.txt").write_text(text, encoding="utf-8")
+    done = cli("verify", "2-2-1", "--derivation", "d.txt", cwd=tmp_path)
+    [line] = done.stderr.splitlines()
+    column = "  + w212 *) x1".index(")") + 1          # on line 6, the continuation row
+    assert done.returncode == 2 and "line 6: " in line and f"column {column}" in line, line
+
+
 def test_a_step_may_repeat_the_left_side(net):
     text = ("\\frac{\\partial z_{21}}{\\partial w_{211}} &= z_{11} \\\\\n"
             "\\frac{\\partial z_{21}}{\\partial w_{211}} &= w_{111} x_1 + w_{112} x_2 \\\\\n"
@@ -294,7 +308,7 @@ def test_hostile_steps_end_with_verdicts_or_one_line_each(tmp_path):
 @pytest.mark.parametrize("text,code,says", [
     ("dz21/dw111 = w211*x1\n" + "= x1*w211\n" * (MAX_STEPS + 5), 2, "the limit is"),
     ("dz21/dw111 = w211*x1\n= x1*w211\n", 5, "undecided"),
-])
+], ids=["too-many-steps", "no-time"])
 def test_too_many_steps_and_no_time(text, code, says, tmp_path):
     path = tmp_path / "d.txt"
     path.write_text(text, encoding="utf-8")
@@ -336,3 +350,41 @@ def test_any_sequence_of_steps(picks):
                 f"follows from step {prev}" if same else f"differs from step {prev}")
         else:
             assert result.steps[k].relation is None
+
+
+# -- what `symgrad derive` prints is a derivation, and a right one ----------------------
+def chain_rule_block(printed: str) -> str:
+    """The chain-rule lines of ``symgrad derive --format text`` and its result line."""
+    lines = printed.splitlines()
+    start = next(k for k, line in enumerate(lines) if line.startswith("Chain rule:"))
+    block = []
+    for line in lines[start + 1:]:
+        if not line.strip():
+            break
+        block.append(line)
+    result = next(k for k, line in enumerate(lines) if line.startswith("Result"))
+    return "\n".join(block + [line for line in lines[result + 1:] if line.strip()])
+
+
+@pytest.mark.parametrize("arch,param,options", [
+    ("2-2-1", "w111", []),
+    ("2-2-1", "w211", ["--of", "loss"]),
+    ("2-2-2-1", "w111", ["--activation", "tanh"]),
+    ("2-2-2-1", "w112", ["--activation", "sigmoid", "--of", "loss", "--bias"]),
+    ("2-3-1", "b12", ["--activation", "softplus", "--bias", "--of", "loss"]),
+    ("2-2-1", "w121", ["--activation", "tanh", "--output-activation", "sigmoid",
+                       "--loss", "bce", "--of", "loss"]),
+])
+def test_every_derivation_derive_prints_verifies(arch, param, options, cli, tmp_path):
+    done = cli("derive", arch, param, *options, "--format", "text")
+    assert done.returncode == 0, done.stderr
+    block = chain_rule_block(done.stdout)
+    assert block.count("\n") >= 2             # the product, its factors, the result
+    network = [o for o in options if o != "--of" and o not in ("loss",)]
+    (tmp_path / "derived.txt").write_text(block, encoding="utf-8")
+    checked = cli("verify", arch, *network, "--derivation", "derived.txt", "--json",
+                  cwd=tmp_path)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    data = json.loads(checked.stdout)["derivation"]
+    assert data["with_respect_to"] == param and data["first_wrong_step"] is None
+    assert all(s["status"] == "correct" for s in data["steps"])

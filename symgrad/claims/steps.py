@@ -79,20 +79,57 @@ def _rows(text: str) -> list[Row]:
     return rows
 
 
-def _unreadable(message: str, row: Row, shift: int) -> ParseError:
-    """``message`` about ``row``, its columns moved by ``shift`` to the line's columns."""
-    moved = _COLUMN.sub(lambda m: f"column {max(1, int(m.group(1)) + shift)}", message)
-    if "column" not in moved:
-        moved = f"{moved} (step starting at column {row.column})"
-    return ParseError(f"line {row.line}: {moved}")
+def _unreadable(message: str, pieces: list[tuple[int, Row]]) -> ParseError:
+    """``message`` about a claim made of ``pieces`` (``(claim column, row)``), in file terms.
+
+    Each ``column N`` of the message is moved to the column of the line it falls on,
+    and the message starts with that line.
+    """
+    lines = []
+
+    def move(match) -> str:
+        column = int(match.group(1))
+        start, row = next(((c, r) for c, r in reversed(pieces) if c <= column), pieces[0])
+        lines.append(row.line)
+        return f"column {max(1, column - start + row.column)}"
+
+    moved = _COLUMN.sub(move, message)
+    line = lines[0] if lines else pieces[-1][1].line
+    if not lines:
+        moved = f"{moved} (the step starting at column {pieces[-1][1].column})"
+    return ParseError(f"line {line}: {moved}")
 
 
-def read_steps(text: str) -> tuple[Row, list[tuple[Row, str, int]]]:
-    """The derivative written on the left (a row) and ``[(row, claim text, column shift), ...]``.
+@dataclass
+class Written:
+    """One step as read: the claim it is checked as and the rows it came from.
 
-    A later step starts with ``=``, or repeats the first step's left side exactly.
-    Raises :class:`~symgrad.errors.ParseError` (naming line and column) when the
-    text is not a derivation: no first claim, or a later step that is neither.
+    ``pieces`` are ``(column in claim, row)``: where each row's text starts in ``claim``.
+    """
+
+    claim: str
+    pieces: list[tuple[int, Row]]
+    line: int
+    text: str
+
+    def extend(self, row: Row) -> None:
+        """Add a continuation row (one starting with ``+``, ``-``, ``*`` ...)."""
+        self.pieces.append((len(self.claim) + 2, row))
+        self.claim = f"{self.claim} {row.text}"
+        self.text = f"{self.text} {row.text}"
+
+
+_CONTINUATION = re.compile(r"(?:[-+*/\u00b7\u00d7\u2212\u22c5]|\\cdot\b|\\times\b)")
+
+
+def read_steps(text: str) -> tuple[Row, list[Written]]:
+    """The derivative written on the left (a row) and the steps.
+
+    A later step starts with ``=``, or repeats the first step's left side exactly;
+    a row starting with an operator (``+``, ``-``, ``*``, ``/``, ``·``, ``\\cdot``)
+    continues the step before it.  Raises :class:`~symgrad.errors.ParseError`
+    (naming line and column) when the text is not a derivation: no first claim,
+    or a later row that is none of these.
     """
     if not isinstance(text, str):
         raise SpecTypeError(f"a derivation must be a string, got {type(text).__name__}")
@@ -101,28 +138,32 @@ def read_steps(text: str) -> tuple[Row, list[tuple[Row, str, int]]]:
         raise ParseError("the derivation is empty; write a claim such as dz21/dw111 = w211*x1 "
                          "and then one '= ...' step per line")
     if len(rows) > MAX_STEPS:
-        raise ParseError(f"the derivation has {len(rows)} steps; the limit is {MAX_STEPS}")
+        raise ParseError(f"the derivation has {len(rows)} rows; the limit is {MAX_STEPS}")
     first = rows[0]
     lhs, sep, _ = first.text.partition("=")
     if not sep and len(rows) > 1 and rows[1].text.startswith("="):
         lhs, rows = first.text, rows[1:]      # the derivative alone on the first line
-        steps = [(rows[0], f"{lhs} {rows[0].text}", rows[0].column - len(lhs) - 2)]
+        steps = [Written(f"{lhs} {rows[0].text}", [(1, first), (len(lhs) + 2, rows[0])],
+                         rows[0].line, rows[0].text)]
     elif sep and lhs.strip():
         lhs = lhs.strip()
-        steps = [(first, first.text, first.column - 1)]
+        steps = [Written(first.text, [(1, first)], first.line, first.text)]
     else:
         raise ParseError(f"line {first.line}, column {first.column}: the first step must be a "
                          "claim d<of>/d<x> = ..., such as dz21/dw111 = w211*x1")
     for row in rows[1:]:
         left, sep, _ = row.text.partition("=")
         if sep and left.strip() and left.split() == lhs.split():    # the same left side again
-            steps.append((row, row.text, row.column - 1))
-            continue
-        if not row.text.startswith("="):
+            steps.append(Written(row.text, [(1, row)], row.line, row.text))
+        elif row.text.startswith("="):
+            steps.append(Written(f"{lhs} {row.text}", [(len(lhs) + 2, row)], row.line,
+                                 row.text))
+        elif _CONTINUATION.match(row.text):
+            steps[-1].extend(row)
+        else:
             raise ParseError(f"line {row.line}, column {row.column}: a step after the first "
                              "must start with '=' (as in '= w211*x1', or '&= ...' in LaTeX) "
                              "or repeat the first step's left side")
-        steps.append((row, f"{lhs} {row.text}", row.column - len(lhs) - 2))
     return Row(lhs, first.line, first.column), steps
 
 
@@ -294,24 +335,24 @@ def verify_derivation(net, text: str, *, aliases=None, weight_template: str = WE
         partial = parse_derivative(lhs.text, net, aliases=aliases,
                                    weight_template=weight_template)
     except ParseError as exc:
-        raise _unreadable(str(exc), lhs, lhs.column - 1) from None
+        raise _unreadable(str(exc), [(1, lhs)]) from None
     options = {"aliases": aliases, "weight_template": weight_template, "points": points,
                "seed": seed}
     limits = budget.Budget(seconds=timeout) if timeout is not None and pool is None else None
     result = DerivationVerdict(partial.of_text,
                                Names(net, weight_template, aliases)(partial.parameter))
     with budget.Pool(limits) if limits else nullcontext(pool) as work:
-        for number, (row, claim, shift) in enumerate(rows, 1):
+        for number, written in enumerate(rows, 1):
             try:
-                verdict = check_claim(net, claim, pool=work, **options)
+                verdict = check_claim(net, written.claim, pool=work, **options)
             except SymgradError as exc:
-                error = _unreadable(str(exc), row, shift)
+                error = _unreadable(str(exc), written.pieces)
                 if errors == "raise":
                     raise error from None
-                verdict = Verdict(claim, error=str(error))
-            step = Step(number, row.line, row.text, verdict)
+                verdict = Verdict(written.claim, error=str(error))
+            step = Step(number, written.line, written.text, verdict)
             if result.steps:
-                step.relation = _relation(net, result.steps[-1], step, rows[number - 2][1],
-                                          claim, options, work)
+                step.relation = _relation(net, result.steps[-1], step, rows[number - 2].claim,
+                                          written.claim, options, work)
             result.steps.append(step)
     return result
