@@ -65,6 +65,29 @@ def test_seed_derivation_names_its_first_wrong_step(net):
     assert "further mistake" in result.steps[2].relation
 
 
+SEED_PER_SAMPLE = r"""\begin{align*}
+\frac{\partial L}{\partial w_{111}}
+  &= \frac{\partial L}{\partial y'} \frac{\partial y'}{\partial w_{111}} \\
+  &= (y - y') \frac{\partial y'}{\partial w_{111}} \\
+  &= (y - y') \frac{\partial z_{11}}{\partial w_{111}} \\
+  &= (y - y') x_1
+\end{align*}"""
+
+
+def test_seed_derivation_with_derivative_symbols(net):
+    dl_dyhat = sp.diff((YHAT - y) ** 2 / 2, w111) / sp.diff(YHAT, w111)
+    hand = [dl_dyhat * sp.diff(YHAT, w111), (y - YHAT) * sp.diff(YHAT, w111),
+            (y - YHAT) * sp.diff(Z11, w111), (y - YHAT) * x1]
+    right = [truly_right(h) for h in hand]
+    assert right == [True, False, False, False]
+    result = verify_derivation(net, SEED_PER_SAMPLE)
+    assert [s.status for s in result.steps] == ["correct" if r else "wrong" for r in right]
+    assert [s.line for s in result.steps] == [3, 4, 5, 6]
+    assert result.first_wrong_step == 2
+    assert sp.expand(hand[1] - hand[2]) != 0 and sp.expand(hand[2] - hand[3]) == 0
+    assert [s.relation.split(" ")[0] for s in result.steps[1:]] == ["the", "differs", "follows"]
+
+
 RIGHT = """dL/dw111 = (yhat - y) * w211 * x1
          = (w211*z11 + w212*z12 - y) * w211 * x1
          = (w211*(w111*x1 + w112*x2) + w212*(w121*x1 + w122*x2) - y) w211 x1
