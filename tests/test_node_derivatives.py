@@ -195,3 +195,33 @@ def test_derivative_symbols_count_toward_the_parser_limits():
     deep = "(" * (LIMITS["max_depth"] + 1) + "delta11" + ")" * (LIMITS["max_depth"] + 1)
     with pytest.raises(ParseError, match="nested|deep"):
         parse_expression(deep, net)
+
+
+ONE_PATH = "dL/dw111 = dL/dz31 * dz31/da21 * da21/dz21 * dz21/da11 * da11/dz11 * dz11/dw111"
+BOTH_PATHS = ONE_PATH + " + dL/dz31 * dz31/da22 * da22/dz22 * dz22/da11 * da11/dz11 * dz11/dw111"
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
+def test_a_chain_along_one_of_two_paths_is_a_missing_path(activation):
+    net = Network([2, 2, 2, 1], activation=activation)
+    [one, both] = verify(net, [ONE_PATH, BOTH_PATHS])
+    assert one.correct is False and one.diagnosis.kind == "missing-path"
+    assert "through a22" in one.diagnosis.detail
+    assert both.correct is True
+
+
+def test_a_chain_on_a_single_path_is_right():
+    net = Network([2, 2, 1], activation="sigmoid", output_activation="sigmoid")
+    [v] = verify(net, "dL/dw111 = dL/dz21 * dz21/da11 * da11/dz11 * dz11/dw111")
+    assert v.correct is True
+
+
+@pytest.mark.parametrize("claim,where", [
+    ("dL/dw111 = dL/dz21 * dz11/dw111", "after dL/dz21"),
+    ("dL/dw111 = dL/dz21 * dz21/dz11", "ends at z11"),
+])
+def test_factors_that_do_not_connect_are_a_broken_chain(claim, where):
+    net = Network([2, 2, 1], activation="tanh")
+    [v] = verify(net, claim)
+    assert v.correct is False and v.diagnosis.kind == "broken-chain"
+    assert where in v.diagnosis.detail

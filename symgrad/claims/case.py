@@ -88,6 +88,7 @@ class Case:
     true: sp.Expr
     points: list
     show: Names
+    chain: sp.Expr | None = None       # the right side with derivative symbols, if any
 
     @property
     def of_loss(self) -> bool:

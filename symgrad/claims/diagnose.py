@@ -22,8 +22,15 @@ random points of the verdict, 50 digits each):
     comes from, e.g. the output weight ``w211``).
 ``extra-factor``
     claimed = true*G for a non-constant G.
+``missing-path``
+    a product of derivatives (``dL/dz31 * dz31/da21 * ...``) that follows one path
+    where the parameter reaches the output through several neurons (named).
+``broken-chain``
+    a product of derivatives whose factors do not connect (which link).
 ``other``
     none of the above.
+
+The two chain kinds are tested first, on claims written with derivatives.
 
 A wrong sign on top of another mistake gives ``sign+<kind>`` (for example
 ``sign+missing-factor`` for the seed question's ``(y - y')*x1``); these compound
@@ -37,11 +44,12 @@ from dataclasses import dataclass
 import sympy as sp
 
 from symgrad.claims.equivalence import MAX_OPS, constant_ratio, small_enough
+from symgrad.claims.nodes import chain_diagnosis
 from symgrad.derive import delta_symbol, local_derivative, reverse_program
 
 #: The base kinds; a compound kind is ``"sign+" + kind``.
 KINDS = ("sign", "scale", "wrong-parameter", "transposed-index", "pre-activation",
-         "missing-factor", "extra-factor", "other")
+         "missing-factor", "extra-factor", "missing-path", "broken-chain", "other")
 
 
 @dataclass(frozen=True)
@@ -111,6 +119,9 @@ def diagnose(case) -> Diagnosis:
     parameter, the claim (as written and in base symbols), the truth (compact and
     base), the random points, and the display names.
     """
+    found_chain = chain_diagnosis(case.net, case.of_key, case.parameter, case.chain)
+    if found_chain:
+        return Diagnosis(*found_chain)
     C, T = case.claimed, case.true
     if T != 0:
         c = constant_ratio(C, T, case.points)

@@ -246,3 +246,70 @@ def substitute(expr: sp.Expr, net) -> sp.Expr:
 def has_derivatives(expr: sp.Expr) -> bool:
     """Whether ``expr`` holds derivative placeholders (see :func:`substitute`)."""
     return any(_MARK.fullmatch(s.name) for s in expr.free_symbols)
+
+
+# -- the chain rule as written --------------------------------------------------
+def _shown(name: str) -> str:
+    return "L" if name == "loss" else name
+
+
+def _link_text(link) -> str:
+    return f"d{_shown(link[0])}/d{link[1]}"
+
+
+def chain_diagnosis(net, of_key: str, parameter, written):
+    """``(kind, detail)`` for a wrong claim written as a product of derivatives, or None.
+
+    ``written`` is the right side with its derivative placeholders.  Factors that
+    do not connect give ``broken-chain`` (which link); a connected chain that follows
+    one path where ``parameter`` reaches ``of`` through several neurons gives
+    ``missing-path`` (through which).  Anything else is left to the other diagnoses.
+    """
+    if written is None:
+        return None
+    links = []
+    for f in sp.Mul.make_args(written):
+        m = _MARK.fullmatch(f.name) if isinstance(f, sp.Symbol) else None
+        if m is None:
+            return None
+        links.append((m.group(1), m.group(2)))
+    if len(links) < 2:
+        return None
+    cur = f"a{net.depth}1" if of_key == "output" else of_key
+    remaining = list(links)
+    path: list[tuple[str, str]] = []
+    while remaining:
+        nxt = [k for k in remaining if k[0] == cur]
+        if not nxt:
+            after = f"after {_link_text(path[-1])}" if path else "at the start"
+            return ("broken-chain",
+                    f"the chain breaks {after}: the next factor must be d{_shown(cur)}/d..., "
+                    f"but the factors left are {', '.join(map(_link_text, remaining))}")
+        path.append(nxt[0])
+        remaining.remove(nxt[0])
+        cur = nxt[0][1]
+    if cur != parameter.name:
+        return ("broken-chain", f"the chain ends at {cur}, not at {parameter.name}: add "
+                                f"d{cur}/d{parameter.name}")
+    start = path[0][0]
+    missing: dict[str, str] = {}
+    for _, node in path[:-1]:
+        sym = net.symbols[node]
+        m = re.fullmatch(r"([za])(\d+)_?(\d+)", node)
+        if m is None:
+            continue
+        for other in sorted(node_symbols(net), key=lambda s: s.name):
+            if other == sym or other.name[0] != node[0] or other in net.inputs:
+                continue
+            om = re.fullmatch(r"([za])(\d+)_?(\d+)", other.name)
+            if om is None or om.group(2) != m.group(2):
+                continue
+            if derivative_value(net, start, other) != 0 \
+                    and derivative_value(net, other.name, parameter) != 0:
+                missing.setdefault(other.name[1:], other.name)   # one name per neuron
+    if not missing:
+        return None
+    return ("missing-path",
+            f"the chain follows one path, but {parameter.name} also reaches "
+            f"{_shown(start)} through {', '.join(missing.values())}: add the product along "
+            "each of those paths (the chain rule sums over every path)")

@@ -71,7 +71,8 @@ class Claim:
     summand ``S`` with ``x_{i1}``, ``y_i``, ``y'_i`` read as ``x1``, ``y``, the output.
     ``parameter`` may also be a node or an input (``dL/dz11``, ``dz21/dx1``).  When
     the right side holds derivatives (``dC/dz21 * dz21/dw111``), ``rhs`` has their
-    exact values and ``written`` is the right side as typed.
+    exact values, ``written`` is the right side as typed and ``chain`` the right side
+    with one placeholder symbol per derivative (for the chain-rule diagnoses).
     """
 
     text: str
@@ -82,6 +83,7 @@ class Claim:
     per_sample_mean: bool
     notes: tuple = ()
     written: str | None = None
+    chain: sp.Expr | None = None
 
     def plain(self) -> str:
         """The claim in plain names, readable again by :func:`parse_claim`."""
@@ -301,7 +303,8 @@ def parse_claim(text, net, *, aliases=None, weight_template=WEIGHT_TEMPLATE) -> 
     written = None
     if has_derivatives(raw):
         written = text[toks[i].col:].strip().strip("$").strip()
-    return Claim(text, d.of, d.of_text, d.parameter, rhs, mean, notes, written)
+    return Claim(text, d.of, d.of_text, d.parameter, rhs, mean, notes, written,
+                 raw if written is not None else None)
 
 
 def parse_quantity(text, net, *, aliases=None, weight_template=WEIGHT_TEMPLATE):

@@ -135,14 +135,16 @@ class Verdict:
 
 def verify_expression(net, of: str, parameter, claimed, *, per_sample_mean: bool = False,
                       text: str | None = None, notes=(), weight_template: str = WEIGHT_TEMPLATE,
-                      aliases=None, points: int = POINTS, seed: int = 0) -> Verdict:
+                      aliases=None, points: int = POINTS, seed: int = 0,
+                      chain=None) -> Verdict:
     """Verdict on ``d(of)/d(parameter) = claimed``.
 
     ``claimed`` is a SymPy expression, or text read by the claim parser (never
     evaluated as Python).  It may use the network's intermediate names (``z11``,
     ``a21``); they stand for their definitions.  ``parameter`` is a symbol or its
-    name.  This is the engine behind :func:`verify`, for callers that build
-    expressions themselves.
+    name, node or input.  ``chain`` is the right side with its derivative symbols
+    (:attr:`Claim.chain`), for the chain-rule diagnoses.  This is the engine behind
+    :func:`verify`, for callers that build expressions themselves.
 
     >>> from symgrad import Network
     >>> net = Network([2, 2, 1])
@@ -208,7 +210,7 @@ def verify_expression(net, of: str, parameter, claimed, *, per_sample_mean: bool
     result = _with_counterexample(result, decision.counterexample, show, of)
     budget.report((copy(result), NO_DIAGNOSIS))     # a copy: the diagnosis comes next
     case = Case(net, of, key, parameter, claimed_compact, base, true_compact, true,
-                random_points(everything, 4, seed + 1), show)
+                random_points(everything, 4, seed + 1), show, chain)
     result.diagnosis = diagnose(case)
     return result
 
@@ -235,7 +237,7 @@ def verify_claim(net, claim, **options) -> Verdict:
     label = f"d{claim.of_text}/d{show(claim.parameter)} = {rhs}"
     return verify_expression(net, claim.of, claim.parameter, claim.rhs,
                              per_sample_mean=claim.per_sample_mean, text=label,
-                             notes=claim.notes, **options)
+                             notes=claim.notes, chain=claim.chain, **options)
 
 
 def _claim_task(spec, text: str, options: dict) -> Verdict:
