@@ -225,3 +225,29 @@ def test_factors_that_do_not_connect_are_a_broken_chain(claim, where):
     [v] = verify(net, claim)
     assert v.correct is False and v.diagnosis.kind == "broken-chain"
     assert where in v.diagnosis.detail
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("claim", ["dL/dx1 = 0", "dL/dx1 = dL/da11 * da11/dz11 * dz11/dx1",
+                                   "delta11 = " + "+".join(["dL/dx2"] * 40)])
+def test_input_gradients_of_a_deep_net_end_within_limits(claim):
+    """Hostile: the exact dL/dx1 of a deep tanh net is long; symgrad ends by itself."""
+    import os
+    import subprocess
+    import sys
+
+    resource = pytest.importorskip("resource")
+    space = int(1.5 * 2 ** 30)
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (space, space))
+
+    env = {k: v for k, v in os.environ.items() if k != "SYMGRAD_IN_PROCESS"}
+    env["PYTHONIOENCODING"] = "utf-8"
+    done = subprocess.run([sys.executable, "-m", "symgrad", "verify", "2-8-8-8-1",
+                           "--activation", "tanh", "--timeout", "2", claim],
+                          capture_output=True, text=True, timeout=60, preexec_fn=limit, env=env)
+    assert done.returncode in (1, 2, 5), done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("symgrad: "), done.stderr
