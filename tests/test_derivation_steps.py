@@ -166,6 +166,15 @@ def test_latex_blocks(net, environment, equals):
     assert result.first_wrong_step == 2
 
 
+def test_rows_may_end_in_punctuation(net):
+    text = "\\frac{\\partial z_{21}}{\\partial w_{211}} &= z_{11}, \\\\ &= w_{111} x_1;\n"
+    result = verify_derivation(net, text)
+    assert sp.diff(YHAT, w211) == Z11 != w111 * x1
+    assert [(s.line, s.text, s.status) for s in result.steps] == [
+        (1, "\\frac{\\partial z_{21}}{\\partial w_{211}}  = z_{11}", "correct"),
+        (1, "= w_{111} x_1", "wrong")]
+
+
 def test_derivative_alone_on_the_first_line(net):
     text = ("\\begin{aligned}\n\\frac{\\partial z_{21}}{\\partial w_{211}}\n"
             "&= z_{11} \\\\\n&= z_{12}\n\\end{aligned}")

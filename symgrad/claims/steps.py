@@ -29,7 +29,7 @@ from symgrad.claims.case import Names, check_aliases, check_network
 from symgrad.claims.equivalence import decide
 from symgrad.claims.points import POINTS
 from symgrad.claims.verify import ASCII_MARKS, MARKS, Verdict, check_claim
-from symgrad.errors import BudgetExceeded, ParseError, SpecError, SpecTypeError, SymgradError
+from symgrad.errors import ParseError, SpecError, SpecTypeError, SymgradError
 from symgrad.spec import WEIGHT_TEMPLATE
 
 __all__ = ["DerivationVerdict", "Step", "read_steps", "verify_derivation"]
@@ -38,8 +38,9 @@ __all__ = ["DerivationVerdict", "Step", "read_steps", "verify_derivation"]
 MAX_STEPS = 200
 _ENVIRONMENTS = r"align|aligned|eqnarray|equation|split|gather|gathered|multline|displaymath"
 _BLANK_OUT = re.compile(r"\\(?:begin|end)\{(?:" + _ENVIRONMENTS + r")\*?\}|\\nonumber|\\notag"
-                        r"|\\label\{[^{}]*\}|\\(?:left|right)(?=[(\[|.])|&|\\[\[\]]|\$\$"
-                        r"|(?<![0-9])[.,;]\s*$|[,;]\s*$")
+                        r"|\\label\{[^{}]*\}|\\(?:left|right)(?=[(\[|.])|&|\\[\[\]]|\$\$")
+#: Punctuation that ends a row in running text (not the point of a number).
+_TRAILING = re.compile(r"(?<![0-9])[.,;]\s*$|[,;]\s*$")
 _COLUMN = re.compile(r"\bcolumn (\d+)")
 #: What a step says about the one before it (``{prev}``: that step's number).
 ENTERS = "the mistake enters here (step {prev} was right)"
@@ -72,7 +73,7 @@ def _rows(text: str) -> list[Row]:
         line = _BLANK_OUT.sub(lambda m: " " * len(m.group()), line)
         start = 0
         for part in line.split("\\\\") + [""]:
-            stripped = part.strip()
+            stripped = _TRAILING.sub("", part.strip()).rstrip()
             if stripped:
                 rows.append(Row(stripped, number, start + len(part) - len(part.lstrip()) + 1))
             start += len(part) + 2
@@ -283,10 +284,8 @@ def _relation(net, before: Step, after: Step, first: str, second: str, options: 
             same = budget.run_here(_same_task, net.spec, first, second, options)
         else:
             same = pool.run(_same_task, net.spec, first, second, options)
-    except (BudgetExceeded, SymgradError):
-        return None
     except Exception:     # noqa: BLE001 - the comparison is extra; the verdicts stand
-        return None
+        return None       # (out of budget, unreadable, or a SymPy failure: no relation)
     if same is None:
         return None
     return (CARRIES if same else ANOTHER).format(prev=before.step)
