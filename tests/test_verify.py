@@ -455,3 +455,11 @@ def test_a_truth_that_names_deltas_says_what_they_are():
     assert "delta11" in v.true
     assert any(n.startswith("delta11: backprop's delta dL/dz") and "--of loss" in n
                for n in v.notes), v.notes
+
+
+def test_a_mean_written_with_derivative_symbols_is_shown_once():
+    net = Network([2, 2, 1])
+    text = r"dC/dw111 = \frac{1}{m} \sum_{i=1}^m dL_i/dz21 * x_{i1} w_{211}"
+    [v] = verify(net, text)
+    assert v.correct is True
+    assert v.claim.count("sum") == 1 and "(1/m)*sum_i(" not in v.claim, v.claim

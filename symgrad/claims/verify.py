@@ -232,7 +232,7 @@ def verify_claim(net, claim, **options) -> Verdict:
     """Verdict on a parsed :class:`symgrad.claims.parse.Claim`."""
     show = Names(net, options.get("weight_template", WEIGHT_TEMPLATE), options.get("aliases"))
     rhs = claim.written or show(claim.rhs.xreplace(linear_names(net)))
-    if claim.per_sample_mean:
+    if claim.per_sample_mean and not claim.written:   # as written, it shows its own mean
         rhs = f"(1/m)*sum_i({rhs})"
     label = f"d{claim.of_text}/d{show(claim.parameter)} = {rhs}"
     return verify_expression(net, claim.of, claim.parameter, claim.rhs,
