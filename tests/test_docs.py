@@ -55,6 +55,14 @@ EXAMPLE_FILES = {
     "homework.tex": ("% homework.tex\n\\begin{align}\n"
                      "  \\frac{\\partial z_b}{\\partial w_{111}} &= x_1 w_{211} \\\\\n"
                      "  \\frac{\\partial z_b}{\\partial w_{211}} &= z_{11}\n\\end{align}\n"),
+    # docs/derivations.md shows this file in full; a test checks they are the same.
+    "seed-derivation.tex": (
+        "% seed-derivation.tex: dL/dw111 for one sample, as the question has it\n"
+        "\\begin{align*}\n\\frac{\\partial L}{\\partial w_{111}}\n"
+        "  &= \\frac{\\partial L}{\\partial y'} \\frac{\\partial y'}{\\partial w_{111}} \\\\\n"
+        "  &= (y - y') \\frac{\\partial y'}{\\partial w_{111}} \\\\\n"
+        "  &= (y - y') \\frac{\\partial z_{11}}{\\partial w_{111}} \\\\\n"
+        "  &= (y - y') x_1\n\\end{align*}\n"),
 }
 
 
@@ -93,8 +101,10 @@ def _pages_with_sessions():
 
 
 @pytest.mark.parametrize("page", _pages_with_sessions())
-def test_python_sessions(page):
-    """Every >>> block of the page, in order, in one namespace, as a doctest."""
+def test_python_sessions(page, workdir, monkeypatch):
+    """Every >>> block of the page, in order, in one namespace, as a doctest (in the
+    folder holding the example files, which a page may open)."""
+    monkeypatch.chdir(workdir)
     parser = doctest.DocTestParser()
     runner = doctest.DocTestRunner(
         optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
@@ -362,3 +372,9 @@ def test_limits_page_states_the_values_the_code_uses():
             assert value.strip() == "0 to 2⁶⁴ - 1" and actual == 2**64
         else:
             assert int(value) == actual, (module, name, value, actual)
+
+
+def test_example_files_shown_on_a_page_are_the_files_the_examples_read():
+    page = (DOCS / "derivations.md").read_text(encoding="utf-8")
+    shown = re.search(r"```latex\n(% seed-derivation\.tex.*?)```", page, re.S)
+    assert shown and shown.group(1) == EXAMPLE_FILES["seed-derivation.tex"]
