@@ -13,6 +13,7 @@ import symgrad.claims.grammar
 import symgrad.claims.guards
 import symgrad.claims.lexer
 import symgrad.claims.names
+import symgrad.claims.nodes
 import symgrad.claims.parse
 from symgrad import Network, ParseError
 from symgrad.claims.parse import (
@@ -378,3 +379,25 @@ def test_docs_claims_tables(written, read):
 
 def test_docs_claims_has_rows():
     assert len(_doc_rows()) >= 30
+
+
+def test_derivative_placeholders_are_built_from_network_names_only():
+    """claims/nodes.py makes placeholder symbols (``∂z21/∂w111``) for derivatives in a
+    claim; their names come from resolved network symbols (``.name``) or the resolved
+    quantity ``key``, never from the user's text.  Everything else is banned as above."""
+    import ast
+
+    source = inspect.getsource(symgrad.claims.nodes)
+    assert _banned_uses(source.replace("sp.Symbol(", "sp.Placeholder(")) == []
+    calls = [n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Call)
+             and isinstance(n.func, ast.Attribute) and n.func.attr == "Symbol"]
+    assert calls
+    for call in calls:
+        [text] = call.args
+        assert isinstance(text, ast.JoinedStr), ast.unparse(call)
+        for part in text.values:
+            if isinstance(part, ast.FormattedValue):
+                value = part.value.value if isinstance(part.value, ast.Subscript) else part.value
+                ok = (isinstance(value, ast.Attribute) and value.attr == "name") or \
+                    (isinstance(value, ast.Name) and value.id == "key")
+                assert ok, ast.unparse(call)
