@@ -8,9 +8,9 @@ from symgrad.cli.options import (
     UsageError,
     add_network_options,
     network_from_args,
+    seed_value,
 )
 from symgrad.cli.terminal import check_plot_option, draw_plot, plot_failed, reserve_plot
-from symgrad.cli.train import seed_value
 from symgrad.limits import MAX_DATA_CELLS
 
 #: --batch limits.  Finite differences take two passes (three with the complex

@@ -17,6 +17,10 @@ EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it)
 #: Largest network (weights + biases) a subcommand accepts; keeps every command
 #: to seconds, not hours (finite differences alone need two passes per parameter).
 MAX_PARAMETERS = 20_000
+#: Seeds are whole numbers 0 <= seed < SEED_LIMIT.  numpy's generators take any
+#: integer >= 0 (no negative ones); 2**64 is far more than enough and stays an
+#: exact integer in every JSON reader that has 64-bit integers.
+SEED_LIMIT = 2**64
 
 
 class UsageError(SymgradError, ValueError):
@@ -138,3 +142,16 @@ def _estimate_training(args, spec, limits) -> None:
             f"about {work:.2g} multiply-adds; the limit is {limits.MAX_TRAIN_WORK:.0e} "
             f"epochs x samples x parameters; use at most {most:,} --epochs (or fewer "
             "--samples)")
+
+
+def seed_value(text):
+    """argparse type of ``--seed``: a whole number 0 <= seed < :data:`SEED_LIMIT`."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value < SEED_LIMIT:
+        raise argparse.ArgumentTypeError(
+            f"the seed must be a whole number from 0 to 2**64-1 (numpy's random generators "
+            f"take no negative seeds), got {text!r}")
+    return value

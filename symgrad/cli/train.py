@@ -13,7 +13,6 @@ both share is in :mod:`symgrad.cli.terminal`.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
@@ -26,6 +25,7 @@ from symgrad.cli.options import (
     UsageError,
     add_network_options,
     network_from_args,
+    seed_value,
 )
 from symgrad.cli.terminal import (
     NumericNotes,
@@ -41,10 +41,6 @@ from symgrad.limits import MAX_DATA_CELLS
 #: cost is still computed and used for the stopping rules).
 MAX_RECORDED = 2000
 SYNTHETIC_ONLY = ("slope", "intercept", "noise", "samples")
-#: Seeds are whole numbers 0 <= seed < SEED_LIMIT.  numpy's generators take any
-#: integer >= 0 (no negative ones); 2**64 is far more than enough and stays an
-#: exact integer in every JSON reader that has 64-bit integers.
-SEED_LIMIT = 2**64
 #: Synthetic data: at most this many samples, and samples x neurons (all widths)
 #: at most symgrad.limits.MAX_DATA_CELLS (the rule data files follow too), so each
 #: array of activations stays under about 80 MB.  Files are checked by load_csv.
@@ -103,19 +99,6 @@ def add_parser(sub):
                      help="let --plot replace an existing file")
     p.set_defaults(func=run_train)
     return p
-
-
-def seed_value(text):
-    """argparse type of ``--seed``: a whole number 0 <= seed < :data:`SEED_LIMIT`."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = None
-    if value is None or not 0 <= value < SEED_LIMIT:
-        raise argparse.ArgumentTypeError(
-            f"the seed must be a whole number from 0 to 2**64-1 (numpy's random generators "
-            f"take no negative seeds), got {text!r}")
-    return value
 
 
 def _slopes(text):
