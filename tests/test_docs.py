@@ -279,17 +279,17 @@ def test_help_options_parser():
 
 
 def test_cli_reference_lists_every_command(cli):
-    from symgrad.cli.main import command_modules
+    from symgrad.cli.main import COMMANDS
 
     listed = re.findall(r"^    (\w+)\s", _help(cli).split("COMMAND\n", 2)[-1], re.M)
-    assert listed == command_modules()
+    assert listed == list(COMMANDS)
     assert sorted(cli_sections()) == sorted(["symgrad"] + [f"symgrad {c}" for c in listed])
 
 
 def _commands():
-    from symgrad.cli.main import command_modules
+    from symgrad.cli.main import COMMANDS
 
-    return command_modules()
+    return list(COMMANDS)
 
 
 @pytest.mark.parametrize("command", _commands())

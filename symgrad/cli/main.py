@@ -51,11 +51,6 @@ from symgrad.errors import CacheError, MissingExtraError, SymgradError
 COMMANDS = ("check", "verify", "compare", "table", "derive", "train")
 
 
-def command_modules() -> list[str]:
-    """Names of the subcommand modules, in help order."""
-    return list(COMMANDS)
-
-
 class _Parser(argparse.ArgumentParser):
     """argparse that reports a usage error as one line and exit code 2."""
 
