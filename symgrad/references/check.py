@@ -24,6 +24,7 @@ import json
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.random import default_rng  # at import: a Ctrl-C is not lost in a lazy import
 
 from symgrad.backends import compile_gradients
 from symgrad.errors import SpecError
@@ -153,7 +154,7 @@ def random_problem(net: Network, seed=0, batch=8):
     for the bce loss).  For ReLU networks the draw is repeated (up to 100 times)
     until no pre-activation is within :data:`KINK_MARGIN` of the kink.
     """
-    rng = np.random.default_rng(seed)
+    rng = default_rng(seed)
     spec = net.spec
     for _ in range(100):
         fan = [spec.widths[l - 1] for (l, _, _) in spec.weight_index()]
