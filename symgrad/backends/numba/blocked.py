@@ -14,7 +14,7 @@ import sympy as sp
 
 from symgrad.backends.numba.emit import Emitter, KernelLayout, unsigned_constants
 from symgrad.backends.numba.printer import stage, temporaries
-from symgrad.network import loss_expr
+from symgrad.backends.numba.softmax import is_softmax, neuron_loss, softmax_arrays
 
 
 @contextmanager
@@ -53,7 +53,7 @@ def _weighted_sums(e: Emitter, loop: str, n_rows: int, rows, out: str, weights, 
 def _arrays(e: Emitter, layout: KernelLayout) -> None:
     W, L = layout.widths, layout.depth
     e.line(f"A0 = np.empty(({W[0]}, BLOCK))", f"YB = np.empty(({W[L]}, BLOCK))",
-           "C = np.zeros((1, BLOCK))", "G = np.zeros(P + 1)",
+           "C = np.zeros((1, BLOCK))", "G = np.zeros(P + 1)", "SM = np.empty((3, BLOCK))",
            # X and Y as flat views (once per chunk), read with unsigned constant strides
            f"Xf = X.reshape(X.shape[0] * {W[0]})", f"Yf = Y.reshape(Y.shape[0] * {W[L]})")
     for l in range(1, L + 1):
@@ -87,9 +87,11 @@ def _forward(e: Emitter, layout: KernelLayout, tmp, group: int) -> None:
         with _weighted_sums(e, "j", W[l], rows, f"Z{l}[j, s]", weights, streams,
                             "bj" if layout.bias else None, group):
             e.line("z = _acc", f"Z{l}[j, s] = z")
-            if layout.activation[l] != "linear":
+            if layout.activation[l] not in ("linear", "softmax"):
                 stage(e, [(layout.a, layout.activation_of(l))], tmp)
                 e.line(f"A{l}[j, s] = a")
+        if layout.activation[l] == "softmax":
+            softmax_arrays(e, W[l], f"Z{l}", f"A{l}", cols="s", lse="SM[2, s]")
 
 
 def _loss(e: Emitter, layout: KernelLayout, tmp) -> None:
@@ -97,7 +99,9 @@ def _loss(e: Emitter, layout: KernelLayout, tmp) -> None:
     with e.block(f"for j in range({layout.widths[L]}):"):
         with e.block("for s in range(ub):"):
             e.line(f"z = Z{L}[j, s]", f"a = {layout.output[L]}[j, s]", "y = YB[j, s]")
-            stage(e, [(sp.Symbol("_loss"), loss_expr(layout.net.loss_name, [a], [y])),
+            if is_softmax(layout):
+                e.line("_lse = SM[2, s]")
+            stage(e, [(sp.Symbol("_loss"), neuron_loss(layout, a, layout.z, y)),
                       (sp.Symbol("_d"), layout.top_delta())], tmp)
             e.line("C[0, s] += _loss", f"D{L}[j, s] = _d")
         with e.block("for s in range(ub, nv):"):

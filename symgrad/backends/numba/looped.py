@@ -14,7 +14,7 @@ import sympy as sp
 
 from symgrad.backends.numba.emit import Emitter, KernelLayout
 from symgrad.backends.numba.printer import stage, temporaries
-from symgrad.network import loss_expr
+from symgrad.backends.numba.softmax import neuron_loss, softmax_arrays
 
 
 def _arrays(e: Emitter, layout: KernelLayout) -> None:
@@ -41,7 +41,9 @@ def _forward(e: Emitter, layout: KernelLayout, tmp) -> None:
             with e.block(f"for k in range({n_in}):"):
                 e.line(f"s += W{l}[j * {n_in} + k] * {A[l - 1]}[k]")
             e.line(f"Z{l}[j] = s")
-        if layout.activation[l] != "linear":
+        if layout.activation[l] == "softmax":
+            softmax_arrays(e, n_out, f"Z{l}", f"A{l}")
+        elif layout.activation[l] != "linear":
             with e.block(f"for j in range({n_out}):"):
                 e.line(f"z = Z{l}[j]")
                 stage(e, [(a, layout.activation_of(l))], tmp)
@@ -49,10 +51,10 @@ def _forward(e: Emitter, layout: KernelLayout, tmp) -> None:
 
 
 def _loss(e: Emitter, layout: KernelLayout, tmp) -> None:
-    L, net, a, y = layout.depth, layout.net, layout.a, layout.y
+    L, a, y = layout.depth, layout.a, layout.y
     with e.block(f"for j in range({layout.widths[L]}):"):
         e.line(f"z = Z{L}[j]", f"a = {layout.output[L]}[j]", "y = Y[i, j]")
-        stage(e, [(sp.Symbol("_loss"), loss_expr(net.loss_name, [a], [y])),
+        stage(e, [(sp.Symbol("_loss"), neuron_loss(layout, a, layout.z, y)),
                   (sp.Symbol("_d"), layout.top_delta())], tmp)
         e.line("_cost += _loss", f"D{L}[j] = _d")
 

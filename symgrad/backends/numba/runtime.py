@@ -18,12 +18,16 @@ SIG = "(float64[::1], float64[:, ::1], float64[:, ::1])"
 
 
 @njit(cache=True, error_model='numpy', nogil=True)
-def _finish(out, m):
+def _finish(out, m, params):
     total = np.zeros(P + 1)
     for c in range(out.shape[0]):      # fixed order: the same sum for any thread count
         for q in range(P + 1):
             total[q] += out[c, q]
-    return total[0] / m, total[1:] / m
+    cost, grad = total[0] / m, total[1:] / m
+    for q in range(NPEN):              # L2 of the looped and blocked shapes
+        cost += 0.5 * L2 * params[q] * params[q]
+        grad[q] += L2 * params[q]
+    return cost, grad
 
 
 @njit(SIG, cache=True, parallel=True, error_model='numpy')
@@ -33,7 +37,7 @@ def run_parallel(params, X, Y):
     out = np.empty((n, P + 1))
     for c in prange(n):
         _chunk(params, X, Y, c * CHUNK, min(m, (c + 1) * CHUNK), out[c])
-    return _finish(out, m)
+    return _finish(out, m, params)
 
 
 @njit(SIG, cache=True, error_model='numpy', nogil=True)
@@ -43,10 +47,10 @@ def run_serial(params, X, Y):
     out = np.empty((n, P + 1))
     if m < SMALL:                      # one sample at a time: less set-up per call
         _chunk_small(params, X, Y, 0, m, out[0])
-        return _finish(out, m)
+        return _finish(out, m, params)
     for c in range(n):
         _chunk(params, X, Y, c * CHUNK, min(m, (c + 1) * CHUNK), out[c])
-    return _finish(out, m)
+    return _finish(out, m, params)
 '''
 
 HEADER = '''"""symgrad numba kernel for the {describe} network ({shape}, {method} mode).
@@ -64,6 +68,8 @@ CHUNK = {CHUNK}
 BLOCK = {BLOCK}
 LANES = {LANES}
 SMALL = {SMALL}
+L2 = {L2!r}  # L2 coefficient; the first NPEN parameters get it in _finish
+NPEN = {NPEN}
 
 
 @njit(inline='always')

@@ -138,7 +138,10 @@ def kernel_source(net: Network, method: str = "reverse") -> str:
             looped_chunk(e, layout, "_chunk_small")
         shape = (f"fused; unrolled below {SMALL} samples" if unrolled
                  else f"blocked; looped below {SMALL} samples")
+    # L2: unrolled code adds it per sample (from the program); the others in _finish
+    npen = 0 if unrolled or method == "diff" else len(list(net.spec.penalised))
     head = _HEADER.format(describe=net.describe(), method=method, P=net.spec.n_parameters,
+                          L2=net.spec.l2, NPEN=npen,
                           CHUNK=CHUNK, BLOCK=BLOCK, LANES=LANES, SMALL=SMALL,
                           poly=_tanh_polynomial(), exp_poly=_exp_polynomial(), shape=shape)
     return head + e.text() + "\n" + _DRIVERS

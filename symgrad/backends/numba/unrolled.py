@@ -16,7 +16,7 @@ import sympy as sp
 from symgrad.backends.numba.emit import Emitter, KernelLayout, unsigned_constants
 from symgrad.backends.numba.printer import stage, temporaries
 from symgrad.derive import delta_symbol, gradients
-from symgrad.network import loss_expr
+from symgrad.backends.numba.softmax import is_softmax, neuron_loss, softmax_scalars
 
 #: ``read(array, width, index)`` -> the source of one element of a sample's row:
 #: ``array`` is ``"X"`` or ``"Y"``, ``width`` its row length, ``i`` the sample.
@@ -43,14 +43,20 @@ def _per_sample(e: Emitter, layout: KernelLayout, method: str, read: Reader) -> 
         stage(e, list(zip(acc, [net.loss, *grads.values()])), tmp, "+=")
         return
     prog, W, L = layout.reverse, layout.widths, layout.depth
+    outs = [net.a_symbol(L, j) for j in range(1, W[L] + 1)]
     for l in range(1, L + 1):                   # forward: z of layer l, then its a
         for kind in (net.z_symbol, net.a_symbol):
             names = {kind(l, j) for j in range(1, W[l] + 1)}
+            if l == L and kind == net.a_symbol and is_softmax(layout):
+                softmax_scalars(e, [str(net.z_symbol(L, j)) for j in range(1, W[L] + 1)],
+                                [str(a) for a in outs])
+                continue
             stage(e, [(s, x) for s, x in prog.forward if s in names], tmp)
-    outs = [net.a_symbol(L, j) for j in range(1, W[L] + 1)]
     tops = {delta_symbol(L, j) for j in range(1, W[L] + 1)}
-    stage(e, [(sp.Symbol("_loss"), loss_expr(net.loss_name, outs, net.targets))]
-          + [(s, x) for s, x in prog.deltas if s in tops], tmp)
+    # L2 per sample here (the program's gradients hold lambda w too): the mean keeps it
+    loss = sp.Add(*[neuron_loss(layout, a, net.z_symbol(L, j), y)
+                    for j, (a, y) in enumerate(zip(outs, net.targets), 1)], net.penalty)
+    stage(e, [(sp.Symbol("_loss"), loss)] + [(s, x) for s, x in prog.deltas if s in tops], tmp)
     e.line("_cost += _loss")
     for l in range(L - 1, 0, -1):               # delta{l} = f'(z{l}) * sum_j w{l+1} delta{l+1}
         names = {delta_symbol(l, j) for j in range(1, W[l] + 1)}
