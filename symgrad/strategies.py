@@ -43,8 +43,14 @@ from hypothesis.extra.numpy import arrays
 from symgrad.network import Network
 from symgrad.references.backprop import forward
 from symgrad.references.check import KINK_MARGIN
-from symgrad.spec import (ACTIVATIONS, KINKED_ACTIVATIONS, LOSSES, OUTPUT_ACTIVATIONS,
-                          choices_message, kink_distance)
+from symgrad.spec import (
+    ACTIVATIONS,
+    KINKED_ACTIVATIONS,
+    LOSSES,
+    OUTPUT_ACTIVATIONS,
+    choices_message,
+    kink_distance,
+)
 
 #: With ``avoid_kinks``, values on ReLU networks keep at least this distance from 0.
 MIN_MAGNITUDE = 1e-2

@@ -31,8 +31,11 @@ from symgrad.errors import SpecError
 from symgrad.network import Network
 from symgrad.references.backprop import backprop, forward
 from symgrad.references.finite_diff import finite_differences
-from symgrad.spec import (ACTIVATIONS, ANALYTIC_ACTIVATIONS, KINKED_ACTIVATIONS, check_batch,
-                          kink_distance)
+from symgrad.spec import (
+    KINKED_ACTIVATIONS,
+    check_batch,
+    kink_distance,
+)
 
 GOOD = 1e-7
 SUSPICIOUS = 1e-4
@@ -122,8 +125,10 @@ class CheckReport:
                  f"seed {self.seed}, batch {self.batch}, cost C = {self.cost:.12g}",
                  f"symbolic: compiled reverse-mode program, {self.backend} backend"]
         if "complex" not in src:
-            kinked = "/".join(a for a in ACTIVATIONS if a not in ANALYTIC_ACTIVATIONS)
-            lines.append(f"complex step skipped: {kinked} are not analytic")
+            kinked = [a for a in dict.fromkeys(self.net.spec.activations)
+                      if a in KINKED_ACTIVATIONS]
+            verb = "is" if len(kinked) == 1 else "are"
+            lines.append(f"complex step skipped: {'/'.join(kinked)} {verb} not analytic")
         if self.near_kink:
             lines.append("note: some pre-activations are within "
                          f"{KINK_MARGIN} of a kink; finite differences may straddle it")
@@ -152,8 +157,9 @@ def random_problem(net: Network, seed=0, batch=8):
     """Random parameters, inputs and targets for ``net`` from ``seed``.
 
     Parameters are N(0, 1/fan_in), inputs N(0, 1), targets N(0, 1) (0/1 labels
-    for the bce loss, one-hot rows for cross-entropy).  For ReLU networks the draw is repeated (up to 100 times)
-    until no pre-activation is within :data:`KINK_MARGIN` of the kink.
+    for the bce loss, one-hot rows for cross-entropy).  For networks with kinks the
+    draw is repeated (up to 100 times) until no pre-activation is within
+    :data:`KINK_MARGIN` of a kink.
     """
     rng = default_rng(seed)
     spec = net.spec

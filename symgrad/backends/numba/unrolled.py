@@ -15,8 +15,8 @@ import sympy as sp
 
 from symgrad.backends.numba.emit import Emitter, KernelLayout, unsigned_constants
 from symgrad.backends.numba.printer import stage, temporaries
-from symgrad.derive import delta_symbol, gradients
 from symgrad.backends.numba.softmax import is_softmax, neuron_loss, softmax_scalars
+from symgrad.derive import delta_symbol, gradients
 
 #: ``read(array, width, index)`` -> the source of one element of a sample's row:
 #: ``array`` is ``"X"`` or ``"Y"``, ``width`` its row length, ``i`` the sample.
