@@ -29,8 +29,8 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
-from symgrad.render import linebreak
 from symgrad.derive import delta_symbol
+from symgrad.render import linebreak
 from symgrad.spec import WEIGHT_TEMPLATE, latex_name, symbol_name, weight_label
 
 
