@@ -98,11 +98,11 @@ def break_latex(tex: str, width: int = LATEX_WIDTH) -> list:
     if not allowed:
         return [tex]
 
-    def size(at):  # characters of \left / \right replaced (none before a bare paren)
-        return len(re.match(r"\\left|\\right|", tex[at:]).group())
+    def replaced(at) -> int:  # characters of \left / \right replaced (none before "(")
+        return 5 if tex.startswith("\\left", at) else 6 if tex.startswith("\\right", at) else 0
 
-    edits = sorted([(groups[i][0], size(groups[i][0]), "\\bigl") for i in ok if ok[i]]
-                   + [(groups[i][1], size(groups[i][1]), "\\bigr") for i in ok if ok[i]])
+    edits = sorted([(groups[i][0], replaced(groups[i][0]), "\\bigl") for i in ok if ok[i]]
+                   + [(groups[i][1], replaced(groups[i][1]), "\\bigr") for i in ok if ok[i]])
     out, pos, shift = [], 0, {}
     for at, size, new in edits:
         out.append(tex[pos:at] + new)
