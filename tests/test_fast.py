@@ -196,7 +196,8 @@ def test_kernel_layout_takes_the_parameter_offsets_from_the_spec():
     assert layout.output == ("A0", "A1", "A2", "Z3")
     assert layout.activation == (None, "tanh", "tanh", "linear")
     assert KernelLayout.of(Network([3, 4, 1])).bias_offset == (None, None, None)
-    assert KernelLayout.of(net, "diff").program is None
+    with pytest.raises(ValueError, match="no reverse-mode program"):
+        KernelLayout.of(net, "diff").reverse
 
 
 @pytest.mark.parametrize("unroll_max", [64, 0])

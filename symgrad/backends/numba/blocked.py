@@ -14,7 +14,6 @@ import sympy as sp
 
 from symgrad.backends.numba.emit import Emitter, KernelLayout, unsigned_constants
 from symgrad.backends.numba.printer import stage, temporaries
-from symgrad.network import loss_expr
 
 
 @contextmanager
@@ -93,11 +92,11 @@ def _forward(e: Emitter, layout: KernelLayout, tmp, group: int) -> None:
 
 
 def _loss(e: Emitter, layout: KernelLayout, tmp) -> None:
-    L, a, y = layout.depth, layout.a, layout.y
+    L = layout.depth
     with e.block(f"for j in range({layout.widths[L]}):"):
         with e.block("for s in range(ub):"):
             e.line(f"z = Z{L}[j, s]", f"a = {layout.output[L]}[j, s]", "y = YB[j, s]")
-            stage(e, [(sp.Symbol("_loss"), loss_expr(layout.net.loss_name, [a], [y])),
+            stage(e, [(sp.Symbol("_loss"), layout.formulas.loss),
                       (sp.Symbol("_d"), layout.top_delta())], tmp)
             e.line("C[0, s] += _loss", f"D{L}[j, s] = _d")
         with e.block("for s in range(ub, nv):"):

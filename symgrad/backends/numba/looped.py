@@ -14,7 +14,6 @@ import sympy as sp
 
 from symgrad.backends.numba.emit import Emitter, KernelLayout
 from symgrad.backends.numba.printer import stage, temporaries
-from symgrad.network import loss_expr
 
 
 def _arrays(e: Emitter, layout: KernelLayout) -> None:
@@ -49,10 +48,10 @@ def _forward(e: Emitter, layout: KernelLayout, tmp) -> None:
 
 
 def _loss(e: Emitter, layout: KernelLayout, tmp) -> None:
-    L, net, a, y = layout.depth, layout.net, layout.a, layout.y
+    L = layout.depth
     with e.block(f"for j in range({layout.widths[L]}):"):
         e.line(f"z = Z{L}[j]", f"a = {layout.output[L]}[j]", "y = Y[i, j]")
-        stage(e, [(sp.Symbol("_loss"), loss_expr(net.loss_name, [a], [y])),
+        stage(e, [(sp.Symbol("_loss"), layout.formulas.loss),
                   (sp.Symbol("_d"), layout.top_delta())], tmp)
         e.line("_cost += _loss", f"D{L}[j] = _d")
 
