@@ -67,6 +67,31 @@ class Emitter:
         return "".join(line + "\n" for line in self.lines)
 
 
+#: The decorator of a kernel's entry point ``run_serial(params, X, Y, c0, c1, out)``:
+#: compiled when the module is imported (the signature is given), cached on disk.
+#: It runs chunks ``c0`` to ``c1 - 1`` of the samples in the calling thread, chunk
+#: ``c`` summing into ``out[c]``; the backend adds the rows in order.
+ENTRY = ("@njit('(float64[::1], float64[:, ::1], float64[:, ::1], int64, int64, "
+         "float64[:, ::1])', cache=True, fastmath={fastmath}, error_model='numpy', "
+         "nogil=True)")
+
+
+@contextmanager
+def entry_point(e: Emitter, fastmath: str = "False") -> Iterator[None]:
+    """Emit ``run_serial``'s header; the block emitted inside is its set-up."""
+    e.line(ENTRY.format(fastmath=fastmath))
+    with e.block("def run_serial(params, X, Y, c0, c1, out):"):
+        yield
+
+
+@contextmanager
+def chunk_loop(e: Emitter) -> Iterator[None]:
+    """Emit the loop over chunks: each pass sees ``start``, ``stop`` and its ``row``."""
+    with e.block("for c in range(c0, c1):"):
+        e.line("start = c * CHUNK", "stop = min(X.shape[0], start + CHUNK)", "row = out[c]")
+        yield
+
+
 def unsigned_constants(e: Emitter, count: int) -> None:
     """Emit ``u0 = np.uint64(0)`` ... ``u{count-1}``: unsigned index constants.
 

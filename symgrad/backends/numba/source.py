@@ -86,13 +86,11 @@ for s in range(np.uint64(stop - start)):
 
 from __future__ import annotations
 
-from symgrad.backends.numba.blocked import blocked_chunk
 from symgrad.backends.numba.emit import Emitter, KernelLayout
-from symgrad.backends.numba.looped import looped_chunk
-from symgrad.backends.numba.runtime import DRIVERS as _DRIVERS
 from symgrad.backends.numba.runtime import HEADER as _HEADER
 from symgrad.backends.numba.runtime import exp_polynomial as _exp_polynomial
 from symgrad.backends.numba.runtime import tanh_polynomial as _tanh_polynomial
+from symgrad.backends.numba.stacked import stacked_chunk
 from symgrad.backends.numba.unrolled import fused_chunk, unrolled_chunk
 from symgrad.network import Network
 
@@ -102,8 +100,6 @@ UNROLL_MAX = 64
 CHUNK = 1024
 #: Samples per block of the blocked kernel (a divisor of CHUNK, a multiple of LANES).
 BLOCK = 128
-#: Batches with fewer samples run the per-sample code (unrolled or looped).
-SMALL = 8
 #: Terms of a neuron's weighted sum added per pass over a block (blocked kernel).
 GROUP = 8
 #: SIMD lanes: sample blocks are padded to a multiple of this.
@@ -112,33 +108,24 @@ LANES = 8
 
 def constants() -> dict:
     """The generator's constants as they are now (part of the cache key)."""
-    return {"UNROLL_MAX": UNROLL_MAX, "CHUNK": CHUNK, "BLOCK": BLOCK, "SMALL": SMALL,
-            "GROUP": GROUP, "LANES": LANES}
+    return {"UNROLL_MAX": UNROLL_MAX, "CHUNK": CHUNK, "BLOCK": BLOCK, "GROUP": GROUP,
+            "LANES": LANES}
 
 
 def kernel_source(net: Network, method: str = "reverse") -> str:
     """The Python source of the numba kernel module for ``net`` (not compiled)."""
     layout = KernelLayout.of(net, method)
-    unrolled = net.spec.n_parameters <= UNROLL_MAX
     e = Emitter()
     if method == "diff":
-        unrolled_chunk(e, layout, method, "_chunk")
-        e.blank(2)
-        e.line("_chunk_small = _chunk")
+        unrolled_chunk(e, layout, method)
         shape = "unrolled"
+    elif net.spec.n_parameters <= UNROLL_MAX:
+        fused_chunk(e, layout)
+        shape = "fused"
     else:
-        if unrolled:
-            fused_chunk(e, layout)
-        else:
-            blocked_chunk(e, layout, GROUP)
-        e.blank(2)
-        if unrolled:
-            unrolled_chunk(e, layout, method, "_chunk_small")
-        else:
-            looped_chunk(e, layout, "_chunk_small")
-        shape = (f"fused; unrolled below {SMALL} samples" if unrolled
-                 else f"blocked; looped below {SMALL} samples")
+        stacked_chunk(e, layout, GROUP)
+        shape = "stacked"
     head = _HEADER.format(describe=net.describe(), method=method, P=net.spec.n_parameters,
-                          CHUNK=CHUNK, BLOCK=BLOCK, LANES=LANES, SMALL=SMALL,
+                          CHUNK=CHUNK, BLOCK=BLOCK, LANES=LANES,
                           poly=_tanh_polynomial(), exp_poly=_exp_polynomial(), shape=shape)
-    return head + e.text() + "\n" + _DRIVERS
+    return head + e.text()
