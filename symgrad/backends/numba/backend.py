@@ -68,7 +68,7 @@ _pool_lock = threading.Lock()
 
 def threads() -> int:
     """Threads a large batch runs on: ``NUMBA_NUM_THREADS`` (default: the CPU count)."""
-    return max(1, int(numba.config.NUMBA_NUM_THREADS))
+    return max(1, int(getattr(numba.config, "NUMBA_NUM_THREADS", 1)))
 
 
 def _executor() -> ThreadPoolExecutor:
