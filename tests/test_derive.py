@@ -149,7 +149,7 @@ def test_output_needs_single_neuron():
 def test_layer_formulas_match_sympy_diff_of_the_neuron(act):
     """The per-layer formulas are one neuron's f, f' and top adjoint: compare each
     with sympy.diff of an expression written here."""
-    from symgrad.derive import layer_formulas
+    from symgrad.layerwise import layer_formulas
 
     z, y = sp.symbols("z y", real=True)
     f_of = {"tanh": sp.tanh(z), "sigmoid": 1 / (1 + sp.exp(-z)),

@@ -30,7 +30,8 @@ from sympy.printing.numpy import NumPyPrinter
 
 from symgrad import activations
 from symgrad.backends.base import CompiledGradient
-from symgrad.derive import gradients, layer_formulas
+from symgrad.derive import gradients
+from symgrad.layerwise import layer_formulas
 from symgrad.network import Network
 
 _counter = itertools.count()

@@ -9,19 +9,18 @@ run in SIMD lanes), and the block adds the cost and every gradient entry to
 running sums.  No ``(m, width)`` arrays and no per-sample gradients are ever
 stored, so ``X`` and ``y`` are read once.
 
-The generated code (see :mod:`symgrad.backends.numba.source`) has that blocked shape for
-networks with more than :data:`~symgrad.backends.numba.source.UNROLL_MAX` parameters; smaller
-ones get a fused loop (every statement of the program unrolled, vectorised
-across samples by LLVM).  Batches of fewer than :data:`~symgrad.backends.numba.source.SMALL`
-samples run per-sample code (unrolled scalars for small networks, loops over
-small arrays for larger ones), where setting up blocks would cost more than it
-saves.
+The generated code (see :mod:`symgrad.backends.numba.source`) has that stacked
+shape (loops over layers and neurons, so it compiles in the same time whatever
+the network's size) for networks with more than
+:data:`~symgrad.backends.numba.source.UNROLL_MAX` parameters; smaller ones get
+a fused loop (every statement of the program unrolled, vectorised across
+samples by LLVM).
 
 Samples are cut into chunks of :data:`CHUNK` rows; each chunk sums into its own
-row of a partial-sum array and the rows are added in order at the end.  Chunks
-run in parallel (``numba.prange``) for large batches and serially for small ones;
-the chunking depends only on ``m``, so the result is bitwise the same for any
-thread count.
+row of a partial-sum array and the rows are added in order at the end.  For
+large batches contiguous runs of chunks go to :func:`threads` threads (the
+kernel releases the GIL); the chunking depends only on ``m``, so the result is
+bitwise the same for any thread count.
 
 Caching (:mod:`symgrad.backends.numba.cache`): the generated module is written to
 :func:`cache_dir` under a name that hashes the network spec, the generator's
@@ -217,8 +216,8 @@ def compile_numba(net: Network, method: str = "reverse") -> NumbaGradient:
     """Compile ``net``'s exact cost gradient into a native numba kernel.
 
     Usually reached through ``compile_gradients(net, backend="numba")`` or
-    ``backend="auto"``.  The first compile of a network takes seconds (SymPy
-    code generation plus numba/LLVM); later processes load it from
+    ``backend="auto"``.  The first compile of a network takes seconds (numba and
+    LLVM, about the same for any size of network); later processes load it from
     :func:`cache_dir` in a fraction of that.
 
     Parameters

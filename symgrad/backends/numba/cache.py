@@ -74,7 +74,8 @@ from symgrad.network import Network
 #: Modules outside this package whose source shapes the generated code.  Every
 #: ``*.py`` file of this package is hashed too; a missing module (``activations``
 #: in older trees) is hashed as absent.
-SHAPING_MODULES = ("symgrad.derive", "symgrad.network", "symgrad.spec", "symgrad.activations")
+SHAPING_MODULES = ("symgrad.derive", "symgrad.layerwise", "symgrad.network", "symgrad.spec",
+                   "symgrad.activations")
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _loaded: dict[str, types.ModuleType] = {}
 _scratch: list[Path] = []       # the mkdtemp fallback of this process, once made

@@ -1,7 +1,7 @@
 """Writing generated code: an emitter of indented lines, and the layout kernels share.
 
 The kernel generators (:mod:`~symgrad.backends.numba.unrolled`,
-:mod:`~symgrad.backends.numba.looped`, :mod:`~symgrad.backends.numba.blocked`)
+:mod:`~symgrad.backends.numba.stacked`)
 write every statement through an :class:`Emitter`, which owns the indentation:
 a loop body is whatever is emitted inside ``with e.block("for ...:")``.  Every
 statement is printed in its final form (array indexing included); nothing
@@ -29,7 +29,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from symgrad.derive import LayerFormulas, ReverseProgram, layer_formulas, reverse_program
+from symgrad.derive import ReverseProgram, reverse_program
+from symgrad.layerwise import LayerFormulas, layer_formulas
 from symgrad.network import Network
 
 

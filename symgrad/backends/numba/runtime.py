@@ -1,9 +1,9 @@
-"""The fixed part of every numba kernel module: header, math helpers, drivers.
+"""The fixed part of every numba kernel module: header and math helpers.
 
 :mod:`symgrad.backends.numba.source` prints the network-specific chunk functions from the
 reverse-mode program; this module holds the text around them (imports, the
 branch-free ``exp``/``tanh`` that LLVM can vectorise, block sums and dot
-products, the serial and parallel drivers) and the Taylor coefficients of
+products) and the Taylor coefficients of
 ``tanh`` and ``exp`` those helpers use.  Nothing here is compiled by itself.
 """
 
