@@ -19,6 +19,7 @@ import re
 import unicodedata
 from typing import NamedTuple
 
+from symgrad.claims.notation import DEFAULT, Notation
 from symgrad.errors import ParseError
 from symgrad.spec import ACTIVATIONS
 
@@ -152,7 +153,10 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?|\.\d+")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 #: Activation names with an underscore, read as one word (not a subscript).
 _UNDERSCORED = tuple(a for a in ACTIVATIONS if "_" in a)
-_LAYER = re.compile(r"\^\{\s*[(\[]\s*(\d{1,3})\s*[)\]]\s*\}")   # w^{(2)}_{11}
+# w^{(2)}_{11}, w^{[2]}_{11}, w^(2)_11 (a layer in brackets)
+_LAYER = re.compile(r"\^(?:\{\s*[(\[]\s*(\d{1,3})\s*[)\]]\s*\}|[(\[]\s*(\d{1,3})\s*[)\]])")
+# w^2_{11}, w^{2}_{11}: a bare layer (only in notations such as Nielsen's)
+_BARE_LAYER = re.compile(r"\^(?:\{\s*(\d{1,3})\s*\}|(\d))")
 
 
 def _with_layer(layer: str, sub: str) -> str:
@@ -164,7 +168,8 @@ def _with_layer(layer: str, sub: str) -> str:
 
 
 class _Lexer:
-    def __init__(self, text: str):
+    def __init__(self, text: str, notation: Notation = DEFAULT):
+        self.notation = notation
         self.s, self.cols = normalize(text)
         self.s = _strip_trailing(self.s)
         self.toks: list[Token] = []
@@ -258,18 +263,32 @@ class _Lexer:
 
         Returns the position after it, or None when ``^`` here is a power.
         """
-        m = _LAYER.match(s, i)
         toks = self.toks
-        if not m or not toks:
-            return None
-        word = toks[-1] if toks[-1].kind == "WORD" else \
+        word = toks[-1] if toks and toks[-1].kind == "WORD" else \
             toks[-2] if len(toks) > 1 and toks[-1].kind == "SUB" else None
-        if word is None or word.kind != "WORD" or word.text[-1] not in "wbza":
+        if word is None or word.kind != "WORD":
             return None
+        bracketed = _LAYER.match(s, i)
+        m = bracketed or (_BARE_LAYER.match(s, i) if self.notation.bare_layer else None)
+        if not m:
+            return None
+        stems = self.notation.stems()
+        stem = re.fullmatch(r"(?:.*\d|d)?(" + "|".join(sorted(stems, key=len, reverse=True))
+                            + r")", word.text)
+        if stem is None and (bracketed is None or word.text[-1] not in "wbza"):
+            return None
+        if bracketed is None and toks[-1].kind != "SUB" and s[m.end():m.end() + 1] != "_":
+            return None                            # z^2 alone stays a power
+        layer = self.notation.layer(int(m.group(1) or m.group(2)))
+        letter = self.notation.canonical((stem.group(1) if stem else word.text[-1]) + "1")
+        if layer < 0 or (layer == 0 and letter != "a1"):
+            raise fail(f"layer {m.group(1) or m.group(2)} at column {self.col(i)} has no "
+                       f"{word.text}: in {self.notation.describe()}, the input layer is "
+                       f"{self.notation.first_layer}")
         if toks[-1].kind == "SUB":
-            toks[-1] = toks[-1]._replace(text=_with_layer(m.group(1), toks[-1].text))
+            toks[-1] = toks[-1]._replace(text=_with_layer(str(layer), toks[-1].text))
         else:
-            self.layer, self.layer_index = i, m.group(1)
+            self.layer, self.layer_index = i, str(layer)
         return m.end()
 
     def command(self, s: str, i: int) -> int:
@@ -364,12 +383,15 @@ def _strip_trailing(s: str) -> str:
     return t + " " * (len(s) - len(t))
 
 
-def tokenize(text: object, what: str = "claim") -> list[Token]:
+def tokenize(text: object, what: str = "claim", notation: Notation = DEFAULT) -> list[Token]:
     """Check ``text`` and return its tokens (the last one has kind ``END``).
+
+    ``notation`` decides what a superscript on a weight means (a layer in Nielsen's
+    ``w^2_{11}``) and how layers are numbered.
 
     >>> [t.text for t in tokenize("x_1w_{211}")]
     ['x', '1', 'w', '211', '']
     >>> [t.kind for t in tokenize("∂z²")]
     ['PARTIAL', 'WORD', 'OP', 'LB', 'NUM', 'RB', 'END']
     """
-    return _Lexer(check_text(text, what)).run()
+    return _Lexer(check_text(text, what), notation).run()

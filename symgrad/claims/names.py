@@ -18,6 +18,7 @@ from collections.abc import Collection, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from symgrad.activations import CLAIM_NAMES
+from symgrad.claims.notation import Notation, get_notation
 from symgrad.errors import ParseError
 from symgrad.spec import WEIGHT_TEMPLATE, check_weight_template, symbol_name
 
@@ -74,7 +75,9 @@ class Names:
     """
 
     def __init__(self, net: Network, weight_template: str = WEIGHT_TEMPLATE,
-                 aliases: Mapping[str, Alias] | None = None):
+                 aliases: Mapping[str, Alias] | None = None,
+                 notation: Notation | str | None = None):
+        self.notation = get_notation(notation)
         self.net = net
         self.spec = net.spec
         self.template = check_weight_template(weight_template)
@@ -102,6 +105,7 @@ class Names:
         if flat in self.aliases:
             alias = self.aliases[flat]
             return ("sym", alias.expr, alias)
+        flat = self.notation.canonical(flat)
         sym = self.network_symbol(flat)
         if sym is not None:
             return ("sym", sym)

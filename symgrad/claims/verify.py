@@ -136,15 +136,18 @@ class Verdict:
 def verify_expression(net, of: str, parameter, claimed, *, per_sample_mean: bool = False,
                       text: str | None = None, notes=(), weight_template: str = WEIGHT_TEMPLATE,
                       aliases=None, points: int = POINTS, seed: int = 0,
-                      chain=None) -> Verdict:
+                      chain=None, notation=None, output_name: str | None = None) -> Verdict:
     """Verdict on ``d(of)/d(parameter) = claimed``.
 
     ``claimed`` is a SymPy expression, or text read by the claim parser (never
     evaluated as Python).  It may use the network's intermediate names (``z11``,
     ``a21``); they stand for their definitions.  ``parameter`` is a symbol or its
     name, node or input.  ``chain`` is the right side with its derivative symbols
-    (:attr:`Claim.chain`), for the chain-rule diagnoses.  This is the engine behind
-    :func:`verify`, for callers that build expressions themselves.
+    (:attr:`Claim.chain`), for the chain-rule diagnoses.  ``notation`` (a preset name,
+    :mod:`symgrad.claims.notation`) reads ``claimed`` and shows the answer in that
+    course's names; ``output_name`` (``"y'"``, ``"ŷ"``) shows the output as the claim
+    wrote it.  This is the engine behind :func:`verify`, for callers that build
+    expressions themselves.
 
     >>> from symgrad import Network
     >>> net = Network([2, 2, 1])
@@ -163,8 +166,9 @@ def verify_expression(net, of: str, parameter, claimed, *, per_sample_mean: bool
                         f"{net.spec.arch} network (parameters: "
                         f"{', '.join(map(str, net.parameters))})")
     key = of_key(net, of)
-    claimed = as_expression(claimed, net, aliases=aliases, weight_template=weight_template)
-    show = Names(net, weight_template, aliases)
+    claimed = as_expression(claimed, net, aliases=aliases, weight_template=weight_template,
+                            notation=notation)
+    show = Names(net, weight_template, aliases, notation, output_name)
     notes = tuple(notes)
     if of == "C" and not per_sample_mean:
         notes += (NOTE_SINGLE_SAMPLE,)
@@ -230,14 +234,16 @@ def _with_counterexample(verdict: Verdict, ce, show, of) -> Verdict:
 
 def verify_claim(net, claim, **options) -> Verdict:
     """Verdict on a parsed :class:`symgrad.claims.parse.Claim`."""
-    show = Names(net, options.get("weight_template", WEIGHT_TEMPLATE), options.get("aliases"))
+    show = Names(net, options.get("weight_template", WEIGHT_TEMPLATE), options.get("aliases"),
+                 options.get("notation"), claim.output_name)
     rhs = claim.written or show(claim.rhs.xreplace(linear_names(net)))
     if claim.per_sample_mean and not claim.written:   # as written, it shows its own mean
         rhs = f"(1/m)*sum_i({rhs})"
     label = f"d{claim.of_text}/d{show(claim.parameter)} = {rhs}"
     return verify_expression(net, claim.of, claim.parameter, claim.rhs,
                              per_sample_mean=claim.per_sample_mean, text=label,
-                             notes=claim.notes, chain=claim.chain, **options)
+                             notes=claim.notes, chain=claim.chain,
+                             output_name=claim.output_name, **options)
 
 
 def _claim_task(spec, text: str, options: dict) -> Verdict:
@@ -246,7 +252,8 @@ def _claim_task(spec, text: str, options: dict) -> Verdict:
 
     net = budget.network_for(spec)
     claim = parse_claim(text, net, aliases=options["aliases"],
-                        weight_template=options["weight_template"])
+                        weight_template=options["weight_template"],
+                        notation=options.get("notation"))
     return verify_claim(net, claim, **options)
 
 
@@ -263,7 +270,8 @@ def stopped(text: str, snapshot, why: str) -> Verdict:
 
 
 def check_claim(net, text: str, *, aliases=None, weight_template: str = WEIGHT_TEMPLATE,
-                points: int = POINTS, seed: int = 0, pool: budget.Pool | None = None) -> Verdict:
+                points: int = POINTS, seed: int = 0, pool: budget.Pool | None = None,
+                notation=None) -> Verdict:
     """Verdict on one claim given as text, in ``pool``'s worker or in this process.
 
     Raises :class:`~symgrad.errors.SymgradError` only when the claim cannot be read;
@@ -271,7 +279,7 @@ def check_claim(net, text: str, *, aliases=None, weight_template: str = WEIGHT_T
     verdict (or a wrong one without a diagnosis, when the claim was already refuted).
     """
     options = {"aliases": aliases, "weight_template": weight_template, "points": points,
-               "seed": seed}
+               "seed": seed, "notation": notation}
     last: list = [None]
 
     def keep(snapshot) -> None:
@@ -303,7 +311,7 @@ def claim_texts(claims) -> list:
 
 def verify(net, claims, aliases=None, *, weight_template: str = WEIGHT_TEMPLATE,
            errors: str = "raise", points: int = POINTS, seed: int = 0,
-           timeout: float | None = None) -> list:
+           timeout: float | None = None, notation=None) -> list:
     """Check hand-derived derivatives against the exact ones.
 
     Parameters
@@ -316,6 +324,9 @@ def verify(net, claims, aliases=None, *, weight_template: str = WEIGHT_TEMPLATE,
         ``{name: expression text}``, e.g. ``{"z_b": "z21"}``.
     weight_template : str
         The user's weight naming, e.g. ``"w{l}{k}{j}"``.
+    notation : str, optional
+        A course's notation (``"nielsen"``, ``"ng"``, ``"goodfellow"``; see
+        ``docs/claims.md#notation-presets``): claims are read in it and answers shown in it.
     errors : {"raise", "report"}
         On an unreadable claim, raise :class:`~symgrad.errors.ParseError`, or
         return a verdict with ``correct=None`` and ``error`` set.
@@ -351,7 +362,7 @@ def verify(net, claims, aliases=None, *, weight_template: str = WEIGHT_TEMPLATE,
                     raise SpecTypeError(f"a claim must be a string, got {type(text).__name__}")
                 verdicts.append(check_claim(net, text, aliases=aliases, pool=pool,
                                             weight_template=weight_template, points=points,
-                                            seed=seed))
+                                            seed=seed, notation=notation))
             except SymgradError as exc:
                 if errors == "raise":
                     raise
