@@ -74,6 +74,7 @@ _SKIPPED = {
 }
 _TEXT_COMMANDS = {"mathrm", "operatorname", "text", "textrm", "mathit", "mathbf", "rm"}
 _HATS = {"hat", "widehat"}
+_MEANS = {"bar", "overline", "mathbb", "langle"}
 _RELATIONS = {"neq", "ne", "approx", "leq", "geq", "le", "ge", "equiv", "sim"}
 _KNOWN_COMMANDS = sorted(set(_COMMANDS) | _FUNCTION_COMMANDS | _SKIPPED | _TEXT_COMMANDS
                          | _HATS)
@@ -113,6 +114,12 @@ def check_text(text: object, what: str = "claim") -> str:
     return text
 
 
+def _is_subscript(c: str) -> bool:
+    """Whether ``c`` is a Unicode subscript digit or letter (``₁``, ``ᵢ``, ``ⱼ``)."""
+    return not c.isascii() and unicodedata.decomposition(c).startswith("<sub>") \
+        and unicodedata.normalize("NFKC", c).isalnum()
+
+
 def normalize(text: str) -> tuple[str, list[int]]:
     """Map Unicode to ASCII/LaTeX; return ``(chars, cols)`` with original columns."""
     out: list[str] = []
@@ -129,6 +136,12 @@ def normalize(text: str) -> tuple[str, list[int]]:
             i = j
         elif c == "\u0302" and out and out[-1] == "y":     # y + combining circumflex
             rep, i = "hat", i + 1
+        elif _is_subscript(c):                            # x₁, xᵢ₁, Σᵢ: a subscript
+            j = i
+            while j < n and _is_subscript(text[j]):
+                j += 1
+            rep = "_{" + unicodedata.normalize("NFKC", text[i:j]) + "}"
+            i = j
         elif c.isascii():
             rep, i = c, i + 1
         elif c in _UNICODE:
@@ -151,6 +164,7 @@ _SUB_BRACED = re.compile(r"\{([A-Za-z0-9, =]{1,30})\}")
 _SUB_BARE = re.compile(r"\d+|[A-Za-z]\d*")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?|\.\d+")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_SCIENTIFIC = re.compile(r"[eE]([+-]?\d+)(?![A-Za-z_])")
 #: Activation names with an underscore, read as one word (not a subscript).
 _UNDERSCORED = tuple(a for a in ACTIVATIONS if "_" in a)
 # w^{(2)}_{11}, w^{[2]}_{11}, w^(2)_11 (a layer in brackets)
@@ -219,6 +233,13 @@ class _Lexer:
         if c.isdigit() or (c == "." and s[i + 1:i + 2].isdigit()):
             m = _NUMBER.match(s, i)
             assert m is not None            # s[i] is a digit, or a '.' before one
+            sci = _SCIENTIFIC.match(s, m.end())
+            if sci:
+                power = f"10**{sci.group(1).lstrip('+')}"
+                shown = power if m.group() == "1" else f"{m.group()}*{power}"
+                raise fail(f"scientific notation {m.group()}{sci.group()} at column "
+                           f"{self.col(i)} is not read (e could be Euler's number); write "
+                           f"{shown}")
             digits = len(m.group().replace(".", ""))
             if digits > LIMITS["max_int_digits"]:
                 raise fail(f"number with {digits} digits at column {self.col(i)}; the limit "
@@ -327,6 +348,10 @@ class _Lexer:
             for word in content.split():
                 self.add("WORD", word, i)
             end = group.end()
+        elif name in _MEANS:
+            raise fail(f"\\{name} at column {self.col(i)}: a mean over samples is written "
+                       "\\frac{1}{m}\\sum_{i=1}^{m} ... with sample-indexed names (x_{i1}, "
+                       "y_i, \\hat{y}_i), on the right side of a claim about C (the cost)")
         elif name in _RELATIONS:
             raise fail(f"\\{name} at column {self.col(i)}: a claim is an equation; "
                        "use '=' (symgrad then says whether it holds)")
