@@ -81,3 +81,28 @@ def test_a_prime_after_a_subscript_is_the_output():
     truth = sp.diff(LOSS, S["w211"])
     claim = parse_claim("dL/dw211 = (y_1' - y) z11", NET)
     assert sp.expand(real(claim.rhs) - truth) == 0
+
+
+def test_the_seeds_combined_mistake_gets_a_telling_counterexample_reason_and_command(cli):
+    claimed = (S["y"] - Z21) * S["x1"]                 # the seed's summand
+    truth = sp.diff(LOSS, S["w111"])
+    [v] = verify(NET, "∂C/∂w₁₁₁ = (1/m)Σᵢ(yᵢ − y′ᵢ)xᵢ₁")
+    assert "sign" in v.diagnosis.kind and "missing" in v.diagnosis.kind
+    point = {S[name]: sp.Integer(value) for name, value in v.counterexample["values"].items()}
+    assert point[S["w211"]] != 1                       # the missing factor moves too
+    c, t = claimed.subs(point), truth.subs(point)
+    assert (c, t) == (v.counterexample["claimed"], v.counterexample["true"])
+    assert c != t and c != -t                          # not only a sign
+    assert v.reason == "L = (y - y')**2/2 gives dL/dy' = y' - y (not y - y')"
+    assert v.see == "symgrad derive 2-2-1 w111 --of cost"
+    r = cli(*v.see.split()[1:])
+    assert r.returncode == 0 and "w211" in r.stdout
+
+
+def test_every_sign_mistake_says_why_and_right_claims_get_no_command():
+    [wrong, right] = verify(NET, ["dL/dw211 = (y - ŷ) z11", "dL/dw211 = (ŷ - y) z11"])
+    assert sp.expand(sp.diff(LOSS, S["w211"]) - (Z21 - S["y"]) * (
+        S["w111"] * S["x1"] + S["w112"] * S["x2"])) == 0
+    assert wrong.diagnosis.kind == "sign" and "ŷ - y" in wrong.reason
+    assert "ŷ" in wrong.true
+    assert right.correct is True and "the right chain" not in right.to_text()

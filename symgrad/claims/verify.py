@@ -53,6 +53,7 @@ from symgrad.claims.case import (
 from symgrad.claims.diagnose import Diagnosis, compress, diagnose
 from symgrad.claims.equivalence import DISPROVED, decide
 from symgrad.claims.nodes import derivative_value, node_symbols
+from symgrad.claims.notation.answer import explain
 from symgrad.claims.points import POINTS, json_number, random_points
 from symgrad.errors import BudgetExceeded, SpecError, SpecTypeError, SymgradError
 from symgrad.spec import WEIGHT_TEMPLATE
@@ -91,6 +92,8 @@ class Verdict:
     notes: tuple = ()
     error: str | None = None
     counterexample_text: str | None = field(default=None, repr=False)
+    reason: str | None = None
+    see: str | None = None
 
     @property
     def status(self) -> str:
@@ -106,7 +109,7 @@ class Verdict:
                 "true": self.true,
                 "diagnosis": self.diagnosis.to_dict() if self.diagnosis else None,
                 "counterexample": self.counterexample, "notes": list(self.notes),
-                "error": self.error}
+                "error": self.error, "reason": self.reason, "see": self.see}
 
     def to_text(self, ascii: bool = False) -> str:
         """The report block: a mark and the claim, then labelled, aligned lines."""
@@ -124,9 +127,13 @@ class Verdict:
             if self.diagnosis:
                 d = self.diagnosis
                 lines.append(f"    diagnosis:      {d.detail}  [{d.kind}]")
+            if self.reason:
+                lines.append(f"    why the sign:   {self.reason}")
             if self.counterexample_text:
                 lines.append(f"    counterexample: {self.counterexample_text}")
         lines += [f"    note:           {n}" for n in self.notes]
+        if self.see and self.correct is False:
+            lines.append(f"    the right chain: {self.see}")
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -216,7 +223,10 @@ def verify_expression(net, of: str, parameter, claimed, *, per_sample_mean: bool
     case = Case(net, of, key, parameter, claimed_compact, base, true_compact, true,
                 random_points(everything, 4, seed + 1), show, chain)
     result.diagnosis = diagnose(case)
-    return result
+    result.reason, result.see, better = explain(case, result.diagnosis,
+                                                decision.counterexample, weight_template,
+                                                output_name)
+    return _with_counterexample(result, better, show, of) if better else result
 
 
 def _with_counterexample(verdict: Verdict, ce, show, of) -> Verdict:
