@@ -132,8 +132,8 @@ def get_notation(notation: object = None) -> Notation:
     return NOTATIONS[notation.lower()]
 
 
-_OUTPUT_SPELLINGS = (("y'", re.compile(r"(?<![A-Za-z])y(?:_\{?[A-Za-z0-9]{1,3}\}?|[\u1d62\u2c7c])?\s*"
-                                        r"['\u2032\u2019]")),
+_PRIMED_Y = r"(?<![A-Za-z])y(?:_\{?[A-Za-z0-9]{1,3}\}?|[\u1d62\u2c7c])?\s*['\u2032\u2019]"
+_OUTPUT_SPELLINGS = (("y'", re.compile(_PRIMED_Y)),
                      ("ŷ", re.compile("ŷ|y\u0302")),
                      ("\\hat{y}", re.compile(r"\\(?:wide)?hat\s*\{?\s*y")),
                      ("yhat", re.compile(r"(?<![A-Za-z])yhat")))
