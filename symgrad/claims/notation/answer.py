@@ -84,7 +84,8 @@ def parameter_label(net, parameter, weight_template: str = WEIGHT_TEMPLATE) -> s
         return None
     index = net.parameters.index(parameter)
     if index < len(net.weights):
-        return weight_label(*list(net.spec.weight_index())[index], weight_template)
+        l, j, k = list(net.spec.weight_index())[index]
+        return weight_label(l, j, k, weight_template)
     return parameter.name
 
 
