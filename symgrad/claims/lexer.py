@@ -20,6 +20,7 @@ import unicodedata
 from typing import NamedTuple
 
 from symgrad.claims.notation import DEFAULT, Notation
+from symgrad.claims.notation.characters import normalize
 from symgrad.errors import ParseError
 from symgrad.spec import ACTIVATIONS
 
@@ -47,15 +48,6 @@ LIMITS = {
     "max_word_chars": 200,     # letters and digits written without a break
     "max_aliases": 50,         # entries of the aliases mapping
     "max_alias_depth": 4,      # aliases defined through aliases (a -> b -> c -> d)
-}
-
-_SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁽⁾", "0123456789+-()"))
-
-_UNICODE = {
-    "∂": "\\partial ", "σ": "\\sigma ", "Σ": "\\sum ", "∑": "\\sum ", "√": "\\sqrt ",
-    "·": "*", "⋅": "*", "∙": "*", "×": "*", "∗": "*", "•": "*",
-    "−": "-", "–": "-", "—": "-", "‐": "-", "‑": "-", "÷": "/", "∕": "/", "⁄": "/",
-    "ŷ": "yhat", "δ": "delta", "′": "'", "’": "'", "″": "''", "ʹ": "'",
 }
 
 #: LaTeX commands and what they become.
@@ -112,52 +104,6 @@ def check_text(text: object, what: str = "claim") -> str:
         example = "dz21/dw111 = w211*x1" if what == "claim" else "w211*x1"
         raise fail(f"empty {what}; write for example {example}")
     return text
-
-
-def _is_subscript(c: str) -> bool:
-    """Whether ``c`` is a Unicode subscript digit or letter (``₁``, ``ᵢ``, ``ⱼ``)."""
-    return not c.isascii() and unicodedata.decomposition(c).startswith("<sub>") \
-        and unicodedata.normalize("NFKC", c).isalnum()
-
-
-def normalize(text: str) -> tuple[str, list[int]]:
-    """Map Unicode to ASCII/LaTeX; return ``(chars, cols)`` with original columns."""
-    out: list[str] = []
-    cols: list[int] = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        col = i + 1
-        if c in _SUPERSCRIPTS:
-            j = i
-            while j < n and text[j] in _SUPERSCRIPTS:
-                j += 1
-            rep = "^{" + "".join(_SUPERSCRIPTS[t] for t in text[i:j]) + "}"
-            i = j
-        elif c == "\u0302" and out and out[-1] == "y":     # y + combining circumflex
-            rep, i = "hat", i + 1
-        elif _is_subscript(c):                            # x₁, xᵢ₁, Σᵢ: a subscript
-            j = i
-            while j < n and _is_subscript(text[j]):
-                j += 1
-            rep = "_{" + unicodedata.normalize("NFKC", text[i:j]) + "}"
-            i = j
-        elif c.isascii():
-            rep, i = c, i + 1
-        elif c in _UNICODE:
-            rep, i = _UNICODE[c], i + 1
-        else:
-            rep = unicodedata.normalize("NFKC", c)
-            if rep in _UNICODE:
-                rep = _UNICODE[rep]
-            elif not (rep.isascii() and rep.isprintable()):
-                name = unicodedata.name(c, "unnamed")
-                raise fail(f"unsupported character {c!r} ({name}) at column {col}; "
-                           "write it in plain text or LaTeX")
-            i += 1
-        out.extend(rep)
-        cols.extend([col] * len(rep))
-    return "".join(out), cols
 
 
 _SUB_BRACED = re.compile(r"\{([A-Za-z0-9, =]{1,30})\}")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from symgrad.activations import CLAIM_NAMES
 from symgrad.claims.notation import Notation, get_notation
+from symgrad.claims.notation.hints import structure_hint
 from symgrad.errors import ParseError
 from symgrad.spec import WEIGHT_TEMPLATE, check_weight_template, symbol_name
 
@@ -358,26 +359,6 @@ class Names:
         which = f"{stem}1 or {stem}2" if n == 2 else f"{stem}1..{stem}{n}"
         return f"the {self.spec.arch} network has {n} outputs, so name one: {which}"
 
-    def _structure_hint(self, piece: str) -> str | None:
-        """A name that lacks structure rather than spelling: ``z`` alone, ``mean``."""
-        s = self.spec
-        if piece in ("z", "a", "w", "b", "x"):
-            if piece in ("z", "a"):
-                out = symbol_name(piece, s.depth, 1)
-                if s.n_outputs == 1:
-                    return (f"{piece} without indices; on the {s.arch} network the output is "
-                            f"{out} (also yhat), so did you mean {out!r} (the output) or "
-                            f"'yhat'? Other nodes need their layer and neuron, "
-                            f"{piece}{{l}}{{j}} as in {symbol_name(piece, 1, 1)}")
-                return (f"{piece} without indices: name the node by layer and neuron, "
-                        f"{piece}{{l}}{{j}} as in {symbol_name(piece, 1, 1)}")
-            return f"{piece} without indices: {self.kind_phrase(piece + '1')}"
-        if piece.lower() in ("mean", "avg", "average", "e", "expectation"):
-            return ("a mean over samples is written \\frac{1}{m}\\sum_{i=1}^{m} (...) with "
-                    "sample-indexed names (x_{i1}, y_i, yhat_i), as the whole right side of a "
-                    "claim about C; for one sample, claim dL/dw without the mean")
-        return None
-
     def unknown_message(self, piece: str, flat: str, sample_vars: Collection[str] = ()) -> str:
         """Explain why ``piece`` (part of ``flat``) is not a name."""
         where = f"{piece!r}" if piece == flat else f"{piece!r} in {flat!r}"
@@ -389,7 +370,7 @@ class Names:
                     "outside, write x1, y, yhat")
         if re.fullmatch(r"L_[A-Za-z]", piece):
             return f"{where}: the per-sample loss L_i can only be on the left, as in dL_i/dw111"
-        structure = self._structure_hint(piece)
+        structure = structure_hint(self.spec, piece, self.kind_phrase)
         if structure:
             return f"unknown name {where}: {structure}"
         outputs = self._outputs_hint(piece)

@@ -29,6 +29,7 @@ WRONG dz21/dw111 = x1
     true:           w211*x1
     diagnosis:      missing factor w211 (the chain rule through the output weight w211) ...
     counterexample: x1=1, w211=2 (other symbols any value): claimed 1, true 2
+    the right chain: symgrad derive 2-2-1 w111 --of output
 """
 
 from __future__ import annotations
