@@ -35,6 +35,7 @@ from symgrad.claims.diagnose import compress
 from symgrad.claims.equivalence import MAX_OPS, agree, decide, prove_equal, small_enough
 from symgrad.claims.points import POINTS, json_number, random_points
 from symgrad.errors import BudgetExceeded, SpecError, SpecTypeError, SymgradError
+from symgrad.render.display import RichDisplay, comparison_lines
 from symgrad.spec import WEIGHT_TEMPLATE
 
 #: What an undecided comparison says when the work stopped (``{why}``: which limit).
@@ -150,7 +151,7 @@ def symmetry(net, grads, l, j, jj, of="L", show=str) -> str:
 
 
 @dataclass
-class Comparison:
+class Comparison(RichDisplay):
     """The outcome of :func:`compare`; fields match ``symgrad compare --json``.
 
     ``equal`` is None when undecided; ``status`` is then ``"undecided"`` and
@@ -207,6 +208,9 @@ class Comparison:
 
     def __str__(self) -> str:
         return self.to_text()
+
+    def _display_lines(self) -> list:  # Jupyter's rich display (symgrad.render.display)
+        return comparison_lines(self)
 
 
 def _side(net, item, show, parse_options):

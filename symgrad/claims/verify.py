@@ -57,6 +57,7 @@ from symgrad.claims.nodes import derivative_value, node_derivative, node_symbols
 from symgrad.claims.notation.answer import explain
 from symgrad.claims.points import POINTS, json_number, random_points
 from symgrad.errors import BudgetExceeded, SpecError, SpecTypeError, SymgradError
+from symgrad.render.display import ReportList, RichDisplay, verdict_lines
 from symgrad.spec import WEIGHT_TEMPLATE
 
 #: Marks of the text report, and their ASCII fallbacks for terminals that lack them.
@@ -71,7 +72,7 @@ NO_DIAGNOSIS = "no diagnosis: the diagnosis {why}"
 
 
 @dataclass
-class Verdict:
+class Verdict(RichDisplay):
     """The verdict on one claim; fields match the ``--json`` output.
 
     ``status`` is ``"correct"``, ``"wrong"``, ``"undecided"`` (``correct`` is None
@@ -139,6 +140,9 @@ class Verdict:
 
     def __str__(self) -> str:
         return self.to_text()
+
+    def _display_lines(self) -> list:  # Jupyter's rich display (symgrad.render.display)
+        return verdict_lines(self)
 
 
 def verify_expression(net, of: str, parameter, claimed, *, per_sample_mean: bool = False,
@@ -351,6 +355,7 @@ def verify(net, claims, aliases=None, *, weight_template: str = WEIGHT_TEMPLATE,
     Returns
     -------
     list of Verdict
+        (a list that Jupyter displays as the verdicts, math typeset)
 
     Examples
     --------
@@ -378,7 +383,7 @@ def verify(net, claims, aliases=None, *, weight_template: str = WEIGHT_TEMPLATE,
                 if errors == "raise":
                     raise
                 verdicts.append(Verdict(str(text), error=str(exc)))
-    return verdicts
+    return ReportList(verdicts)
 
 
 __all__ = ["Verdict", "check_claim", "verify", "verify_claim", "verify_expression"]
