@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from symgrad.network import Network, softmax_expr
+from symgrad.network import Network, loss_expr, softmax_expr
 
 
 def softmax_output(net: Network, l: int, j: int) -> sp.Expr:
@@ -48,3 +48,20 @@ def softmax_delta(net: Network, l: int, k: int, seed, node, kind: str) -> sp.Exp
         if sp.expand((d - short).xreplace(defs)) == 0:
             return short
     return d
+
+
+def softmax_top(net: Network, a: sp.Symbol, y: sp.Symbol) -> sp.Expr:
+    """The top adjoint of the loss for every output neuron, in generic ``a`` and ``y``.
+
+    It is ``a - y`` (cross-entropy, the only loss a softmax takes); this checks that
+    :func:`softmax_delta` gives exactly that for every neuron before a backend that
+    works on whole layers relies on it.
+    """
+    L, K = net.depth, net.widths[-1]
+    outs = [net.a_symbol(L, j) for j in range(1, K + 1)]
+    loss = loss_expr(net.loss_name, outs, net.targets)
+    seed = {j: sp.diff(loss, outs[j - 1]) for j in range(1, K + 1)}
+    for k in range(1, K + 1):
+        if softmax_delta(net, L, k, seed, None, "loss") != outs[k - 1] - net.targets[k - 1]:
+            raise ValueError(f"the top adjoint of output {k} is not a - y")
+    return a - y

@@ -47,34 +47,21 @@ def softmax_scalars(e: Emitter, zs: list[str], outs: list[str]) -> None:
     e.line(*(f"{a} = {a} * _inv" for a in outs))
 
 
-def softmax_arrays(e: Emitter, width: int, z: str, a: str, cols: str = "",
-                   lse: str = "_lse") -> None:
-    """Emit the softmax over rows ``0..width-1`` of the arrays ``z`` and ``a``.
+def softmax_block(e: Emitter, width: str, z: str, a: str) -> None:
+    """Emit the softmax of a block: rows ``0 .. width-1`` of ``z`` into those of ``a``.
 
-    ``cols`` is ``""`` for 1-D arrays (per-sample code, ``_lse`` a scalar) or
-    ``"s"`` for the blocked kernel's ``(width, BLOCK)`` arrays, where every step
-    is a loop over the block's samples ``s`` (``nv`` of them) and ``_top``, ``_sum``
-    and ``lse`` are rows of ``SM``.
+    ``z`` and ``a`` are element templates in the row ``{j}`` and the sample ``s``
+    (``"ZS[zr + {j}, s]"``); every step is a loop over the block's ``nv`` samples.
+    ``SM`` (3 rows) holds each sample's max, then 1/sum, and ``_lse`` in row 2.
     """
-    if not cols:
-        e.line(f"_top = {z}[0]")
-        with e.block(f"for j in range(1, {width}):"):
-            e.line(f"_top = max(_top, {z}[j])")
-        e.line("_sum = 0.0")
-        with e.block(f"for j in range({width}):"):
-            e.line(f"{a}[j] = _exp_negative(max({z}[j] - _top, {_FLOOR}))", f"_sum += {a}[j]")
-        e.line(f"{lse} = _top + math.log(_sum)", "_inv = 1.0 / _sum")
-        with e.block(f"for j in range({width}):"):
-            e.line(f"{a}[j] *= _inv")
-        return
     with e.block("for s in range(nv):"):
-        e.line(f"SM[0, s] = {z}[0, s]", "SM[1, s] = 0.0")
+        e.line(f"SM[0, s] = {z.format(j=0)}", "SM[1, s] = 0.0")
     with e.block(f"for j in range(1, {width}):"), e.block("for s in range(nv):"):
-        e.line(f"SM[0, s] = max(SM[0, s], {z}[j, s])")
+        e.line(f"SM[0, s] = max(SM[0, s], {z.format(j='j')})")
     with e.block(f"for j in range({width}):"), e.block("for s in range(nv):"):
-        e.line(f"_e = _exp_negative(max({z}[j, s] - SM[0, s], {_FLOOR}))",
-               f"{a}[j, s] = _e", "SM[1, s] += _e")
+        e.line(f"_e = _exp_negative(max({z.format(j='j')} - SM[0, s], {_FLOOR}))",
+               f"{a.format(j='j')} = _e", "SM[1, s] += _e")
     with e.block("for s in range(nv):"):
-        e.line(f"{lse} = SM[0, s] + math.log(SM[1, s])", "SM[1, s] = 1.0 / SM[1, s]")
+        e.line("SM[2, s] = SM[0, s] + math.log(SM[1, s])", "SM[1, s] = 1.0 / SM[1, s]")
     with e.block(f"for j in range({width}):"), e.block("for s in range(nv):"):
-        e.line(f"{a}[j, s] *= SM[1, s]")
+        e.line(f"{a.format(j='j')} = {a.format(j='j')} * SM[1, s]")

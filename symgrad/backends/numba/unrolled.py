@@ -13,7 +13,13 @@ from collections.abc import Callable
 
 import sympy as sp
 
-from symgrad.backends.numba.emit import Emitter, KernelLayout, unsigned_constants
+from symgrad.backends.numba.emit import (
+    Emitter,
+    KernelLayout,
+    chunk_loop,
+    entry_point,
+    unsigned_constants,
+)
 from symgrad.backends.numba.printer import stage, temporaries
 from symgrad.backends.numba.softmax import is_softmax, neuron_loss, softmax_scalars
 from symgrad.derive import delta_symbol, gradients
@@ -38,9 +44,12 @@ def _per_sample(e: Emitter, layout: KernelLayout, method: str, read: Reader) -> 
     e.line(*(f"{x} = {read('X', n, q)}" for q, x in enumerate(net.inputs)))
     e.line(*(f"{t} = {read('Y', k, j)}" for j, t in enumerate(net.targets)))
     acc = [sp.Symbol("_cost")] + [sp.Symbol(f"_g{q}") for q in range(len(net.parameters))]
+    # L2 is added once per batch by the backend (NumbaGradient), not per sample
+    penalty = {p: net.l2 * p for p in net.penalised}
     if method == "diff":
         grads = gradients(net, "loss", method="diff")
-        stage(e, list(zip(acc, [net.loss, *grads.values()])), tmp, "+=")
+        stage(e, list(zip(acc, [net.loss - net.penalty,
+                                *(g - penalty.get(p, 0) for p, g in grads.items())])), tmp, "+=")
         return
     prog, W, L = layout.reverse, layout.widths, layout.depth
     outs = [net.a_symbol(L, j) for j in range(1, W[L] + 1)]
@@ -53,20 +62,23 @@ def _per_sample(e: Emitter, layout: KernelLayout, method: str, read: Reader) -> 
                 continue
             stage(e, [(s, x) for s, x in prog.forward if s in names], tmp)
     tops = {delta_symbol(L, j) for j in range(1, W[L] + 1)}
-    # L2 per sample here (the program's gradients hold lambda w too): the mean keeps it
     loss = sp.Add(*[neuron_loss(layout, a, net.z_symbol(L, j), y)
-                    for j, (a, y) in enumerate(zip(outs, net.targets), 1)], net.penalty)
+                    for j, (a, y) in enumerate(zip(outs, net.targets), 1)])
     stage(e, [(sp.Symbol("_loss"), loss)] + [(s, x) for s, x in prog.deltas if s in tops], tmp)
     e.line("_cost += _loss")
     for l in range(L - 1, 0, -1):               # delta{l} = f'(z{l}) * sum_j w{l+1} delta{l+1}
         names = {delta_symbol(l, j) for j in range(1, W[l] + 1)}
         stage(e, [(s, x) for s, x in prog.deltas if s in names], tmp)
-    stage(e, [(g, prog.grads[p]) for g, p in zip(acc[1:], net.parameters)], tmp, "+=")
+    stage(e, [(g, prog.grads[p] - penalty.get(p, 0)) for g, p in zip(acc[1:], net.parameters)],
+          tmp, "+=")
 
 
-def _parameters_and_sums(e: Emitter, net) -> None:
-    """``w111 = params[0]`` ..., then a zero accumulator for the cost and each gradient."""
+def _parameters(e: Emitter, net) -> None:
     e.line(*(f"{p} = params[{q}]" for q, p in enumerate(net.parameters)))
+
+
+def _zero_sums(e: Emitter, net) -> None:
+    """A zero accumulator for the cost and each gradient."""
     e.line("_cost = 0.0", *(f"_g{q} = 0.0" for q in range(len(net.parameters))))
 
 
@@ -74,28 +86,30 @@ def _store_sums(e: Emitter, net) -> None:
     e.line("row[0] = _cost", *(f"row[{q + 1}] = _g{q}" for q in range(len(net.parameters))))
 
 
-def unrolled_chunk(e: Emitter, layout: KernelLayout, method: str, name: str) -> None:
-    """The ``name`` function of the unrolled kernel: one sample per iteration."""
+def unrolled_chunk(e: Emitter, layout: KernelLayout, method: str) -> None:
+    """``run_serial`` of the unrolled kernel: one sample per iteration."""
     net = layout.net
-    e.line("@njit(cache=True, fastmath=False, error_model='numpy', nogil=True)")
-    with e.block(f"def {name}(params, X, Y, start, stop, row):"):
-        _parameters_and_sums(e, net)
-        with e.block("for i in range(start, stop):"):
-            _per_sample(e, layout, method, _read_2d)
-        _store_sums(e, net)
+    with entry_point(e):
+        _parameters(e, net)
+        with chunk_loop(e):
+            _zero_sums(e, net)
+            with e.block("for i in range(start, stop):"):
+                _per_sample(e, layout, method, _read_2d)
+            _store_sums(e, net)
 
 
 def fused_chunk(e: Emitter, layout: KernelLayout) -> None:
-    """The ``_chunk`` function of the fused kernel (small networks; see the module notes)."""
+    """``run_serial`` of the fused kernel (small networks; see the module notes)."""
     net = layout.net
     n, k = net.spec.n_inputs, net.spec.n_outputs
-    e.line("@njit(cache=True, fastmath={'reassoc'}, error_model='numpy', nogil=True)")
-    with e.block("def _chunk(params, X, Y, start, stop, row):"):
+    with entry_point(e, "{'reassoc'}"):
         e.line(f"Xf = X.reshape(X.shape[0] * {n})", f"Yf = Y.reshape(Y.shape[0] * {k})")
-        _parameters_and_sums(e, net)
+        _parameters(e, net)
         unsigned_constants(e, max(n, k) + 1)
-        e.line("u = np.uint64(start)")
-        with e.block("for s in range(np.uint64(stop - start)):"):
-            e.line("i = u + s")
-            _per_sample(e, layout, "reverse", _read_flat)
-        _store_sums(e, net)
+        with chunk_loop(e):
+            _zero_sums(e, net)
+            e.line("u = np.uint64(start)")
+            with e.block("for s in range(np.uint64(stop - start)):"):
+                e.line("i = u + s")
+                _per_sample(e, layout, "reverse", _read_flat)
+            _store_sums(e, net)
