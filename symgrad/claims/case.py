@@ -17,8 +17,9 @@ import sympy as sp
 from sympy.printing.str import StrPrinter
 
 from symgrad.claims.equivalence import MIN_INFORMATIVE
-from symgrad.claims.points import MAX_EXACT_BITS, evaluate, same_value
+from symgrad.claims.points import MAX_EXACT_BITS, same_value
 from symgrad.claims.proof.compact import compress
+from symgrad.claims.proof.kinks import values
 from symgrad.derive import gradients
 from symgrad.errors import SpecError, SpecTypeError
 from symgrad.spec import WEIGHT_TEMPLATE, weight_label
@@ -101,7 +102,7 @@ class Case:
         """Value of ``expr`` at point ``i`` (memoised: diagnoses reuse them)."""
         memo = self.__dict__.setdefault("_memo", {})
         if (expr, i) not in memo:
-            memo[expr, i] = evaluate(expr, self.points[i])
+            memo[expr, i] = values((expr,), self.points[i])[0]
         return memo[expr, i]
 
     def agree(self, a, b) -> bool:

@@ -49,7 +49,7 @@ from symgrad.claims.points import (
     same_value,
 )
 from symgrad.claims.proof.cases import prove_by_cases
-from symgrad.claims.proof.kinks import boundaries, conventions
+from symgrad.claims.proof.kinks import boundaries, conventions, values
 from symgrad.claims.proof.sample import decision_points
 from symgrad.limits import MAX_PATTERNS
 
@@ -208,7 +208,7 @@ def decide(claimed: sp.Expr, true: sp.Expr, *, points: int = POINTS, seed: int =
     bounds = boundaries(claimed, true)
     agreed = unclear = 0
     for point, wide in decision_points(free, points, seed, bounds):
-        u, v = evaluate(claimed, point), evaluate(true, point)
+        u, v = values((claimed, true), point)
         same = same_value(u, v)
         if same is False and wide:      # far from 1: confirm with twice the digits
             same = same_value(evaluate(claimed, point, 2 * DIGITS),
@@ -231,7 +231,7 @@ def decide(claimed: sp.Expr, true: sp.Expr, *, points: int = POINTS, seed: int =
     if unclear or bounds:
         ce = counterexample(claimed, true, seed=seed, all_symbols=symbols, avoid=bounds)
         if ce is not None:
-            return Decision(False, True, DISPROVED, ce, _kink_note(ce, claimed, true, bounds))
+            return Decision(False, True, DISPROVED, ce, _kink_note(ce, claimed, true))
     if unclear:
         return Decision(None, False, f"equal at {agreed} of {agreed + unclear} random points, "
                                      "the others beyond double range or too close to call; "
@@ -247,15 +247,16 @@ def by_cases(n: int) -> str:
     return f"proved by case analysis over {n} activation pattern{'s' * (n != 1)}"
 
 
-def _kink_note(ce, claimed, true, bounds):
+def _kink_note(ce, claimed, true):
     """For a counterexample on a kink: the note that says so, and which convention."""
     if not ce.on_kink:
         return None
     said = conventions((claimed, true), ce.values)
-    which = f" under symgrad's convention {', '.join(said)}" if said else ""
-    return (f"wrong only at a kink: the counterexample sits where a piecewise activation "
-            f"switches{which} (the left slope, as in PyTorch); off every kink the sides "
-            "agree at every point tried")
+    which = (f", where symgrad takes {', '.join(said)} (the left slope, as PyTorch does)"
+             if said else "")
+    return (f"wrong only at a kink: at this counterexample a piecewise-linear activation sits "
+            f"exactly on its kink{which}; off every kink the two sides agree at every point "
+            "tried")
 
 
 def random_counterexample(claimed, true, point, symbols=()) -> Counterexample:

@@ -33,6 +33,8 @@ EQUAL_RTOL = sp.Float("1e-35", DIGITS)
 DIFFER_RTOL = sp.Float("1e-15", DIGITS)
 #: Small integers tried, in order, when looking for a readable counterexample.
 SMALL_VALUES = (2, -1, 0, 3, -2)
+#: Values tried last, one symbol at a time, for a claim wrong only far from 1.
+LARGE_VALUES = (10, -10, 100, -100, 1000, -1000)
 #: Number of random points a numeric comparison uses.
 POINTS = 12
 
@@ -339,6 +341,9 @@ def _candidate_points(symbols, seed):
     rng = random.Random(seed)
     for _ in range(40):
         yield {s: sp.Integer(rng.randint(-2, 3)) for s in symbols}
+    for v in LARGE_VALUES:                 # a claim right on small inputs only
+        for s in symbols:
+            yield {**base, s: sp.Integer(v)}
 
 
 def counterexample(a: sp.Expr, b: sp.Expr, *, fallback=None, seed: int = 0,

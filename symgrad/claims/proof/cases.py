@@ -98,7 +98,7 @@ def prove_by_cases(a, b, prove, limit: int = 1024) -> Cases:
             result.patterns += 1
             if result.patterns > limit:
                 raise _GiveUp(f"more than {limit} activation patterns")
-            if not prove(*exprs):
+            if not prove(*exprs) and not _zero_on_kinks(exprs[0], exprs[1], assigned):
                 result.failed.append(dict(assigned))
             return
         app = ready[0]
@@ -140,6 +140,21 @@ def prove_by_cases(a, b, prove, limit: int = 1024) -> Cases:
         return result
     result.proved = not result.failed
     return result
+
+
+def _zero_on_kinks(a, b, assigned) -> bool:
+    """On a case with boundaries fixed at 0: the numerator of ``a - b`` is a multiple
+    of them (it lies in the ideal they generate), so it is 0 wherever they are."""
+    zeros = [p for p, signs in assigned.items() if signs == frozenset((0,))]
+    if not zeros:
+        return False
+    numerator = sp.fraction(sp.together(a - b))[0]
+    gens = sorted(numerator.free_symbols.union(*(p.free_symbols for p in zeros)),
+                  key=sp.default_sort_key)
+    if not gens or not all(e.is_polynomial(*gens) for e in (numerator, *zeros)):
+        return False
+    _, remainder = sp.reduced(sp.expand(numerator), zeros, *gens)
+    return remainder == 0
 
 
 __all__ = ["Cases", "prove_by_cases"]

@@ -22,12 +22,13 @@ its *pattern* is the sign of every boundary (which ReLUs are on).
 
 from __future__ import annotations
 
+from fractions import Fraction
 from functools import lru_cache
 
 import sympy as sp
 
 from symgrad.activations import TABLE
-from symgrad.claims.points import OUT_OF_RANGE, evaluate
+from symgrad.claims.points import MAX_EXACT_BITS, OUT_OF_RANGE, SMALL_EXPONENT, evaluate
 
 #: The variable of the table's ``Piecewise`` rewrites (:func:`pieces`).
 U = sp.Dummy("u", real=True)
@@ -114,11 +115,63 @@ def network_boundaries(net) -> list:
                         for j in range(1, net.widths[l] + 1)))
 
 
+class _Slow(Exception):
+    """A node the fast exact pass does not know (``tanh``): use :func:`evaluate`."""
+
+
+def values(exprs, point) -> list:
+    """``exprs`` at ``point``, each shared subtree computed once (nested ReLU layers
+    repeat it many times): exact (Python fractions) where the value is rational,
+    else :func:`evaluate`'s value."""
+    memo: dict = {}
+    def walk(e):
+        found = memo.get(e)
+        if found is not None:
+            return found
+        if e.is_Symbol:
+            if e not in point:
+                raise _Slow
+            found = Fraction(int(point[e].p), int(point[e].q))
+        elif e.is_Rational:
+            found = Fraction(int(e.p), int(e.q))
+        elif e.is_Add:
+            found = sum((walk(a) for a in e.args), Fraction(0))
+        elif e.is_Mul:
+            found = Fraction(1)
+            for a in e.args:
+                found *= walk(a)
+        elif (e.is_Pow and e.exp.is_Integer and abs(e.exp) <= SMALL_EXPONENT
+              and (e.exp > 0 or walk(e.base) != 0)):
+            found = walk(e.base) ** int(e.exp)
+        elif isinstance(e, sp.Function) and len(e.args) == 1:   # relu(3/2), exp(0)
+            arg = walk(e.args[0])
+            v = e.func(sp.Rational(arg.numerator, arg.denominator))
+            if not v.is_Rational:
+                raise _Slow
+            found = Fraction(int(v.p), int(v.q))
+        else:
+            raise _Slow
+        memo[e] = found
+        return found
+
+    out = []
+    for e in exprs:
+        try:
+            v = walk(e)
+        except (_Slow, ZeroDivisionError, RecursionError):
+            out.append(evaluate(e, point))
+            continue
+        if max(v.numerator.bit_length(), v.denominator.bit_length()) > MAX_EXACT_BITS:
+            out.append(evaluate(e, point))
+        else:
+            out.append(sp.Rational(v.numerator, v.denominator))
+    return out
+
+
 def pattern(bounds, point) -> tuple | None:
     """The sign of each boundary at ``point``, or None if one is 0 or cannot be computed."""
     signs = []
-    for b in bounds:
-        v = evaluate(b, point)
+    for v in values(bounds, point):
         if v is None or v is OUT_OF_RANGE or v == 0:
             return None
         signs.append(1 if v > 0 else -1)

@@ -19,8 +19,8 @@ import random
 
 import sympy as sp
 
-from symgrad.claims.points import OUT_OF_RANGE, evaluate
-from symgrad.claims.proof.kinks import off_kinks, pattern
+from symgrad.claims.points import OUT_OF_RANGE
+from symgrad.claims.proof.kinks import off_kinks, pattern, values
 
 #: Scales of the wide points of a decision, in turn.
 WIDE_SCALES = (10, 100, 1000)
@@ -72,11 +72,8 @@ def decision_points(symbols, n: int, seed: int = 0, bounds=()) -> list:
 
 def _score(exprs, point) -> int:
     """How many of ``exprs`` are defined and nonzero at ``point``."""
-    score = 0
-    for e in exprs:
-        v = evaluate(e, point)
-        score += v is not None and v is not OUT_OF_RANGE and v != 0
-    return score
+    return sum(v is not None and v is not OUT_OF_RANGE and v != 0
+               for v in values(exprs, point))
 
 
 def diagnosis_points(symbols, sides, seed: int = 0, bounds=(), guard=()) -> list:
@@ -89,26 +86,32 @@ def diagnosis_points(symbols, sides, seed: int = 0, bounds=(), guard=()) -> list
     """
     candidates = DIAGNOSIS_CANDIDATES if bounds else 2 * DIAGNOSIS_POINTS
     stream = _stream(symbols, seed, False)
+    every = list(bounds) + [b for b in guard if b not in bounds]
     groups: dict = {}
     for _ in range(candidates):
         point = next(stream)
-        if guard and not off_kinks(guard, point):
+        signs = pattern(every, point) if every else ()
+        if signs is None:
             continue
-        key = pattern(bounds, point) if bounds else ()
-        if key is None:
-            continue
-        group = groups.setdefault(key, [])
+        group = groups.setdefault(signs[:len(bounds)], [])
         if len(group) < 2 * PER_PATTERN:
             group.append(point)
-    scored = {key: sorted(group, key=lambda p: -_score(sides, p))
-              for key, group in groups.items()}
+    scores: dict = {}
+
+    def score(p) -> int:
+        key = id(p)
+        if key not in scores:
+            scores[key] = _score(sides, p)
+        return -scores[key]
+
+    scored = {key: sorted(group, key=score) for key, group in groups.items()}
     chosen: list = []
     for rank in range(PER_PATTERN):
         for group in scored.values():
             if rank < len(group) and len(chosen) < MAX_DIAGNOSIS_POINTS:
                 chosen.append(group[rank])
     rest = [p for group in scored.values() for p in group[PER_PATTERN:]]
-    rest.sort(key=lambda p: -_score(sides, p))
+    rest.sort(key=score)
     chosen += rest[:max(0, DIAGNOSIS_POINTS - len(chosen))]
     return chosen
 
