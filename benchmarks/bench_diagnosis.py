@@ -63,7 +63,8 @@ def main(activations) -> None:
         total_right += right
         total += len(mutants)
         arch = "-".join(map(str, widths))
-        print(f"{act:>10} {arch:>7}: kind right {right}/{len(mutants)} ({right / len(mutants):.1%}), "
+        rate = right / len(mutants)
+        print(f"{act:>10} {arch:>7}: kind right {right}/{len(mutants)} ({rate:.1%}), "
               f"relation holds at the counterexample {holds}/{len(mutants)}, "
               f"{seconds:.1f} s ({1000 * seconds / len(mutants):.0f} ms per claim)")
         for what, n in misses.most_common():

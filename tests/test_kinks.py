@@ -41,7 +41,7 @@ def test_relu_diagnosis_agrees_with_its_counterexample():
     z11 = W111 * X1 + W112 * X2
     true = sp.diff(_relu(z11), W111)                       # x1 where z11 > 0, else 0
     assert v.correct is False and v.diagnosis.kind == "pre-activation"
-    assert "step(z11)" in v.diagnosis.detail
+    assert "relu'(z11)" in v.diagnosis.detail
     ce = v.counterexample
     assert _at(v, z11, (X1, X2, W111, W112)) != 0           # off the kink
     assert _at(v, true, (X1, X2, W111, W112)) == ce["true"]
