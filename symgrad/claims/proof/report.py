@@ -23,6 +23,7 @@ from symgrad.claims.points import MAX_EXACT_BITS, json_number
 def exact_number(v) -> str | None:
     """``"p/q"`` for a rational that :func:`json_number` would round, else None.
 
+    >>> import sympy as sp
     >>> exact_number(sp.Rational(10**20 + 1, 10**20))
     '100000000000000000001/100000000000000000000'
     >>> exact_number(sp.Rational(3, 4)) is None
