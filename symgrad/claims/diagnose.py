@@ -52,9 +52,7 @@ from symgrad.claims.equivalence import (
     small_enough,
 )
 from symgrad.claims.nodes import chain_diagnosis
-from symgrad.claims.points import evaluate, same_value
 from symgrad.claims.proof.compact import compress
-from symgrad.claims.proof.kinks import boundaries, off_kinks
 from symgrad.derive import delta_symbol, local_derivative, reverse_program
 
 #: The base kinds; a compound kind is ``"sign+" + kind``.
@@ -117,22 +115,6 @@ def diagnose(case) -> Diagnosis:
     if C == 0:
         return Diagnosis("other",
                          f"claimed 0, but {case.of} depends on {case.show(case.parameter)}")
-    return Diagnosis("other", NO_RELATION)
-
-
-def checked(diagnosis: Diagnosis, case, ce) -> Diagnosis:
-    """``diagnosis`` if its relation also holds at the counterexample ``ce``, else
-    :data:`NO_RELATION` (a diagnosis never contradicts the counterexample shown).
-
-    Symbols the counterexample leaves free take the values of a diagnosis point."""
-    if diagnosis.relation is None or ce is None:
-        return diagnosis
-    lhs, rhs = diagnosis.relation
-    kinks = boundaries(lhs, rhs)
-    completions = [{**p, **ce.values} for p in case.points] or [dict(ce.values)]
-    point = next((p for p in completions if off_kinks(kinks, p)), completions[0])
-    if same_value(evaluate(lhs, point), evaluate(rhs, point)) is True:
-        return diagnosis
     return Diagnosis("other", NO_RELATION)
 
 
