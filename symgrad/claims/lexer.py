@@ -55,6 +55,7 @@ _UNICODE = {
     "·": "*", "⋅": "*", "∙": "*", "×": "*", "∗": "*", "•": "*",
     "−": "-", "–": "-", "—": "-", "‐": "-", "‑": "-", "÷": "/", "∕": "/", "⁄": "/",
     "ŷ": "yhat", "δ": "delta", "′": "'", "’": "'", "″": "''", "ʹ": "'",
+    "⊙": "\\odot ", "∘": "\\circ ", "ᵀ": "^T",
 }
 
 #: LaTeX commands and what they become.
@@ -153,6 +154,13 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 #: Activation names with an underscore, read as one word (not a subscript).
 _UNDERSCORED = tuple(a for a in ACTIVATIONS if "_" in a)
 _LAYER = re.compile(r"\^\{\s*[(\[]\s*(\d{1,3})\s*[)\]]\s*\}")   # w^{(2)}_{11}
+#: Matrix mode only (see :func:`tokenize`): a transpose, and a layer superscript ``W^{(2)}``.
+_TRANSPOSE = re.compile(r"\^\s*(?:T|\\top(?![A-Za-z])|\\intercal(?![A-Za-z])|\{\s*(?:T|\\top"
+                        r"|\\intercal|\\mathsf\s*\{\s*T\s*\}|\\mathsf\s+T|\\mathrm\s*\{\s*T\s*\}"
+                        r"|\\mathrm\s+T)\s*\})")
+_MATRIX_LAYER = re.compile(r"\^\s*(?:\{\s*[(\[]\s*(\d{1,3})\s*[)\]]\s*\}"
+                           r"|[(\[]\s*(\d{1,3})\s*[)\]])")
+_MATRIX_COMMANDS = {"odot": "⊙", "circ": "⊙"}
 
 
 def _with_layer(layer: str, sub: str) -> str:
@@ -164,7 +172,8 @@ def _with_layer(layer: str, sub: str) -> str:
 
 
 class _Lexer:
-    def __init__(self, text: str):
+    def __init__(self, text: str, matrix: bool = False):
+        self.matrix = matrix
         self.s, self.cols = normalize(text)
         self.s = _strip_trailing(self.s)
         self.toks: list[Token] = []
@@ -286,7 +295,9 @@ class _Lexer:
                            "time, or use --file for several")
             raise fail(f"unexpected {s[i:i + 2]!r} at column {self.col(i)}")
         name, end = m.group(), m.end()
-        if name in _COMMANDS:
+        if self.matrix and name in _MATRIX_COMMANDS:
+            self.add("OP", _MATRIX_COMMANDS[name], i)
+        elif name in _COMMANDS:
             kind, text = _COMMANDS[name]
             self.add(kind, text, i)
         elif name in _FUNCTION_COMMANDS:
@@ -322,6 +333,10 @@ class _Lexer:
 
     def punct(self, s: str, i: int) -> int:
         c, two = s[i], s[i:i + 2]
+        if self.matrix:
+            end = self.matrix_punct(s, i)
+            if end is not None:
+                return end
         if c == "^":
             end = self.layer_superscript(s, i)
             if end is not None:
@@ -354,6 +369,24 @@ class _Lexer:
         return i + 1
 
 
+    def matrix_punct(self, s: str, i: int) -> int | None:
+        """Matrix mode: ``^T``/``^\\top``/``^{\\mathsf T}``/``.T`` (TRANSPOSE), ``@``, and a
+        layer superscript after a bare letter name (``W^{(2)}`` is ``W`` with subscript 2)."""
+        m = _TRANSPOSE.match(s, i)
+        if m or (s[i:i + 2] == ".T" and not s[i + 2:i + 3].isalnum()):
+            self.add("TRANSPOSE", "T", i)
+            return m.end() if m else i + 2
+        if s[i] == "@":
+            self.add("OP", "@", i)
+            return i + 1
+        m = _MATRIX_LAYER.match(s, i)
+        prev = self.toks[-1] if self.toks else None
+        if m and prev is not None and prev.kind == "WORD" and prev.text.isalpha():
+            self.add("SUB", m.group(1) or m.group(2), i)
+            return m.end()
+        return None
+
+
 def _strip_trailing(s: str) -> str:
     """Drop sentence punctuation after a formula: ``$...$,`` or ``\\]``-ended text."""
     t = s.rstrip()
@@ -364,12 +397,17 @@ def _strip_trailing(s: str) -> str:
     return t + " " * (len(s) - len(t))
 
 
-def tokenize(text: object, what: str = "claim") -> list[Token]:
+def tokenize(text: object, what: str = "claim", matrix: bool = False) -> list[Token]:
     """Check ``text`` and return its tokens (the last one has kind ``END``).
+
+    With ``matrix`` (claims about whole layers, :mod:`symgrad.claims.matrix`) the
+    lexer also reads transposes (``^T``, ``^\\top``, ``^{\\mathsf T}``, ``.T``: kind
+    TRANSPOSE), ``@`` and ``⊙``/``\\odot``/``\\circ`` (OP) and layer superscripts
+    (``W^{(2)}``, ``\\delta^{[1]}``: a SUB after the name).
 
     >>> [t.text for t in tokenize("x_1w_{211}")]
     ['x', '1', 'w', '211', '']
     >>> [t.kind for t in tokenize("∂z²")]
     ['PARTIAL', 'WORD', 'OP', 'LB', 'NUM', 'RB', 'END']
     """
-    return _Lexer(check_text(text, what)).run()
+    return _Lexer(check_text(text, what), matrix).run()
