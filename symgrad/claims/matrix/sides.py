@@ -26,6 +26,10 @@ LHS_HELP = ("write the left side as a gradient: dL/dW2, dL/db1, dL/dz1, dL/da1, 
             "(for a batch dW1, db1, dZ1, dA1 or dC/dW1)")
 
 
+class LayerNameError(ParseError):
+    """A left side that names a layer this network or layout does not have."""
+
+
 @dataclass(frozen=True)
 class MatrixClaim:
     """A parsed matrix claim: the gradient on the left (``target``), the right side's tree."""
@@ -40,10 +44,13 @@ class MatrixClaim:
 def _gradient_ref(toks, layers: Layers, names: MatrixNames) -> tuple[str, Ref, tuple]:
     """``(of, gradient Ref, notes)`` of the left side's tokens."""
     if toks and all(t.kind in ("WORD", "SUB", "PRIME") for t in toks):
-        hit = names.lookup(flatten_name(toks))
+        flat = flatten_name(toks)
+        hit = names.lookup(flat)
         if hit is not None and hit[0] == "layer" and hit[1].kind in GRADIENTS:
             ref = hit[1]
             return ("C" if layers.batch and ref.kind in ("dW", "db") else "L"), ref, ()
+        if layers.misnamed(flat):
+            raise LayerNameError(f"unknown name {layers.misnamed(flat)}")
         raise fail(f"the left side at column {toks[0].col if toks else 1} names no gradient; "
                    + LHS_HELP)
     slashes = [i for i, t in enumerate(toks) if t.kind == "OP" and t.text == "/"]
@@ -61,7 +68,9 @@ def _gradient_ref(toks, layers: Layers, names: MatrixNames) -> tuple[str, Ref, t
     hit = names.lookup(d_flat)
     if hit is None or hit[0] != "layer" or hit[1].kind not in GRADIENT_OF:
         why = layers.misnamed(d_flat)
-        raise fail(f"{why or repr(d_flat) + ' is no layer name'} (column {d_col}); " + LHS_HELP)
+        if why:
+            raise LayerNameError(f"unknown name {why} (column {d_col})")
+        raise fail(f"{d_flat!r} at column {d_col} is no layer name; " + LHS_HELP)
     by = hit[1]
     kind = GRADIENT_OF[by.kind]
     notes: tuple = ()
@@ -129,6 +138,8 @@ def looks_matrix(text: object, net, layout: str = "sample") -> bool:
         toks = tokenize(text.split("=", 1)[0], "claim", matrix=True)[:-1]
         layers = Layers(net, layout)
         _gradient_ref(toks, layers, MatrixNames(layers, WEIGHT_TEMPLATE))
+    except LayerNameError:
+        return True
     except ParseError:
         return False
     return True
