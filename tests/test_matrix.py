@@ -38,9 +38,10 @@ class Reference:
     def __init__(self, widths, act, bias=False):
         self.widths, self.L = widths, len(widths) - 1
         self.f = lambda u, l: ACTS[act if l < self.L else "linear"].subs(_t, u)
-        self.W = {l: sp.Matrix(widths[l], widths[l - 1], lambda j, k: _s(f"w{l}{j + 1}{k + 1}"))
+        self.W = {l: sp.Matrix(widths[l], widths[l - 1],
+                               lambda j, k, l=l: _s(f"w{l}{j + 1}{k + 1}"))
                   for l in range(1, self.L + 1)}
-        self.b = {l: sp.Matrix(widths[l], 1, lambda j, _: _s(f"b{l}{j + 1}") if bias else 0)
+        self.b = {l: sp.Matrix(widths[l], 1, lambda j, _, l=l: _s(f"b{l}{j + 1}") if bias else 0)
                   for l in range(1, self.L + 1)}
         self.a = {0: sp.Matrix(widths[0], 1, lambda k, _: _s(f"x{k + 1}"))}
         self.z = {}
