@@ -19,6 +19,7 @@ import re
 import unicodedata
 from typing import NamedTuple
 
+from symgrad.claims.matrix import tokens as matrix_tokens
 from symgrad.errors import ParseError
 from symgrad.spec import ACTIVATIONS
 
@@ -154,13 +155,6 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 #: Activation names with an underscore, read as one word (not a subscript).
 _UNDERSCORED = tuple(a for a in ACTIVATIONS if "_" in a)
 _LAYER = re.compile(r"\^\{\s*[(\[]\s*(\d{1,3})\s*[)\]]\s*\}")   # w^{(2)}_{11}
-#: Matrix mode only (see :func:`tokenize`): a transpose, and a layer superscript ``W^{(2)}``.
-_TRANSPOSE = re.compile(r"\^\s*(?:T|\\top(?![A-Za-z])|\\intercal(?![A-Za-z])|\{\s*(?:T|\\top"
-                        r"|\\intercal|\\mathsf\s*\{\s*T\s*\}|\\mathsf\s+T|\\mathrm\s*\{\s*T\s*\}"
-                        r"|\\mathrm\s+T)\s*\})")
-_MATRIX_LAYER = re.compile(r"\^\s*(?:\{\s*[(\[]\s*(\d{1,3})\s*[)\]]\s*\}"
-                           r"|[(\[]\s*(\d{1,3})\s*[)\]])")
-_MATRIX_COMMANDS = {"odot": "⊙", "circ": "⊙"}
 
 
 def _with_layer(layer: str, sub: str) -> str:
@@ -295,8 +289,8 @@ class _Lexer:
                            "time, or use --file for several")
             raise fail(f"unexpected {s[i:i + 2]!r} at column {self.col(i)}")
         name, end = m.group(), m.end()
-        if self.matrix and name in _MATRIX_COMMANDS:
-            self.add("OP", _MATRIX_COMMANDS[name], i)
+        if self.matrix and name in matrix_tokens.COMMANDS:
+            self.add("OP", matrix_tokens.COMMANDS[name], i)
         elif name in _COMMANDS:
             kind, text = _COMMANDS[name]
             self.add(kind, text, i)
@@ -333,10 +327,10 @@ class _Lexer:
 
     def punct(self, s: str, i: int) -> int:
         c, two = s[i], s[i:i + 2]
-        if self.matrix:
-            end = self.matrix_punct(s, i)
-            if end is not None:
-                return end
+        found = self.matrix and matrix_tokens.scan(s, i, self.toks[-1] if self.toks else None)
+        if found:
+            self.add(found[0], found[1], i)
+            return found[2]
         if c == "^":
             end = self.layer_superscript(s, i)
             if end is not None:
@@ -367,24 +361,6 @@ class _Lexer:
             raise fail(f"unexpected character {c!r} at column {self.col(i)}; allowed are "
                        "names, numbers, + - * / ^ ** ( ) = and LaTeX")
         return i + 1
-
-
-    def matrix_punct(self, s: str, i: int) -> int | None:
-        """Matrix mode: ``^T``/``^\\top``/``^{\\mathsf T}``/``.T`` (TRANSPOSE), ``@``, and a
-        layer superscript after a bare letter name (``W^{(2)}`` is ``W`` with subscript 2)."""
-        m = _TRANSPOSE.match(s, i)
-        if m or (s[i:i + 2] == ".T" and not s[i + 2:i + 3].isalnum()):
-            self.add("TRANSPOSE", "T", i)
-            return m.end() if m else i + 2
-        if s[i] == "@":
-            self.add("OP", "@", i)
-            return i + 1
-        m = _MATRIX_LAYER.match(s, i)
-        prev = self.toks[-1] if self.toks else None
-        if m and prev is not None and prev.kind == "WORD" and prev.text.isalpha():
-            self.add("SUB", m.group(1) or m.group(2), i)
-            return m.end()
-        return None
 
 
 def _strip_trailing(s: str) -> str:
