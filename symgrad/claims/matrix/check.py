@@ -28,9 +28,9 @@ from symgrad import budget
 from symgrad.claims.case import Names
 from symgrad.claims.equivalence import DISPROVED, PROVED, decide, numeric_method
 from symgrad.claims.lexer import fail
+from symgrad.claims.matrix.algebra import shape_text, value
 from symgrad.claims.matrix.equations import formula
 from symgrad.claims.matrix.layers import BATCH_SIZES, LAYOUTS, Layers
-from symgrad.claims.matrix.reader import shape_text, value
 from symgrad.claims.matrix.repairs import diagnose_matrix, transposed
 from symgrad.claims.matrix.sides import entry_label, looks_matrix, parse_matrix_claim
 from symgrad.claims.points import POINTS, json_number
