@@ -87,8 +87,10 @@ def backprop_equations(net, layout: str = "sample") -> list[Equation]:
     """The forward pass and BP1-BP4 for every layer of ``net``, top layer first.
 
     >>> from symgrad import Network
-    >>> [f"{e.lhs} = {e.rhs}" for e in backprop_equations(Network([2, 2, 1]))][-2:]
-    ['delta1 = W2^T delta2 ⊙ f\\'(z1)', 'dL/dW1 = delta1 x^T']
+    >>> for e in backprop_equations(Network([2, 2, 1]))[-2:]:
+    ...     print(e.label, e.lhs, "=", e.rhs, e.shape)
+    BP2 delta1 = W2^T delta2 ⊙ f'(z1) (2, 1)
+    BP4 dL/dW1 = delta1 x^T (2, 2)
     """
     n = _Names(net, layout)
     L = net.depth
