@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -78,3 +80,18 @@ def cli(capsys, monkeypatch):
         return run_main(args, capsys, monkeypatch, cwd=cwd, env=env)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory) -> Path:
+    """The documentation site, built once per session with ``mkdocs build --strict``
+    (a few seconds); the folder holding it.  The build's output is in the failure."""
+    pytest.importorskip("mkdocs")
+    root = Path(__file__).resolve().parent.parent
+    site = tmp_path_factory.mktemp("site") / "site"
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "NO_COLOR": "1"}
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet",
+                           "-f", str(root / "mkdocs.yml"), "-d", str(site)],
+                          cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return site

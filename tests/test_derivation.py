@@ -27,14 +27,14 @@ def test_seed_derivation_of_w111():
     net = Network([2, 2, 1])
     d = derivation(net, "w111")
     text = d.to_text()
-    for line in ["z11 = w111*x1 + w112*x2", "z12 = w121*x1 + w122*x2",
-                 "z21 = w211*z11 + w212*z12",
+    for line in ["z11 = x1*w111 + x2*w112", "z12 = x1*w121 + x2*w122",
+                 "z21 = z11*w211 + z12*w212",
                  "∂z21/∂w111 = ∂z21/∂a11 · ∂a11/∂z11 · ∂z11/∂w111",
                  "= w211 · 1 · x1", "∂z21/∂w111 = x1*w211"]:
         assert line in text
     latex = d.to_latex()
-    assert r"z_{11} &= w_{111} x_{1} + w_{112} x_{2}" in latex
-    assert r"z_{21} &= w_{211} z_{11} + w_{212} z_{12}" in latex
+    assert r"z_{11} &= x_{1} w_{111} + x_{2} w_{112}" in latex
+    assert r"z_{21} &= z_{11} w_{211} + z_{12} w_{212}" in latex
     assert r"&= w_{211} \cdot 1 \cdot x_{1}" in latex
     # the student's claim dz21/dw111 = x1 is missing w211: the result is not x1
     assert sp.expand(d.result - net.inputs[0]) != 0

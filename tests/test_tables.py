@@ -110,8 +110,7 @@ def test_loss_table_names_the_output_yhat_and_says_so():
     net = Network([2, 3, 1], activation="tanh", bias=True)
     table = gradient_table(net, of="loss")
     cell = table.latex_cell(net.weights[0])
-    assert cell == (r"x_{1} \left(1 - a_{11}^{2}\right) w_{211} "
-                    r"\left(\hat{y} - y\right)")
+    assert cell == r"x_{1} (1 - a_{11}^{2}) w_{211} (\hat{y} - y)"
     assert r"\hat{y} = z_{21}" in table.to_markdown()
     assert "yhat = z21" in table.to_text()
 
@@ -205,8 +204,10 @@ def test_broken_latex_lines_are_balanced_and_lose_nothing(width):
     cell = table.latex_cell(net.weights[0])
     lines = break_latex(cell, width)
     assert len(lines) > 1 and all(_balanced(line) for line in lines)
-    joined = " ".join(lines).replace(r"\bigl", r"\left").replace(r"\bigr", r"\right")
-    assert joined.split() == cell.split()
+    def bare(tex):
+        return re.sub(r"\\(bigl|bigr|left|right)(?![A-Za-z])", "", tex).split()
+
+    assert bare(" ".join(lines)) == bare(cell)
     assert latex_lines(cell, width).startswith(r"\begin{aligned}[t]")
 
 

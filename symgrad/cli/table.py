@@ -49,7 +49,9 @@ def run_budgeted(command: str, task, args, *task_args) -> int:
 
 def output_options(args) -> argparse.Namespace:
     """The options :func:`render` reads, alone (they travel to the worker)."""
-    return argparse.Namespace(format=args.format, standalone=args.standalone)
+    return argparse.Namespace(format=args.format, standalone=args.standalone,
+                              label=getattr(args, "label", None),
+                              no_float=getattr(args, "no_float", False))
 
 
 def render(obj, args) -> str:
@@ -60,6 +62,14 @@ def render(obj, args) -> str:
     check_choice("format", args.format, FORMATS)
     if args.standalone and args.format != "latex":
         raise UsageError(f"--standalone needs --format latex (got --format {args.format})")
+    for flag, given in (("--label", args.label is not None), ("--no-float", args.no_float)):
+        if given and args.format != "latex":
+            raise UsageError(f"{flag} needs --format latex (got --format {args.format})")
+    if args.label is not None and args.no_float:
+        raise UsageError("--label needs the float it labels; drop --label or --no-float")
+    if args.label is not None or args.no_float:
+        return obj.to_latex(standalone=args.standalone, label=args.label,
+                            float=not args.no_float)
     if args.format == "latex":
         return obj.to_latex(standalone=args.standalone)
     return obj.to_markdown() if args.format == "markdown" else obj.to_text()
@@ -77,6 +87,11 @@ def add_parser(sub):
     p.add_argument("--form", default="compact", metavar="FORM",
                    help="compact (default; intermediate names z, a), expanded (inputs and "
                         "parameters only) or delta (backprop's deltas, defined below)")
+    p.add_argument("--label", metavar="KEY",
+                   help="with --format latex: \\label{KEY} after the caption, for \\ref{KEY}")
+    p.add_argument("--no-float", action="store_true",
+                   help="with --format latex: a bare tabular where it is written, no table "
+                        "float or caption (the notes go in a paragraph above it)")
     p.set_defaults(func=run_table)
     return p
 

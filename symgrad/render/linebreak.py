@@ -17,7 +17,10 @@ LATEX_WIDTH = 48
 TEXT_WIDTH = 72
 
 _LATEX_TOKENS = re.compile(r"\\left(?![A-Za-z])|\\right(?![A-Za-z])|\\begin\b|\\end\b"
-                           r"|\{|\}| [+-] ")
+                           r"|(?<!\\)\{|(?<!\\)\}|(?<!\\)(?<!\\left)\(|(?<!\\)(?<!\\right)\)"
+                           r"| [+-] ")
+#: Constructs taller than a line of text: parentheses around them stay ``\left``/``\right``.
+_TALL = re.compile(r"\\(frac|dfrac|tfrac|sum|prod|int|begin|left|bigl|binom)(?![A-Za-z])")
 
 
 def latex_width(tex: str) -> int:
@@ -48,11 +51,12 @@ def _latex_scan(tex: str):
             env += 1 if tok == "\\begin" else -1
         elif brace or env:
             continue
-        elif tok.startswith("\\left"):
+        elif tok in ("\\left", "("):
             groups.append([m.start(), None, stack[-1] if stack else None])
             stack.append(len(groups) - 1)
-        elif tok.startswith("\\right"):
-            groups[stack.pop()][1] = m.start()
+        elif tok in ("\\right", ")"):
+            if stack:
+                groups[stack.pop()][1] = m.start()
         elif m.start() > 0:
             cuts.append((m.start(), stack[-1] if stack else None))
     return cuts, groups
@@ -88,13 +92,17 @@ def break_latex(tex: str, width: int = LATEX_WIDTH) -> list:
     cuts, groups = _latex_scan(tex)
     ok: dict[int, bool] = {}
     for i, (start, end, parent) in enumerate(groups):  # parents come first
-        wide = latex_width(tex[start + 5:end]) > width // 2
+        wide = end is not None and latex_width(tex[start + 1:end]) > width // 2
         ok[i] = wide and (parent is None or ok[parent])
     allowed = [p for p, g in cuts if g is None or ok[g]]
     if not allowed:
         return [tex]
-    edits = sorted([(groups[i][0], 5, "\\bigl") for i in ok if ok[i]]
-                   + [(groups[i][1], 6, "\\bigr") for i in ok if ok[i]])
+
+    def replaced(at) -> int:  # characters of \left / \right replaced (none before "(")
+        return 5 if tex.startswith("\\left", at) else 6 if tex.startswith("\\right", at) else 0
+
+    edits = sorted([(groups[i][0], replaced(groups[i][0]), "\\bigl") for i in ok if ok[i]]
+                   + [(groups[i][1], replaced(groups[i][1]), "\\bigr") for i in ok if ok[i]])
     out, pos, shift = [], 0, {}
     for at, size, new in edits:
         out.append(tex[pos:at] + new)
@@ -103,6 +111,53 @@ def break_latex(tex: str, width: int = LATEX_WIDTH) -> list:
     text = "".join(out) + tex[pos:]
     moved = [p - sum(d for at, d in shift.items() if at < p) for p in allowed]
     return _pack(text, moved, width, latex_width)
+
+
+def _pairs(tex: str, opener: str, closer: str) -> dict:
+    """``{open: close}`` positions of matched ``opener``/``closer`` tokens (regexes)."""
+    pairs, stack = {}, []
+    for m in re.finditer(f"(?P<o>{opener})|(?P<c>{closer})", tex):
+        if m.group("o") is not None:
+            stack.append(m)
+        elif stack:
+            pairs[stack.pop().start()] = m
+    return pairs
+
+
+def unbrace_functions(tex: str) -> str:
+    r"""``\tanh{\left(..\right)}`` -> ``\tanh\left(..\right)``: SymPy's braces around a
+    function's argument would hide the argument's signs from line breaking.
+
+    >>> unbrace_functions(r"\tanh^{2}{\left(a + b \right)} c")
+    '\\tanh^{2}\\left(a + b \\right) c'
+    """
+    braces = _pairs(tex, r"(?<!\\)\{", r"(?<!\\)\}")
+    lefts = _pairs(tex, r"\\left(?![A-Za-z])", r"\\right(?![A-Za-z])")
+    drop = set()
+    for start, close in braces.items():
+        inner = lefts.get(start + 1)
+        if (inner is not None and tex[inner.end():inner.end() + 1] in ")]"
+                and inner.end() + 1 == close.start()
+                and re.search(r"\\[A-Za-z]+(\^\{[^{}]*\})?$", tex[:start])):
+            drop |= {start, close.start()}
+    return "".join(ch for i, ch in enumerate(tex) if i not in drop)
+
+
+def size_parentheses(tex: str) -> str:
+    r"""``\left( .. \right)`` -> ``( .. )`` unless the inside is taller than a line
+    (a fraction, a sum, an environment, or parentheses that stay sized).
+
+    >>> size_parentheses(r"x \left(1 - a^{2}\right) \left(\frac{1}{m} + b\right)")
+    'x (1 - a^{2}) \\left(\\frac{1}{m} + b\\right)'
+    """
+    while True:
+        lefts = _pairs(tex, r"\\left\(", r"\\right\)")
+        plain = [(start, m) for start, m in lefts.items()
+                 if not _TALL.search(tex[start + 6:m.start()])]
+        if not plain:
+            return tex
+        for start, m in sorted(plain, key=lambda p: p[0], reverse=True):
+            tex = tex[:start] + "(" + tex[start + 6:m.start()].rstrip() + ")" + tex[m.end():]
 
 
 def latex_lines(tex: str, width: int = LATEX_WIDTH) -> str:

@@ -30,6 +30,7 @@ from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
 from symgrad.derive import delta_symbol
+from symgrad.render import linebreak
 from symgrad.spec import WEIGHT_TEMPLATE, latex_name, symbol_name, weight_label
 
 
@@ -91,22 +92,17 @@ def symbol_ranks(net) -> dict:
     return ranks
 
 
-def rank_key(net, *, parameters_first: bool = False):
-    """Sort key for factors: forward order, or parameters first (``w_{111} x_{1}``).
-
-    The second is for forward equations, written the textbook way
-    ``z_{11} = w_{111} x_{1} + w_{112} x_{2}``.
-    """
+def rank_key(net):
+    """Sort key for factors: forward order (``x_{1} w_{111}``), the one order of every
+    table, derivation and rich display (forward equations included:
+    ``z_{11} = x_{1} w_{111} + x_{2} w_{112}``)."""
     ranks = symbol_ranks(net)
-    params = set(net.parameters)
 
     def key(factor):
         if factor.is_Number:
             return (-1, 0.0, default_sort_key(factor))
-        syms = factor.free_symbols
-        first = 0 if parameters_first and factor in params else 1
-        pos = min((ranks.get(s, 1e9) for s in syms), default=1e9)
-        return (first, pos, default_sort_key(factor))
+        pos = min((ranks.get(s, 1e9) for s in factor.free_symbols), default=1e9)
+        return (1, pos, default_sort_key(factor))
 
     return key
 
@@ -215,9 +211,15 @@ def tidy(expr):
     return sp.factor_terms(sp.sympify(expr))
 
 
+def _latex_parens(tex: str) -> str:
+    """Function arguments unbraced (so long ones can break) and ``\\left``/``\\right``
+    kept only around what is taller than a line (:mod:`symgrad.render.linebreak`)."""
+    return linebreak.size_parentheses(linebreak.unbrace_functions(tex))
+
+
 def to_latex(expr, names_map, factor_key) -> str:
     """LaTeX of ``expr`` with the given names and factor order."""
-    return _OrderedLatex(names_map, factor_key).doprint(tidy(expr))
+    return _latex_parens(_OrderedLatex(names_map, factor_key).doprint(tidy(expr)))
 
 
 def to_text(expr, names_map, factor_key) -> str:
@@ -229,7 +231,7 @@ def parenthesized_latex(expr, names_map, factor_key) -> str:
     """LaTeX of ``expr``, in parentheses when it is a sum (to follow a sum sign)."""
     printer = _OrderedLatex(names_map, factor_key)
     tex = printer.parenthesize(tidy(expr), PRECEDENCE["Mul"], strict=True)
-    return rf"\left({tex}\right)" if tex.startswith("-") else tex
+    return _latex_parens(rf"\left({tex}\right)" if tex.startswith("-") else tex)
 
 
 def parenthesized_text(expr, names_map, factor_key) -> str:

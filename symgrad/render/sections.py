@@ -38,7 +38,6 @@ class Sections:
         self.d, self.latex = d, latex
         self.names = printing.names(d.net, latex=latex, template=d.template, alias=d.alias)
         self.key = printing.rank_key(d.net)
-        self.forward_key = printing.rank_key(d.net, parameters_first=True)
 
     def sym(self, s) -> str:
         return self.names.get(s, s.name)
@@ -46,9 +45,9 @@ class Sections:
     def math(self, text) -> str:  # inline math in a heading
         return f"${text}$" if self.latex else text
 
-    def expr(self, e, key=None) -> str:
+    def expr(self, e) -> str:
         show = printing.to_latex if self.latex else printing.to_text
-        return show(e, self.names, key or self.key)
+        return show(e, self.names, self.key)
 
     def factor(self, e) -> str:
         show = printing.parenthesized_latex if self.latex else printing.parenthesized_text
@@ -90,7 +89,7 @@ class Sections:
         d, net = self.d, self.d.net
         rows = []
         for lhs, rhs in d.forward:
-            rows += self.long(self.sym(lhs), "=", self.expr(rhs, self.forward_key))
+            rows += self.long(self.sym(lhs), "=", self.expr(rhs))
         if d.of != "output":
             outs = [net.a_symbol(net.depth, o) for o in range(1, net.widths[-1] + 1)]
             rows += self.long("L", "=", self.expr(loss_expr(net.loss_name, outs, net.targets)))

@@ -166,36 +166,56 @@ class GradientTable:
             lines += ["", "where", ""] + [f"- ${left} = {right}$" for left, right in where]
         return "\n".join(lines) + "\n"
 
-    def to_latex(self, standalone: bool = False) -> str:
-        """A booktabs table (``longtable`` past :data:`LONGTABLE_ROWS` rows).
+    def to_latex(self, standalone: bool = False, label: str | None = None,
+                 float: bool = True) -> str:
+        r"""A booktabs table (``longtable`` past :data:`LONGTABLE_ROWS` rows).
 
-        The fragment needs ``amsmath``, ``booktabs`` and ``longtable``;
-        ``standalone=True`` wraps it in a complete document.
+        The fragment starts its own paragraph and needs ``amsmath``, ``booktabs``
+        and ``longtable``; ``standalone=True`` wraps it in a complete document.
+        ``label`` adds ``\label{label}`` after the caption; ``float=False`` gives a
+        bare ``tabular`` (no caption, the notes as a paragraph above it) that stays
+        where it is written.  The definitions under the table ("where ...") follow
+        the table, below it.  Long rows are broken at their ``+``/``-`` signs to fit
+        the page's ``\textwidth`` (measured with pdflatex in the tests).
         """
+        if label is not None and not float:
+            raise SpecError("a label needs the float (the caption is what it refers to); "
+                            "drop label or keep float=True")
         of = self._of(True)
         head = rf"$p$ & $\dfrac{{\partial {of}}}{{\partial p}}$ \\"
-        rows = [rf"${self._latex_plain[p]}$ & ${linebreak.latex_lines(self.latex_cell(p))}$ \\"
-                for p in self.parameters]
-        caption = (rf"Derivatives of ${of}$ by every parameter $p$: "
-                   + ". ".join(self._notes(True)) + ".")
+        rows = []
+        for p in self.parameters:
+            cell = linebreak.latex_lines(self.latex_cell(p))
+            rows.append(rf"${self._latex_plain[p]}$ & ${cell}$ \\")
+            if cell.startswith(r"\begin{aligned}"):   # room under a row of several lines
+                rows.append(r"\addlinespace")
+        if rows and rows[-1] == r"\addlinespace":
+            rows.pop()
+        notes = ". ".join(self._notes(True)) + "."
+        caption = rf"Derivatives of ${of}$ by every parameter $p$: " + notes
+        caption += rf"\label{{{label}}}" if label else ""
         where = self._where(True)
         tail = []
         if where:
-            tail = ["where", r"\begin{align*}"]
+            tail = [r"\par\medskip", r"\noindent where", r"\begin{align*}"]
             tail += [rf"{left} &= {linebreak.latex_lines(right, 70)} \\" for left, right in where]
             tail[-1] = tail[-1][:-3]
             tail.append(r"\end{align*}")
-        if len(rows) > LONGTABLE_ROWS:
+        tabular = [r"\begin{tabular}{@{}ll@{}}", r"\toprule", head, r"\midrule"] + rows
+        tabular += [r"\bottomrule", r"\end{tabular}"]
+        if not float:
+            body = [r"\noindent " + caption, r"\par\medskip", r"\noindent"] + tabular + tail
+        elif len(self.parameters) > LONGTABLE_ROWS:
             body = ([r"\begin{longtable}{@{}ll@{}}", rf"\caption{{{caption}}}\\",
                      r"\toprule", head, r"\midrule", r"\endfirsthead",
                      r"\toprule", head, r"\midrule", r"\endhead",
                      r"\bottomrule", r"\endlastfoot"] + rows + [r"\end{longtable}"] + tail)
         else:
-            body = ([r"\begin{table}[htbp]", r"\centering", rf"\caption{{{caption}}}",
-                     r"\begin{tabular}{@{}ll@{}}", r"\toprule", head, r"\midrule"] + rows
-                    + [r"\bottomrule", r"\end{tabular}"] + tail + [r"\end{table}"])
+            body = ([r"\begin{table}[htbp]", r"\centering", rf"\caption{{{caption}}}"]
+                    + tabular + tail[:1] + [r"\raggedright"] * bool(tail) + tail[1:]
+                    + [r"\end{table}"])
         text = "% symgrad gradient table; needs \\usepackage{amsmath,booktabs,longtable}\n"
-        text += "\n".join(body) + "\n"
+        text += "\\par\n" + "\n".join(body) + "\n\\par\n"
         return printing.document(text) if standalone else text
 
     # -- display ----------------------------------------------------------------
@@ -252,7 +272,7 @@ def gradient_table(net, of: str = "output", form: str = "compact",
     >>> net = Network([2, 2, 1], activation="tanh")
     >>> t = gradient_table(net, of="loss")
     >>> t.latex_cell(net.weights[0])
-    'x_{1} \\left(1 - a_{11}^{2}\\right) w_{211} \\left(\\hat{y} - y\\right)'
+    'x_{1} (1 - a_{11}^{2}) w_{211} (\\hat{y} - y)'
     >>> print(t.to_text().splitlines()[0])
     ∂L/∂p for every parameter p
     """
