@@ -80,7 +80,7 @@ class _Names:
 
 def _t(plain: str, latex: str) -> tuple[str, str]:
     """The transpose of a name."""
-    return f"{plain}^T", f"{latex}^{{\\mathsf T}}"
+    return f"{plain}^T", f"{{{latex}}}^{{\\mathsf T}}"
 
 
 def backprop_equations(net, layout: str = "sample") -> list[Equation]:
