@@ -61,6 +61,7 @@ class _Kinked(sp.Function):
 
     nargs = 1
     left: Any = sp.S.Zero             # f(z) = left * z for z <= 0
+    of = ""                           # a step: the activation it is the derivative of
     derivative: Any = None            # the step function class
 
     @classmethod
@@ -89,6 +90,11 @@ class _Kinked(sp.Function):
         name = type(self).__name__.replace("_", r"\_")
         return rf"\operatorname{{{name}}}\left({printer._print(self.args[0])}\right)"
 
+    def _sympystr(self, printer):
+        # A step prints as the derivative it is, relu'(z): a claim reads that back.
+        name = type(self).__name__ if self.derivative is not None else f"{self.of}'"
+        return f"{name}({printer._print(self.args[0])})"
+
     def _eval_is_real(self):
         return self.args[0].is_real
 
@@ -113,7 +119,9 @@ class _Kinked(sp.Function):
 
 
 class step(_Kinked):
-    """relu's derivative: 1 for z > 0, else 0 (also at 0)."""
+    """relu's derivative: 1 for z > 0, else 0 (also at 0); printed ``relu'(z)``."""
+
+    of = "relu"
 
     def _latex(self, printer):
         return r"\left[" + printer._print(self.args[0]) + r" > 0\right]"
@@ -123,6 +131,7 @@ class leaky_step(_Kinked):
     """leaky_relu's derivative: 1 for z > 0, else the slope 1/100 (also at 0)."""
 
     left = LEAKY_SLOPE
+    of = "leaky_relu"
 
 
 class relu(_Kinked):

@@ -8,6 +8,7 @@ right side is built by hand as an expression; symgrad's verdicts must agree.
 import io
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -207,8 +208,10 @@ def test_a_step_may_repeat_the_left_side(net):
     assert [s.status for s in result.steps] == [
         "correct" if sp.expand(h - truth) == 0 else "wrong" for h in hand]
     assert result.first_wrong_step == 3
-    with pytest.raises(ParseError, match="line 2, column 1"):
-        read_steps("dz21/dw211 = z11\ndz21/dw111 = x1 w211")     # another derivative
+    _, steps = read_steps("dz21/dw211 = z11\ndz21/dw111 = x1 w211\n= w211*x1")
+    assert [(s.lhs, s.claim) for s in steps] == [          # another derivative, continued
+        ("dz21/dw211", "dz21/dw211 = z11"), ("dz21/dw111", "dz21/dw111 = x1 w211"),
+        ("dz21/dw111", "dz21/dw111 = w211*x1")]
 
 
 def test_unreadable_step_exit_2_names_line_and_column(cli, tmp_path):
@@ -406,13 +409,17 @@ def chain_rule_block(printed: str) -> str:
     ("2-3-1", "b12", ["--activation", "softplus", "--bias", "--of", "loss"]),
     ("2-2-1", "w121", ["--activation", "tanh", "--output-activation", "sigmoid",
                        "--loss", "bce", "--of", "loss"]),
+    ("2-2-1", "w111", ["--activation", "relu"]),
+    ("2-2-2-1", "w121", ["--activation", "leaky_relu", "--of", "loss", "--bias"]),
+    ("2-2-1", "w111", ["--of", "cost"]),
+    ("2-2-2-1", "b11", ["--activation", "relu", "--bias", "--of", "cost"]),
 ])
 def test_every_derivation_derive_prints_verifies(arch, param, options, cli, tmp_path):
     done = cli("derive", arch, param, *options, "--format", "text")
     assert done.returncode == 0, done.stderr
     block = chain_rule_block(done.stdout)
     assert block.count("\n") >= 2             # the product, its factors, the result
-    network = [o for o in options if o != "--of" and o not in ("loss",)]
+    network = [o for o in options if o != "--of" and o not in ("loss", "cost")]
     (tmp_path / "derived.txt").write_text(block, encoding="utf-8")
     checked = cli("verify", arch, *network, "--derivation", "derived.txt", "--json",
                   cwd=tmp_path)
@@ -420,3 +427,58 @@ def test_every_derivation_derive_prints_verifies(arch, param, options, cli, tmp_
     data = json.loads(checked.stdout)["derivation"]
     assert data["with_respect_to"] == param and data["first_wrong_step"] is None
     assert all(s["status"] == "correct" for s in data["steps"])
+
+
+# -- steps with a left side of their own -------------------------------------------------
+#: dC/dw111 by way of the per-sample dL/dw111 and the output's delta; step 3 drops w211.
+DETOUR = """dC/dw111 = (1/m) sum_i dL_i/dw111
+dL/dz21 = yhat - y
+dL/dw111 = dL/dz21 * dz21/dw111
+         = (yhat - y)*x1
+         = (yhat - y)*w211*x1
+dC/dw111 = (1/m) sum_i x1[i]*w211*(yhat[i] - y[i])
+"""
+
+
+def test_a_step_may_work_out_another_derivative_on_the_way(net):
+    out = sp.Symbol("out")
+    assert sp.diff((out - y) ** 2 / 2, out) == out - y               # dL/dz21, by hand
+    assert not truly_right((YHAT - y) * x1) and truly_right((YHAT - y) * w211 * x1)
+    result = verify_derivation(net, DETOUR)
+    assert (result.of, result.with_respect_to) == ("C", "w111")
+    assert [s.status for s in result.steps] == ["correct", "correct", "correct", "wrong",
+                                                "correct", "correct"]
+    assert [s.line for s in result.steps] == [1, 2, 3, 4, 5, 6]
+    assert result.first_wrong_step == 4
+    # Each step is compared with the last one about the same derivative: step 4 with
+    # step 3 (dL/dw111), step 5 with step 4; step 6 (dC/dw111) with step 1.
+    assert result.steps[3].relation.startswith("the mistake enters here (step 3")
+    assert result.steps[4].relation.startswith("undoes the mistake of step 4")
+    assert result.steps[1].relation is None and result.steps[5].relation is None
+
+
+def test_sample_values_in_brackets_read_inside_a_mean_only(net, cli):
+    from symgrad import verify
+
+    [right, wrong] = verify(net, ["dC/dw111 = (1/m) sum_i x1[i]*w211*(yhat[i] - y[i])",
+                                  "dC/dw111 = (1/m) sum_i x1[i]*(z21[i] - y[i])"])
+    assert (right.correct, wrong.correct) == (True, False)
+    for bad, says in [("x1[i]", "x1[i] at column 12: a sample index is only meaningful"),
+                      ("(1/m) sum_i w211[i]", "w211 is the same for every sample")]:
+        with pytest.raises(ParseError, match=re.escape(says)):
+            verify(net, f"dC/dw111 = {bad}")
+    done = cli("verify", "2-2-1", "dC/dw111 = x1[i]")
+    assert done.returncode == 2
+    assert "x1[i] at column 12: a sample index is only meaningful inside" in done.stderr
+    done = cli("verify", "2-2-1", "dC/dw111 = x1[2]")
+    assert done.returncode == 2 and "looks like indexing" in done.stderr
+
+
+def test_relu_derivatives_print_as_primes_that_read_back():
+    from symgrad import gradients, verify
+
+    relu_net = Network([1, 1, 1], activation="leaky_relu")
+    g = gradients(relu_net, of="output")
+    printed = str(g[relu_net.symbols["w111"]])
+    assert printed == "w211*x1*leaky_relu'(w111*x1)"
+    assert verify(relu_net, f"dz21/dw111 = {printed}")[0].method == "proved symbolically"

@@ -54,6 +54,7 @@ EXAMPLE_FILES = {
     "homework.tex": ("% homework.tex\n\\begin{align}\n"
                      "  \\frac{\\partial z_b}{\\partial w_{111}} &= x_1 w_{211} \\\\\n"
                      "  \\frac{\\partial z_b}{\\partial w_{211}} &= z_{11}\n\\end{align}\n"),
+    "notes.txt": "dz21/dw111 = w211*x1\nsince z21 reaches w111 through z11 only\n",
     # docs/derivations.md shows this file in full; a test checks they are the same.
     "seed-derivation.tex": (
         "% seed-derivation.tex: dL/dw111 for one sample, as the question has it\n"

@@ -251,3 +251,31 @@ def test_input_gradients_of_a_deep_net_end_within_limits(claim):
     assert "Traceback" not in done.stdout + done.stderr
     lines = done.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("symgrad: "), done.stderr
+
+
+@pytest.mark.slow
+def test_a_long_node_derivative_is_shown_one_chain_rule_step_deep():
+    """On a deep net dL/dx1, dL/da11, dL/dz11 print in the deltas of the layer above."""
+    from symgrad.claims.nodes import node_derivative
+    from symgrad.derive import delta_symbol
+
+    net = Network([2, 3, 3, 3, 1], activation="tanh")
+    # Each delta's value, independently: sympy.diff of the loss by that z, cut.
+    deltas = {delta_symbol(l, j): _by_diff(net, "loss", net.z_symbol(l, j))
+              for l in (1, 2) for j in (1, 2, 3)}
+    assert str(node_derivative(net, "loss", net.symbols["x1"])) == \
+        "delta11*w111 + delta12*w121 + delta13*w131"
+    for name in ("x1", "a11", "z11", "a21"):       # short ones stay written out
+        node = net.symbols[name]
+        shown = node_derivative(net, "loss", node)
+        assert len(str(shown)) < 100 or not shown.free_symbols & set(deltas), name
+        full = shown.xreplace(deltas).xreplace(net.intermediate_definitions)
+        theirs = _by_diff(net, "loss", node)
+        for point in _points(net, n=2):
+            a, b = complex(full.xreplace(point).evalf()), complex(theirs.xreplace(point).evalf())
+            assert abs(a - b) <= 1e-9 * (1 + abs(b)), (name, shown)
+    [verdict] = verify(net, "dL/dx1 = 0")
+    assert verdict.true == "delta11*w111 + delta12*w121 + delta13*w131"
+    assert any(n.startswith("delta11, delta12, delta13: backprop's delta") for n in verdict.notes)
+    [again] = verify(net, f"dL/dx1 = {verdict.true}")      # what it prints reads back
+    assert again.correct is True

@@ -230,6 +230,8 @@ class Parser:
         while self.peek().kind in ("SUB", "PRIME"):
             parts.append(self.take())
         flat = flatten_name(parts)
+        if self._sample_bracket():                 # x1[i], z11[i] inside a sum over i
+            return self._per_sample(flat, first)
         try:
             pieces = self.names.segment(flat, self.sample_vars)
         except ParseError as exc:
@@ -244,10 +246,34 @@ class Parser:
             nodes.append(self.piece(last, first))
             nxt = self.peek()
             if nxt.kind == "LP" and nxt.text == "[" and nxt.glued:
+                var = self.toks[self.pos + 1]
+                if var.kind == "WORD" and len(var.text) == 1:
+                    raise fail(f"{flat}[{var.text}] at column {first.col}: a sample index is "
+                               f"only meaningful inside (1/m) sum_{var.text} (...); outside, "
+                               f"write {flat}")
                 raise fail(f"'[' at column {nxt.col} right after {flat!r} looks like indexing, "
                            "which claims do not have (an index is a subscript: x_1, w_{211}); "
                            f"to multiply, write {flat}*[...]")
         return nodes[0] if len(nodes) == 1 else self.node("mul", nodes, True)
+
+    def _sample_bracket(self) -> bool:
+        """Whether a glued ``[i]`` follows, with ``i`` a sample index (then it is read)."""
+        toks = self.toks[self.pos:self.pos + 3]
+        if (len(toks) == 3 and toks[0].kind == "LP" and toks[0].text == "[" and toks[0].glued
+                and toks[1].kind == "WORD" and toks[1].text in self.sample_vars
+                and toks[2].kind == "RP" and toks[2].text == "]"):
+            self.pos += 3
+            return True
+        return False
+
+    def _per_sample(self, flat: str, tok):
+        """``x1[i]`` as symgrad prints a sample's value: the node, input or target ``flat``."""
+        sym = self.names.network_symbol(flat)
+        if sym is None or sym in self.names.net.parameters:
+            what = "is the same for every sample" if sym is not None else "is not a node"
+            raise fail(f"{flat}[...] at column {tok.col}: {flat} {what}; a sample's value "
+                       "is written x1[i], y[i], yhat[i] or z11[i]")
+        return self.node("sym", sym, tok.col, None)
 
     def _locate(self, message: str, flat: str, col: int) -> str:
         message = message.replace(":", f" at column {col}:", 1)

@@ -233,6 +233,41 @@ def derivative_value(net, key: str, by: sp.Symbol) -> sp.Expr:
     return node_gradients(net, key)[by]
 
 
+def node_derivative(net, key: str, by: sp.Symbol) -> sp.Expr:
+    """``d(key)/d(by)`` for a node or input, as it is shown: one chain-rule step deep if long.
+
+    Written out in full while it is short (as the compact gradient rows are); a
+    longer one, on a deep network, is written in the deltas of the layer above:
+    by ``z{l}{j}`` that delta's recursion, by ``a{l}{j}`` or an input
+    ``sum_i w{l+1}{i}{j} * delta{l+1}{i}``.
+    """
+    from symgrad import derive
+
+
+    full = derive.node_gradients(net, key)[by]
+    if derive.tree_size(full) <= derive.MAX_INLINE_SIZE:
+        return full
+    where = _node_position(net, by)
+    if where is None:
+        return full
+    kind, l, j = where
+    if kind == "z":
+        return dict(derive.reverse_program(net, key).deltas)[derive.delta_symbol(l, j)]
+    return sp.Add(*[net.weight(l + 1, i, j) * derive.delta_symbol(l + 1, i)
+                    for i in range(1, net.widths[l + 1] + 1)])
+
+
+def _node_position(net, node: sp.Symbol) -> tuple[str, int, int] | None:
+    """``("z" | "a", l, j)`` of a node (an input ``x{k}`` is ``("a", 0, k)``), else None."""
+    for l in range(net.depth + 1):
+        for j in range(1, net.widths[l] + 1):
+            if l and node == net.z_symbol(l, j):
+                return ("z", l, j)
+            if node == net.a_symbol(l, j) or (l == 0 and node == net.inputs[j - 1]):
+                return ("a", l, j)
+    return None
+
+
 def substitute(expr: sp.Expr, net) -> sp.Expr:
     """``expr`` with every derivative placeholder replaced by its exact value."""
     values = {}

@@ -112,6 +112,7 @@ class Written:
     pieces: list[tuple[int, Row]]
     line: int
     text: str
+    lhs: str = ""                 # the left side it is a step of (rows may change it)
 
     def extend(self, row: Row) -> None:
         """Add a continuation row (one starting with ``+``, ``-``, ``*`` ...)."""
@@ -124,13 +125,15 @@ _CONTINUATION = re.compile(r"(?:[-+*/\u00b7\u00d7\u2212\u22c5]|\\cdot\b|\\times\
 
 
 def read_steps(text: str) -> tuple[Row, list[Written]]:
-    """The derivative written on the left (a row) and the steps.
+    """The derivative written on the left of the first step (a row) and the steps.
 
-    A later step starts with ``=``, or repeats the first step's left side exactly;
-    a row starting with an operator (``+``, ``-``, ``*``, ``/``, ``·``, ``\\cdot``)
-    continues the step before it.  Raises :class:`~symgrad.errors.ParseError`
-    (naming line and column) when the text is not a derivation: no first claim,
-    or a later row that is none of these.
+    A later step starts with ``=`` (it continues the last left side written), or
+    has a left side of its own: the first one again, or another derivative, as in
+    a derivation of ``dC/dw111`` that works out ``dL/dw111`` or ``delta21`` on the
+    way; a row starting with an operator (``+``, ``-``, ``*``, ``/``, ``·``,
+    ``\\cdot``) continues the step before it.  Raises
+    :class:`~symgrad.errors.ParseError` (naming line and column) when the text is
+    not a derivation: no first claim, or a later row that is none of these.
     """
     if not isinstance(text, str):
         raise SpecTypeError(f"a derivation must be a string, got {type(text).__name__}")
@@ -152,19 +155,21 @@ def read_steps(text: str) -> tuple[Row, list[Written]]:
     else:
         raise ParseError(f"line {first.line}, column {first.column}: the first step must be a "
                          "claim d<of>/d<x> = ..., such as dz21/dw111 = w211*x1")
+    steps[0].lhs = current = lhs
     for row in rows[1:]:
         left, sep, _ = row.text.partition("=")
-        if sep and left.strip() and left.split() == lhs.split():    # the same left side again
-            steps.append(Written(row.text, [(1, row)], row.line, row.text))
+        if sep and left.strip():                  # a left side: the first one, or another
+            current = left.strip()
+            steps.append(Written(row.text, [(1, row)], row.line, row.text, current))
         elif row.text.startswith("="):
-            steps.append(Written(f"{lhs} {row.text}", [(len(lhs) + 2, row)], row.line,
-                                 row.text))
+            steps.append(Written(f"{current} {row.text}", [(len(current) + 2, row)],
+                                 row.line, row.text, current))
         elif _CONTINUATION.match(row.text):
             steps[-1].extend(row)
         else:
             raise ParseError(f"line {row.line}, column {row.column}: a step after the first "
                              "must start with '=' (as in '= w211*x1', or '&= ...' in LaTeX) "
-                             "or repeat the first step's left side")
+                             "or be a claim of its own, as in dL/dz21 = a21 - y")
     return Row(lhs, first.line, first.column), steps
 
 
@@ -291,6 +296,12 @@ def _relation(net, before: Step, after: Step, first: str, second: str, options: 
     return (CARRIES if same else ANOTHER).format(prev=before.step)
 
 
+def _last_of(rows: list[Written], lhs: str) -> int | None:
+    """Index of the last of ``rows`` with the left side ``lhs`` (spacing aside), or None."""
+    return next((k for k in range(len(rows) - 1, -1, -1)
+                 if rows[k].lhs.split() == lhs.split()), None)
+
+
 def verify_derivation(net, text: str, *, aliases=None, weight_template: str = WEIGHT_TEMPLATE,
                       errors: str = "raise", points: int = POINTS, seed: int = 0,
                       timeout: float | None = None, pool=None) -> DerivationVerdict:
@@ -350,8 +361,9 @@ def verify_derivation(net, text: str, *, aliases=None, weight_template: str = WE
                     raise error from None
                 verdict = Verdict(written.claim, error=str(error))
             step = Step(number, written.line, written.text, verdict)
-            if result.steps:
-                step.relation = _relation(net, result.steps[-1], step, rows[number - 2].claim,
+            before = _last_of(rows[:number - 1], written.lhs)
+            if before is not None:        # the step before it about the same derivative
+                step.relation = _relation(net, result.steps[before], step, rows[before].claim,
                                           written.claim, options, work)
             result.steps.append(step)
     return result

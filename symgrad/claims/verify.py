@@ -52,7 +52,7 @@ from symgrad.claims.case import (
 )
 from symgrad.claims.diagnose import Diagnosis, compress, diagnose
 from symgrad.claims.equivalence import DISPROVED, decide
-from symgrad.claims.nodes import derivative_value, node_symbols
+from symgrad.claims.nodes import derivative_value, node_derivative, node_symbols
 from symgrad.claims.points import POINTS, json_number, random_points
 from symgrad.errors import BudgetExceeded, SpecError, SpecTypeError, SymgradError
 from symgrad.spec import WEIGHT_TEMPLATE
@@ -173,8 +173,8 @@ def verify_expression(net, of: str, parameter, claimed, *, per_sample_mean: bool
         true_compact = truths(net, key, "compact")[parameter]
         true = truths(net, key, "expanded")[parameter]
     else:                         # by a node or an input: backprop's cut derivative
-        true_compact = derivative_value(net, key, parameter).xreplace(linear_names(net))
-        true = true_compact.xreplace(net.intermediate_definitions)
+        true = derivative_value(net, key, parameter).xreplace(net.intermediate_definitions)
+        true_compact = node_derivative(net, key, parameter).xreplace(linear_names(net))
     budget.restart_clock()        # the network's derivatives exist: the decision starts
     base = claimed.xreplace(net.intermediate_definitions)
     everything = net.inputs + net.targets + net.parameters
