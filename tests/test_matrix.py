@@ -207,9 +207,11 @@ def test_cli_routes_matrix_claims_and_reports_entries_in_json(cli):
     import json
 
     r = cli("verify", "2-3-3-1", "--activation", "tanh", "--json",
-            "delta1 = W2 delta2 ⊙ f'(z1)", "dz21/dw211 = a11")
+            "delta1 = W2 delta2 ⊙ f'(z1)", "dz21/dw211 = a11", "delta31 = a31 - y")
     assert r.returncode == 1, r.stderr
-    first, second = json.loads(r.stdout)["claims"]
+    first, second, third = json.loads(r.stdout)["claims"]
+    assert "entries" not in second and "entries" not in third     # scalar claims stay scalar
+    assert third["correct"] is True
     assert first["diagnosis"]["kind"] == "transposed-index"
     assert first["wrong_entries"] == ["dL/dz11", "dL/dz12", "dL/dz13"]
     assert first["counterexample"]["entry"] == "dL/dz11"

@@ -100,6 +100,8 @@ class Layers:
         other = _SAMPLE_NAMES if self.batch else _BATCH_NAMES
         for pattern, kind in (_BATCH_NAMES if self.batch else _SAMPLE_NAMES).items():
             hit = re.fullmatch(pattern, flat)
+            if hit and not self.batch and len(hit.group(1)) > 1 and flat[0].islower():
+                return None                 # delta21, z21, b21: a scalar name, not a layer
             if hit:
                 low = 0 if kind in _FROM_ZERO else 1
                 return (f"{flat!r}: the {self.net.spec.arch} network has layers {low}..{L} "
