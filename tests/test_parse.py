@@ -310,7 +310,8 @@ def test_claim_is_frozen_and_has_the_contract_fields():
     claim = parse_claim("dz21/dw111 = x1", NET)
     assert isinstance(claim, Claim)
     assert [f for f in Claim.__dataclass_fields__] == [
-        "text", "of", "of_text", "parameter", "rhs", "per_sample_mean", "notes", "written", "chain"]
+        "text", "of", "of_text", "parameter", "rhs", "per_sample_mean", "notes", "written", "chain",
+        "output_name"]
     with pytest.raises(AttributeError):
         claim.rhs = 0
 

@@ -167,3 +167,61 @@ def test_plot_file_in_a_missing_folder(tmp_path):
     with pytest.raises(PlotFileError, match="the directory '.*nope' does not exist") as caught:
         PlotFile(tmp_path / "nope" / "run.png")
     assert caught.value.reason == "no-directory"
+
+
+# ------------------------------------------------------------- what the figure shows
+
+def _drawn(result):
+    from symgrad.training.plots import training_figure
+
+    fig = training_figure(result)
+    fig.canvas.draw()
+    return fig, fig.axes[0], fig.axes[1]
+
+
+def test_symmetric_run_shows_the_true_cost_and_the_least_squares_line():
+    x = np.linspace(-1, 1, 13)
+    X = np.column_stack([0.3 * x, 0.7 * x])
+    result = train(Network([2, 2, 1]), X, 3 * x, epochs=400, lr=0.2, init="symmetric",
+                   backend="numpy")
+    least = result.least_squares["cost"]
+    assert 0 < result.cost < 1e-25 and 0 < least < 1e-25      # both below the old 1e-18
+    fig, cost, params = _drawn(result)
+    (curve,) = [line for line in cost.get_lines() if line.get_label() == "cost C"]
+    assert curve.get_ydata().min() == result.costs.min()      # true values, not clamped
+    (ls,) = [line for line in cost.get_lines() if line.get_label().startswith("least")]
+    low, high = cost.get_ylim()
+    assert ls.get_ydata()[0] == least and low <= least <= high
+    assert cost.get_yscale() == "log"
+    assert params.get_title() == "parameters (hidden neurons identical)"
+    for ax in (cost, params):                                  # keys never over the curves
+        legend = ax.get_legend()
+        assert legend is not None
+        assert not legend.get_window_extent().overlaps(ax.get_window_extent())
+
+
+def test_long_runs_get_a_log_epoch_axis_and_short_ones_a_few_ticks():
+    from symgrad.training.plots import LOG_EPOCHS
+
+    x = np.linspace(-1, 1, 5)
+    long = train(Network([1, 1]), x[:, None], 2 * x, epochs=LOG_EPOCHS + 500, lr=1e-4,
+                 backend="numpy")
+    assert long.epochs_run == LOG_EPOCHS + 500
+    _, cost, params = _drawn(long)
+    assert cost.get_xscale() == params.get_xscale() == "symlog"
+    assert cost.get_xlim()[1] == LOG_EPOCHS + 500
+    short = train(Network([1, 1]), x[:, None], 2 * x, epochs=300, lr=1e-4, backend="numpy")
+    _, cost, _ = _drawn(short)
+    ticks = [t for t in cost.get_xticks() if 0 <= t <= 300]
+    assert cost.get_xscale() == "linear" and len(ticks) <= 7
+
+
+def test_an_exactly_zero_cost_is_marked_not_invented():
+    x = np.linspace(-1, 1, 5)
+    result = train(Network([1, 1]), x[:, None], 0 * x, epochs=1, lr=0.1, init="zeros",
+                   backend="numpy")
+    _, cost, _ = _drawn(result)
+    labels = [line.get_label() for line in cost.get_lines()]
+    assert "C = 0 exactly (from epoch 0)" in labels
+    assert "cost C" not in labels                  # nothing positive to draw on a log axis
+    assert "least squares C = 0 exactly" in [t.get_text() for t in cost.get_legend().texts]

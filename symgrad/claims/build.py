@@ -21,6 +21,7 @@ from symgrad.claims.grammar import Parser, flatten_name, walk
 from symgrad.claims.guards import Alias, Shape, measure
 from symgrad.claims.lexer import LIMITS, Token, fail, tokenize
 from symgrad.claims.names import RESERVED, Names
+from symgrad.claims.notation import DEFAULT, Notation, get_notation
 from symgrad.errors import ParseError
 
 if TYPE_CHECKING:
@@ -38,11 +39,12 @@ class _Aliases(Mapping[str, Alias]):
     ``raw`` maps each flat name to ``(name as written, expression text)``.
     """
 
-    def __init__(self, raw: dict[str, tuple[str, str]], net: Network, template: str):
+    def __init__(self, raw: dict[str, tuple[str, str]], net: Network, template: str,
+                 notation: Notation = DEFAULT):
         self.raw, self.net, self.template = raw, net, template
         self.done: dict[str, Alias] = {}
         self.visiting: list[str] = []
-        self.names = Names(net, template, self)
+        self.names = Names(net, template, self, notation)
 
     def __getitem__(self, key: str) -> Alias:
         if key in self.done:
@@ -83,21 +85,22 @@ def _too_deep(chain: tuple[str, ...]) -> None:
                      f"{LIMITS['max_alias_depth']} levels, write the deeper ones out")
 
 
-def _alias_table(aliases: object, net: Network, template: str) -> Names:
+def _alias_table(aliases: object, net: Network, template: str,
+                 notation: Notation = DEFAULT) -> Names:
     if aliases is None:
-        return Names(net, template)
+        return Names(net, template, notation=notation)
     if not isinstance(aliases, Mapping):
         raise fail(f"aliases must be a mapping of name to expression text, got "
                    f"{type(aliases).__name__}")
     if len(aliases) > LIMITS["max_aliases"]:
         raise fail(f"{len(aliases)} aliases; the limit is {LIMITS['max_aliases']}")
-    plain = Names(net, template)
+    plain = Names(net, template, notation=notation)
     raw: dict[str, tuple[str, str]] = {}
     for name, text in aliases.items():
         if not isinstance(name, str) or not isinstance(text, str):
             raise fail(f"alias {name!r}: name and expression must both be text "
                        "(NAME=EXPR, e.g. z_b=z21)")
-        toks = tokenize(name, "alias name")[:-1]
+        toks = tokenize(name, "alias name", notation)[:-1]
         if not toks or toks[0].kind != "WORD" or any(t.kind not in ("WORD", "SUB", "PRIME")
                                                      for t in toks[1:]) \
                 or sum(t.kind == "WORD" for t in toks) != 1:
@@ -109,7 +112,7 @@ def _alias_table(aliases: object, net: Network, template: str) -> Names:
             raise fail(f"alias name {name!r} is already a name here ({flat}); pick another, "
                        "e.g. z_b or h1")
         raw[flat] = (name, text)
-    table = _Aliases(raw, net, template)
+    table = _Aliases(raw, net, template, notation)
     for key in raw:                    # check every alias now, used or not
         table[key]
     return table.names
@@ -129,7 +132,7 @@ def parse_tree(text_or_tokens: object, names: Names, what: str = "expression",
     if isinstance(text_or_tokens, list) and all(isinstance(t, Token) for t in text_or_tokens):
         toks: list[Token] = text_or_tokens
     else:
-        toks = tokenize(text_or_tokens, what)       # checks that it is a string
+        toks = tokenize(text_or_tokens, what, names.notation)   # checks that it is a string
     for t in toks:
         if t.kind == "OP" and t.text == "=":
             raise fail(f"'=' at column {t.col}: this is an {what.split()[0]}, not a claim; "
@@ -203,7 +206,8 @@ def finish(expr: sp.Expr, what: str = "expression") -> sp.Expr:
     return expr
 
 
-def name_table(net: Network, aliases: object, weight_template: str) -> Names:
+def name_table(net: Network, aliases: object, weight_template: str,
+               notation: object = None) -> Names:
     if not hasattr(net, "spec") or not hasattr(net, "parameters"):
         raise fail(f"net must be a symgrad Network, got {type(net).__name__}")
-    return _alias_table(aliases, net, weight_template)
+    return _alias_table(aliases, net, weight_template, get_notation(notation))

@@ -17,6 +17,7 @@ import sympy as sp
 from sympy.printing.str import StrPrinter
 
 from symgrad.claims.diagnose import compress
+from symgrad.claims.notation import get_notation
 from symgrad.claims.points import MAX_EXACT_BITS, evaluate, same_value
 from symgrad.derive import gradients
 from symgrad.errors import SpecError, SpecTypeError
@@ -56,11 +57,19 @@ class Names:
     parsed or evaluated.
     """
 
-    def __init__(self, net, weight_template: str = WEIGHT_TEMPLATE, aliases=None):
+    def __init__(self, net, weight_template: str = WEIGHT_TEMPLATE, aliases=None,
+                 notation=None, output: str | None = None):
         self.rename = {}
-        if weight_template != WEIGHT_TEMPLATE:
+        self.notation = get_notation(notation)
+        if self.notation.marks:
+            self.rename.update(_course_names(net, self.notation))
+        elif weight_template != WEIGHT_TEMPLATE:
             for w, (l, j, k) in zip(net.weights, net.spec.weight_index()):
                 self.rename[w] = sp.Symbol(weight_label(l, j, k, weight_template), real=True)
+        if output is not None and net.spec.n_outputs == 1:      # the claim's y', ŷ, \hat{y}
+            out, shown = net.a_symbol(net.depth, 1), sp.Symbol(output, real=True)
+            self.rename[out] = shown
+            self.rename[linear_names(net).get(out, out)] = shown
         for name, value in dict(aliases or {}).items():
             target = net.symbols.get(value.strip()) if isinstance(value, str) else None
             if target is None and isinstance(value, sp.Symbol):
@@ -72,6 +81,19 @@ class Names:
         if isinstance(expr, int):
             expr = sp.Integer(expr)
         return show_expr(expr.xreplace(self.rename) if self.rename else expr)
+
+
+def _course_names(net, notation) -> dict:
+    """``{symbol: symbol shown in the course's notation}`` (weights, biases, nodes)."""
+    spec = net.spec
+    out = {w: notation.show("w", *idx) for w, idx in zip(net.weights, spec.weight_index())}
+    if spec.bias:
+        out.update({b: notation.show("b", *idx) for b, idx in zip(net.biases, spec.bias_index())})
+    for l in range(1, spec.depth + 1):
+        for j in range(1, spec.widths[l] + 1):
+            out[net.z_symbol(l, j)] = notation.show("z", l, j)
+            out[net.a_symbol(l, j)] = notation.show("a", l, j)
+    return {s: sp.Symbol(name, real=True) for s, name in out.items()}
 
 
 @dataclass

@@ -35,6 +35,7 @@ from symgrad.claims.diagnose import compress
 from symgrad.claims.equivalence import MAX_OPS, agree, decide, prove_equal, small_enough
 from symgrad.claims.points import POINTS, json_number, random_points
 from symgrad.errors import BudgetExceeded, SpecError, SpecTypeError, SymgradError
+from symgrad.render.display import RichDisplay, comparison_lines
 from symgrad.spec import WEIGHT_TEMPLATE
 
 #: What an undecided comparison says when the work stopped (``{why}``: which limit).
@@ -150,7 +151,7 @@ def symmetry(net, grads, l, j, jj, of="L", show=str) -> str:
 
 
 @dataclass
-class Comparison:
+class Comparison(RichDisplay):
     """The outcome of :func:`compare`; fields match ``symgrad compare --json``.
 
     ``equal`` is None when undecided; ``status`` is then ``"undecided"`` and
@@ -208,6 +209,9 @@ class Comparison:
     def __str__(self) -> str:
         return self.to_text()
 
+    def _display_lines(self) -> list:  # Jupyter's rich display (symgrad.render.display)
+        return comparison_lines(self)
+
 
 def _side(net, item, show, parse_options):
     """``(label, compact, base, of_key, parameter)`` of one side of a comparison."""
@@ -218,11 +222,12 @@ def _side(net, item, show, parse_options):
         compact = truths(net, key, "compact")[p]
         return f"d{of}/d{show(p)}", compact, truths(net, key, "expanded")[p], key, p
     if isinstance(item, str):
-        from symgrad.claims.parse import parse_derivative_or_expression
+        from symgrad.claims.parse import Partial, parse_quantity
 
-        item = parse_derivative_or_expression(item, net, **parse_options)
-        if isinstance(item, tuple):
-            return _side(net, item, show, parse_options)
+        item = parse_quantity(item, net, **parse_options)
+        if isinstance(item, Partial):
+            label, *rest = _side(net, (item.of, item.parameter), show, parse_options)
+            return (f"d{item.of_text}/d{show(item.parameter)}", *rest)
     expr = as_expression(item, net)
     return show(expr), expr, expr.xreplace(defs), None, None
 
@@ -248,7 +253,7 @@ def _check_side(net, item, which: str):
 
 def compare(net, first, second, aliases=None, *, weight_template: str = WEIGHT_TEMPLATE,
             points: int = POINTS, seed: int = 0, timeout: float | None = None,
-            pool: budget.Pool | None = None) -> Comparison:
+            pool: budget.Pool | None = None, notation=None) -> Comparison:
     """Are two derivatives (or expressions) identically equal?  If not, when do they coincide?
 
     Each side is text (``"dL/dw111"`` or an expression, read by :mod:`symgrad.claims.parse`),
@@ -273,7 +278,7 @@ def compare(net, first, second, aliases=None, *, weight_template: str = WEIGHT_T
     check_network(net)
     first, second = _check_side(net, first, "first"), _check_side(net, second, "second")
     options = {"aliases": check_aliases(aliases), "weight_template": weight_template,
-               "points": points, "seed": seed}
+               "points": points, "seed": seed, "notation": notation}
     budget.remember(net)
     last: list = [None]
 
@@ -310,8 +315,10 @@ def _compare_task(spec, first, second, options) -> Comparison:
     """The comparison itself (in a worker: the network is rebuilt from ``spec``)."""
     net = budget.network_for(spec)
     aliases, weight_template = options["aliases"], options["weight_template"]
-    show = Names(net, weight_template, aliases)
-    parse_options = {"aliases": aliases, "weight_template": weight_template}
+    notation = options.get("notation")
+    show = Names(net, weight_template, aliases, notation)
+    parse_options = {"aliases": aliases, "weight_template": weight_template,
+                     "notation": notation}
     label1, compact1, base1, key1, p1 = _side(net, first, show, parse_options)
     label2, compact2, base2, key2, p2 = _side(net, second, show, parse_options)
     budget.restart_clock()

@@ -245,6 +245,11 @@ class Parser:
         else:
             nodes.append(self.piece(last, first))
             nxt = self.peek()
+            if nxt.kind == "LP" and nxt.text == "[" and nxt.glued and flat == "E":
+                raise fail(f"E[...] at column {first.col}: an expectation over samples is "
+                           "written as the batch mean \\frac{1}{m}\\sum_{i=1}^{m} (...) with "
+                           "sample-indexed names (x_{i1}, y_i), the whole right side of a "
+                           "claim about C")
             if nxt.kind == "LP" and nxt.text == "[" and nxt.glued:
                 var = self.toks[self.pos + 1]
                 if var.kind == "WORD" and len(var.text) == 1:

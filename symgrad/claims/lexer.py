@@ -20,6 +20,8 @@ import unicodedata
 from typing import NamedTuple
 
 from symgrad.claims.matrix import tokens as matrix_tokens
+from symgrad.claims.notation import DEFAULT, Notation
+from symgrad.claims.notation.characters import normalize
 from symgrad.errors import ParseError
 from symgrad.spec import ACTIVATIONS
 
@@ -49,16 +51,6 @@ LIMITS = {
     "max_alias_depth": 4,      # aliases defined through aliases (a -> b -> c -> d)
 }
 
-_SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁽⁾", "0123456789+-()"))
-
-_UNICODE = {
-    "∂": "\\partial ", "σ": "\\sigma ", "Σ": "\\sum ", "∑": "\\sum ", "√": "\\sqrt ",
-    "·": "*", "⋅": "*", "∙": "*", "×": "*", "∗": "*", "•": "*",
-    "−": "-", "–": "-", "—": "-", "‐": "-", "‑": "-", "÷": "/", "∕": "/", "⁄": "/",
-    "ŷ": "yhat", "δ": "delta", "′": "'", "’": "'", "″": "''", "ʹ": "'",
-    "⊙": "\\odot ", "∘": "\\circ ", "ᵀ": "^T",
-}
-
 #: LaTeX commands and what they become.
 _COMMANDS = {
     "frac": ("FRAC", "frac"), "dfrac": ("FRAC", "frac"), "tfrac": ("FRAC", "frac"),
@@ -75,6 +67,7 @@ _SKIPPED = {
 }
 _TEXT_COMMANDS = {"mathrm", "operatorname", "text", "textrm", "mathit", "mathbf", "rm"}
 _HATS = {"hat", "widehat"}
+_MEANS = {"bar", "overline", "mathbb", "langle"}
 _RELATIONS = {"neq", "ne", "approx", "leq", "geq", "le", "ge", "equiv", "sim"}
 _KNOWN_COMMANDS = sorted(set(_COMMANDS) | _FUNCTION_COMMANDS | _SKIPPED | _TEXT_COMMANDS
                          | _HATS)
@@ -114,47 +107,17 @@ def check_text(text: object, what: str = "claim") -> str:
     return text
 
 
-def normalize(text: str) -> tuple[str, list[int]]:
-    """Map Unicode to ASCII/LaTeX; return ``(chars, cols)`` with original columns."""
-    out: list[str] = []
-    cols: list[int] = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        col = i + 1
-        if c in _SUPERSCRIPTS:
-            j = i
-            while j < n and text[j] in _SUPERSCRIPTS:
-                j += 1
-            rep = "^{" + "".join(_SUPERSCRIPTS[t] for t in text[i:j]) + "}"
-            i = j
-        elif c == "\u0302" and out and out[-1] == "y":     # y + combining circumflex
-            rep, i = "hat", i + 1
-        elif c.isascii():
-            rep, i = c, i + 1
-        elif c in _UNICODE:
-            rep, i = _UNICODE[c], i + 1
-        else:
-            rep = unicodedata.normalize("NFKC", c)
-            if rep in _UNICODE:
-                rep = _UNICODE[rep]
-            elif not (rep.isascii() and rep.isprintable()):
-                name = unicodedata.name(c, "unnamed")
-                raise fail(f"unsupported character {c!r} ({name}) at column {col}; "
-                           "write it in plain text or LaTeX")
-            i += 1
-        out.extend(rep)
-        cols.extend([col] * len(rep))
-    return "".join(out), cols
-
-
 _SUB_BRACED = re.compile(r"\{([A-Za-z0-9, =]{1,30})\}")
 _SUB_BARE = re.compile(r"\d+|[A-Za-z]\d*")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?|\.\d+")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_SCIENTIFIC = re.compile(r"[eE]([+-]?\d+)(?![A-Za-z_])")
 #: Activation names with an underscore, read as one word (not a subscript).
 _UNDERSCORED = tuple(a for a in ACTIVATIONS if "_" in a)
-_LAYER = re.compile(r"\^\{\s*[(\[]\s*(\d{1,3})\s*[)\]]\s*\}")   # w^{(2)}_{11}
+# w^{(2)}_{11}, w^{[2]}_{11}, w^(2)_11 (a layer in brackets)
+_LAYER = re.compile(r"\^(?:\{\s*[(\[]\s*(\d{1,3})\s*[)\]]\s*\}|[(\[]\s*(\d{1,3})\s*[)\]])")
+# w^2_{11}, w^{2}_{11}: a bare layer (only in notations such as Nielsen's)
+_BARE_LAYER = re.compile(r"\^(?:\{\s*(\d{1,3})\s*\}|(\d))")
 
 
 def _with_layer(layer: str, sub: str) -> str:
@@ -166,8 +129,8 @@ def _with_layer(layer: str, sub: str) -> str:
 
 
 class _Lexer:
-    def __init__(self, text: str, matrix: bool = False):
-        self.matrix = matrix
+    def __init__(self, text: str, notation: Notation = DEFAULT, matrix: bool = False):
+        self.notation, self.matrix = notation, matrix
         self.s, self.cols = normalize(text)
         self.s = _strip_trailing(self.s)
         self.toks: list[Token] = []
@@ -217,6 +180,13 @@ class _Lexer:
         if c.isdigit() or (c == "." and s[i + 1:i + 2].isdigit()):
             m = _NUMBER.match(s, i)
             assert m is not None            # s[i] is a digit, or a '.' before one
+            sci = _SCIENTIFIC.match(s, m.end())
+            if sci:
+                power = f"10**{sci.group(1).lstrip('+')}"
+                shown = power if m.group() == "1" else f"{m.group()}*{power}"
+                raise fail(f"scientific notation {m.group()}{sci.group()} at column "
+                           f"{self.col(i)} is not read (e could be Euler's number); write "
+                           f"{shown}")
             digits = len(m.group().replace(".", ""))
             if digits > LIMITS["max_int_digits"]:
                 raise fail(f"number with {digits} digits at column {self.col(i)}; the limit "
@@ -261,18 +231,32 @@ class _Lexer:
 
         Returns the position after it, or None when ``^`` here is a power.
         """
-        m = _LAYER.match(s, i)
         toks = self.toks
-        if not m or not toks:
-            return None
-        word = toks[-1] if toks[-1].kind == "WORD" else \
+        word = toks[-1] if toks and toks[-1].kind == "WORD" else \
             toks[-2] if len(toks) > 1 and toks[-1].kind == "SUB" else None
-        if word is None or word.kind != "WORD" or word.text[-1] not in "wbza":
+        if word is None or word.kind != "WORD":
             return None
+        bracketed = _LAYER.match(s, i)
+        m = bracketed or (_BARE_LAYER.match(s, i) if self.notation.bare_layer else None)
+        if not m:
+            return None
+        stems = self.notation.stems()
+        stem = re.fullmatch(r"(?:.*\d|d)?(" + "|".join(sorted(stems, key=len, reverse=True))
+                            + r")", word.text)
+        if stem is None and (bracketed is None or word.text[-1] not in "wbza"):
+            return None
+        if bracketed is None and toks[-1].kind != "SUB" and s[m.end():m.end() + 1] != "_":
+            return None                            # z^2 alone stays a power
+        layer = self.notation.layer(int(m.group(1) or m.group(2)))
+        letter = self.notation.canonical((stem.group(1) if stem else word.text[-1]) + "1")
+        if layer < 0 or (layer == 0 and letter != "a1"):
+            raise fail(f"layer {m.group(1) or m.group(2)} at column {self.col(i)} has no "
+                       f"{word.text}: in {self.notation.describe()}, the input layer is "
+                       f"{self.notation.first_layer}")
         if toks[-1].kind == "SUB":
-            toks[-1] = toks[-1]._replace(text=_with_layer(m.group(1), toks[-1].text))
+            toks[-1] = toks[-1]._replace(text=_with_layer(str(layer), toks[-1].text))
         else:
-            self.layer, self.layer_index = i, m.group(1)
+            self.layer, self.layer_index = i, str(layer)
         return m.end()
 
     def command(self, s: str, i: int) -> int:
@@ -313,6 +297,10 @@ class _Lexer:
             for word in content.split():
                 self.add("WORD", word, i)
             end = group.end()
+        elif name in _MEANS:
+            raise fail(f"\\{name} at column {self.col(i)}: a mean over samples is written "
+                       "\\frac{1}{m}\\sum_{i=1}^{m} ... with sample-indexed names (x_{i1}, "
+                       "y_i, \\hat{y}_i), on the right side of a claim about C (the cost)")
         elif name in _RELATIONS:
             raise fail(f"\\{name} at column {self.col(i)}: a claim is an equation; "
                        "use '=' (symgrad then says whether it holds)")
@@ -373,17 +361,17 @@ def _strip_trailing(s: str) -> str:
     return t + " " * (len(s) - len(t))
 
 
-def tokenize(text: object, what: str = "claim", matrix: bool = False) -> list[Token]:
+def tokenize(text: object, what: str = "claim", notation: Notation = DEFAULT,
+             matrix: bool = False) -> list[Token]:
     """Check ``text`` and return its tokens (the last one has kind ``END``).
 
-    With ``matrix`` (claims about whole layers, :mod:`symgrad.claims.matrix`) the
-    lexer also reads transposes (``^T``, ``^\\top``, ``^{\\mathsf T}``, ``.T``: kind
-    TRANSPOSE), ``@`` and ``⊙``/``\\odot``/``\\circ`` (OP) and layer superscripts
-    (``W^{(2)}``, ``\\delta^{[1]}``: a SUB after the name).
+    ``notation`` decides what a superscript on a weight means (a layer in Nielsen's
+    ``w^2_{11}``) and how layers are numbered.  ``matrix`` adds the tokens of
+    matrix claims (:mod:`symgrad.claims.matrix.tokens`: ``^T``, ``@``, ``\\odot``).
 
     >>> [t.text for t in tokenize("x_1w_{211}")]
     ['x', '1', 'w', '211', '']
     >>> [t.kind for t in tokenize("∂z²")]
     ['PARTIAL', 'WORD', 'OP', 'LB', 'NUM', 'RB', 'END']
     """
-    return _Lexer(check_text(text, what), matrix).run()
+    return _Lexer(check_text(text, what), notation, matrix).run()

@@ -18,6 +18,8 @@ from collections.abc import Collection, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from symgrad.activations import CLAIM_NAMES
+from symgrad.claims.notation import Notation, get_notation
+from symgrad.claims.notation.hints import structure_hint
 from symgrad.errors import ParseError
 from symgrad.spec import WEIGHT_TEMPLATE, check_weight_template, symbol_name
 
@@ -74,7 +76,9 @@ class Names:
     """
 
     def __init__(self, net: Network, weight_template: str = WEIGHT_TEMPLATE,
-                 aliases: Mapping[str, Alias] | None = None):
+                 aliases: Mapping[str, Alias] | None = None,
+                 notation: Notation | str | None = None):
+        self.notation = get_notation(notation)
         self.net = net
         self.spec = net.spec
         self.template = check_weight_template(weight_template)
@@ -102,6 +106,10 @@ class Names:
         if flat in self.aliases:
             alias = self.aliases[flat]
             return ("sym", alias.expr, alias)
+        flat = self.notation.canonical(flat)
+        primed = re.fullmatch(r"y(_?[A-Za-z0-9][A-Za-z0-9_]*)'", flat)   # y_i' is y'_i
+        if primed:
+            flat = "y'" + primed.group(1)
         sym = self.network_symbol(flat)
         if sym is not None:
             return ("sym", sym)
@@ -362,6 +370,9 @@ class Names:
                     "outside, write x1, y, yhat")
         if re.fullmatch(r"L_[A-Za-z]", piece):
             return f"{where}: the per-sample loss L_i can only be on the left, as in dL_i/dw111"
+        structure = structure_hint(self.spec, piece, self.kind_phrase)
+        if structure:
+            return f"unknown name {where}: {structure}"
         outputs = self._outputs_hint(piece)
         if outputs:
             return f"unknown name {where}: {outputs}"

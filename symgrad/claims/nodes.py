@@ -101,8 +101,8 @@ def resolve_of(op, flat, col, names):
     if not flat:
         raise fail(f"derivative operator without a quantity at column {col}: name what is "
                    "differentiated, as in ∂z11/∂w111 (not ∂/∂w111 (...))")
-    if flat in ("L", "C"):
-        return flat, flat, None, ()
+    if names.notation.canonical(flat) in ("L", "C"):
+        return names.notation.canonical(flat), flat, None, ()
     m = re.fullmatch(r"L_([A-Za-z])", flat)
     if m:
         return "L", flat, m.group(1), (f"read {flat} as the per-sample loss L "
@@ -150,31 +150,46 @@ def _looks_derivative(toks, a, b, names):
     if toks[a].kind == "PARTIAL":
         return True
     flat = flatten_name(toks[a:b])
-    return flat[:1] == "d" and (flat[1:] in ("L", "C") or re.fullmatch(r"L_[A-Za-z]", flat[1:])
+    rest = names.notation.canonical(flat[1:])
+    return flat[:1] == "d" and (rest in ("L", "C") or re.fullmatch(r"L_[A-Za-z]", rest)
                                 or (names.lookup(flat) is None
                                     and names.lookup(flat[1:]) is not None))
 
 
-_DELTA = re.compile(r"delta(?:(\d)(\d)|_(\d+)_(\d+))")
-
-
 def match_delta(toks, i, names):
-    """``(next index, z symbol)`` when ``toks[i:]`` starts with a delta by name
-    (``delta11``, ``δ11``, ``\\delta_{11}``, ``\\delta^{(1)}_1``: dL/dz11 of one sample)."""
+    """``(next index, symbol, of)`` when ``toks[i:]`` starts with a derivative by name:
+    a delta (``delta11``, ``δ11``, ``\\delta_{11}``, ``\\delta^{(1)}_1``: dL/dz11 of one
+    sample, ``of`` ``"L"``) or another name of the notation (Ng's ``dW^{[1]}_{11}``:
+    dJ/dw111, ``of`` ``"C"``); see :attr:`symgrad.claims.notation.Notation.derivatives`."""
     end = _name_run(toks, i)
-    if end is None or toks[i].kind != "WORD" or not toks[i].text.startswith("delta"):
+    if end is None or toks[i].kind != "WORD":
         return None
     flat = flatten_name(toks[i:end])
-    m = _DELTA.fullmatch(flat)
-    if m is None or names.lookup(flat) is not None:       # an alias named delta11 wins
+    found = None
+    for prefix, (kind, of) in names.notation.derivatives.items():
+        m = re.fullmatch(re.escape(prefix) + r"(?:(\d)(\d)(\d)?|_(\d+)_(\d+)(?:_(\d+))?)", flat)
+        if m and (found is None or len(prefix) > len(found[0])):
+            found = prefix, kind, of, m
+    if found is None or names.lookup(flat) is not None:    # an alias named delta11 wins
         return None
-    l, j = (int(g) for g in (m.group(1, 2) if m.group(1) else m.group(3, 4)))
+    if end < len(toks) and toks[end].kind == "OP" and toks[end].text == "/":
+        return None                                       # dz21/dw111 is a derivative
+    prefix, kind, of, m = found
+    idx = tuple(int(g) for g in m.groups() if g is not None)
+    stem = names.stem if kind == "w" else kind
+    sym = names.network_symbol(stem + "".join(f"_{n}" for n in idx)) \
+        if len(idx) == (3 if kind == "w" else 2) else None
+    if sym is not None:
+        return end, sym, of
     net = names.net
-    if not (1 <= l <= net.depth and 1 <= j <= net.widths[l]):
-        raise fail(f"{flat!r} at column {toks[i].col} names no neuron: the deltas of the "
-                   f"{net.spec.arch} network are delta11..delta{net.depth}{net.widths[-1]} "
-                   "(delta{l}{j} = dL/dz{l}{j})")
-    return end, net.z_symbol(l, j)
+    last = (net.depth, net.widths[-1], net.widths[-2])[:len(idx) or 2]
+    first = "".join("1" for _ in last)
+    of_name = "L" if of == "L" else names.notation.cost
+    raise fail(f"{flat!r} at column {toks[i].col} names no {'neuron' if kind in 'za' else kind} "
+               f"of the {net.spec.arch} network: its {prefix} names are {prefix}{first}.."
+               f"{prefix}{''.join(map(str, last))} ({prefix}{{l}}{{j}}"
+               f"{'{k}' if kind == 'w' else ''} = d{of_name}/d{stem}{{l}}{{j}}"
+               f"{'{k}' if kind == 'w' else ''})")
 
 
 def match_derivative(toks, i, names):

@@ -35,6 +35,7 @@ from symgrad.claims.nodes import (
     resolve_of,
     substitute,
 )
+from symgrad.claims.notation import get_notation, output_spelling
 from symgrad.errors import ParseError
 from symgrad.spec import WEIGHT_TEMPLATE
 
@@ -84,6 +85,7 @@ class Claim:
     notes: tuple = ()
     written: str | None = None
     chain: sp.Expr | None = None
+    output_name: str | None = None
 
     def plain(self) -> str:
         """The claim in plain names, readable again by :func:`parse_claim`."""
@@ -95,7 +97,8 @@ class Claim:
         return f"d{self.of_text}/d{self.parameter.name} = {rhs}"
 
 
-def parse_expression(text, net, *, aliases=None, weight_template=WEIGHT_TEMPLATE) -> sp.Expr:
+def parse_expression(text, net, *, aliases=None, weight_template=WEIGHT_TEMPLATE,
+                     notation=None) -> sp.Expr:
     """Parse an expression in the network's names into SymPy.
 
     Parameters
@@ -127,7 +130,7 @@ def parse_expression(text, net, *, aliases=None, weight_template=WEIGHT_TEMPLATE
     >>> parse_expression("(1 - tanh(z11)^2) x_1 w_{211}", net)
     w211*x1*(1 - tanh(z11)**2)
     """
-    names = name_table(net, aliases, weight_template)
+    names = name_table(net, aliases, weight_template, notation)
     return finish(substitute(build(tree_of(text, names)), net))
 
 
@@ -174,8 +177,11 @@ def _read_partial(toks, names, text):
     delta = match_delta(toks, 0, names) if toks else None
     if delta is not None and delta[0] == len(toks):
         flat = text.strip().strip("$").strip()
-        return Partial(text, "L", "L", delta[1], (f"read {flat} as dL/d{delta[1].name} "
-                                                  "(the delta of one sample)",))
+        of, sym = delta[2], delta[1]
+        of_text = "L" if of == "L" else names.notation.cost
+        what = "the delta of one sample" if of == "L" else "the cost"
+        return Partial(text, of, of_text, sym, (f"read {flat} as d{of_text}/d{sym.name} "
+                                                f"({what})",))
     num, den = _split_lhs(toks)
     col = toks[0].col
     n_op, n_flat, n_col = operand(num, "numerator", col)
@@ -189,7 +195,8 @@ def _read_partial(toks, names, text):
     return Partial(text, of, of_text, param, tuple(notes), sample)
 
 
-def parse_derivative(text, net, *, aliases=None, weight_template=WEIGHT_TEMPLATE) -> Partial:
+def parse_derivative(text, net, *, aliases=None, weight_template=WEIGHT_TEMPLATE,
+                     notation=None) -> Partial:
     r"""Parse a derivative named on its own, such as ``dL/dw111`` or ``∂ŷ/∂w₁₁₁``.
 
     Returns
@@ -204,8 +211,8 @@ def parse_derivative(text, net, *, aliases=None, weight_template=WEIGHT_TEMPLATE
     >>> d.of, d.of_text, d.parameter
     ('a21', 'yhat', w121)
     """
-    names = name_table(net, aliases, weight_template)
-    toks = tokenize(text, "derivative")[:-1]
+    names = name_table(net, aliases, weight_template, notation)
+    toks = tokenize(text, "derivative", names.notation)[:-1]
     for t in toks:
         if t.kind == "OP" and t.text == "=":
             raise fail(f"'=' at column {t.col}: give only the derivative (or use parse_claim)")
@@ -251,7 +258,8 @@ def _split_mean(tree, of):
     return ("mul", rest or [("num", Fraction(1))], False), True
 
 
-def parse_claim(text, net, *, aliases=None, weight_template=WEIGHT_TEMPLATE) -> Claim:
+def parse_claim(text, net, *, aliases=None, weight_template=WEIGHT_TEMPLATE,
+                     notation=None) -> Claim:
     r"""Parse a claimed derivative ``d<of>/d<parameter> = <expression>``.
 
     The left side may be ``dz21/dw111``, ``∂L/∂w111``, ``d z_{21} / d w_{111}``,
@@ -279,8 +287,8 @@ def parse_claim(text, net, *, aliases=None, weight_template=WEIGHT_TEMPLATE) -> 
     >>> c.notes[0]
     'read \\frac{∂C}{w_{111}} as ∂C/∂w111 (the ∂ in the denominator was missing)'
     """
-    names = name_table(net, aliases, weight_template)
-    toks = tokenize(text, "claim")
+    names = name_table(net, aliases, weight_template, notation)
+    toks = tokenize(text, "claim", names.notation)
     eqs = [i for i, t in enumerate(toks) if t.kind == "OP" and t.text == "="]
     if not eqs:
         raise fail("a claim needs '=': write d<of>/d<parameter> = <expression>, "
@@ -304,10 +312,11 @@ def parse_claim(text, net, *, aliases=None, weight_template=WEIGHT_TEMPLATE) -> 
     if has_derivatives(raw):
         written = text[toks[i].col:].strip().strip("$").strip()
     return Claim(text, d.of, d.of_text, d.parameter, rhs, mean, notes, written,
-                 raw if written is not None else None)
+                 raw if written is not None else None, output_spelling(text))
 
 
-def parse_quantity(text, net, *, aliases=None, weight_template=WEIGHT_TEMPLATE):
+def parse_quantity(text, net, *, aliases=None, weight_template=WEIGHT_TEMPLATE,
+                     notation=None):
     """A derivative (:class:`Partial`) when ``text`` is one, else an expression.
 
     For commands that take either, such as ``symgrad compare 2-2-1 dL/dw111 x1``.
@@ -317,14 +326,14 @@ def parse_quantity(text, net, *, aliases=None, weight_template=WEIGHT_TEMPLATE):
     >>> parse_quantity("dL/dw111", net).plain(), parse_quantity("x1 w211", net)
     ('dL/dw111', w211*x1)
     """
-    kw = dict(aliases=aliases, weight_template=weight_template)
+    kw = dict(aliases=aliases, weight_template=weight_template, notation=notation)
     try:
         return parse_derivative(text, net, **kw)
     except ParseError as d_err:
         try:
             return parse_expression(text, net, **kw)
         except ParseError as e_err:
-            toks = tokenize(text, "expression")
+            toks = tokenize(text, "expression", get_notation(notation))
             looks = any(t.kind == "PARTIAL" for t in toks) or (
                 toks[0].kind in ("FRAC", "WORD") and toks[0].text.startswith(("d", "frac"))
                 and any(t.kind == "OP" and t.text == "/" for t in toks))
@@ -332,12 +341,13 @@ def parse_quantity(text, net, *, aliases=None, weight_template=WEIGHT_TEMPLATE):
 
 
 def parse_derivative_or_expression(text, net, *, aliases=None,
-                                   weight_template=WEIGHT_TEMPLATE):
+                                   weight_template=WEIGHT_TEMPLATE, notation=None):
     """Like :func:`parse_quantity`, but a derivative comes back as ``(of, parameter)``.
 
     >>> from symgrad import Network
     >>> parse_derivative_or_expression("∂L/∂w₁₂₁", Network([2, 2, 1]))
     ('L', w121)
     """
-    q = parse_quantity(text, net, aliases=aliases, weight_template=weight_template)
+    q = parse_quantity(text, net, aliases=aliases, weight_template=weight_template,
+                       notation=notation)
     return (q.of, q.parameter) if isinstance(q, Partial) else q

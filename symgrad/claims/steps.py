@@ -266,7 +266,8 @@ def _same_task(spec, first: str, second: str, options: dict):
 
     net = budget.network_for(spec)
     sides = [parse_claim(t, net, aliases=options["aliases"],
-                         weight_template=options["weight_template"]) for t in (first, second)]
+                         weight_template=options["weight_template"],
+                         notation=options.get("notation")) for t in (first, second)]
     if sides[0].per_sample_mean != sides[1].per_sample_mean:
         return None
     a, b = (s.rhs.xreplace(net.intermediate_definitions) for s in sides)
@@ -304,7 +305,8 @@ def _last_of(rows: list[Written], lhs: str) -> int | None:
 
 def verify_derivation(net, text: str, *, aliases=None, weight_template: str = WEIGHT_TEMPLATE,
                       errors: str = "raise", points: int = POINTS, seed: int = 0,
-                      timeout: float | None = None, pool=None) -> DerivationVerdict:
+                      timeout: float | None = None, pool=None,
+                      notation=None) -> DerivationVerdict:
     """Check a multi-step derivation step by step, and name its first wrong step.
 
     Parameters
@@ -313,7 +315,7 @@ def verify_derivation(net, text: str, *, aliases=None, weight_template: str = WE
     text : str
         The derivation: a claim ``d<of>/d<x> = E1``, then one ``= E2`` per line;
         or a LaTeX ``align``/``eqnarray`` block with ``&=`` and ``\\\\``.
-    aliases, weight_template, points, seed, timeout
+    aliases, weight_template, points, seed, timeout, notation
         As for :func:`symgrad.verify`; ``timeout`` is the budget of each step.
     errors : {"raise", "report"}
         On an unreadable step, raise :class:`~symgrad.errors.ParseError` (the
@@ -343,14 +345,14 @@ def verify_derivation(net, text: str, *, aliases=None, weight_template: str = WE
     aliases = check_aliases(aliases)
     try:
         partial = parse_derivative(lhs.text, net, aliases=aliases,
-                                   weight_template=weight_template)
+                                   weight_template=weight_template, notation=notation)
     except ParseError as exc:
         raise _unreadable(str(exc), [(1, lhs)]) from None
     options = {"aliases": aliases, "weight_template": weight_template, "points": points,
-               "seed": seed}
+               "seed": seed, "notation": notation}
     limits = budget.Budget(seconds=timeout) if timeout is not None and pool is None else None
     result = DerivationVerdict(partial.of_text,
-                               Names(net, weight_template, aliases)(partial.parameter))
+                               Names(net, weight_template, aliases, notation)(partial.parameter))
     with budget.Pool(limits) if limits else nullcontext(pool) as work:
         for number, written in enumerate(rows, 1):
             try:

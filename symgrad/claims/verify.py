@@ -29,6 +29,7 @@ WRONG dz21/dw111 = x1
     true:           w211*x1
     diagnosis:      missing factor w211 (the chain rule through the output weight w211) ...
     counterexample: x1=1, w211=2 (other symbols any value): claimed 1, true 2
+    the right chain: symgrad derive 2-2-1 w111 --of output
 """
 
 from __future__ import annotations
@@ -53,8 +54,10 @@ from symgrad.claims.case import (
 from symgrad.claims.diagnose import Diagnosis, compress, diagnose
 from symgrad.claims.equivalence import DISPROVED, decide
 from symgrad.claims.nodes import derivative_value, node_derivative, node_symbols
+from symgrad.claims.notation.answer import explain
 from symgrad.claims.points import POINTS, json_number, random_points
 from symgrad.errors import BudgetExceeded, SpecError, SpecTypeError, SymgradError
+from symgrad.render.display import ReportList, RichDisplay, verdict_lines
 from symgrad.spec import WEIGHT_TEMPLATE
 
 #: Marks of the text report, and their ASCII fallbacks for terminals that lack them.
@@ -69,7 +72,7 @@ NO_DIAGNOSIS = "no diagnosis: the diagnosis {why}"
 
 
 @dataclass
-class Verdict:
+class Verdict(RichDisplay):
     """The verdict on one claim; fields match the ``--json`` output.
 
     ``status`` is ``"correct"``, ``"wrong"``, ``"undecided"`` (``correct`` is None
@@ -91,6 +94,8 @@ class Verdict:
     notes: tuple = ()
     error: str | None = None
     counterexample_text: str | None = field(default=None, repr=False)
+    reason: str | None = None
+    see: str | None = None
 
     @property
     def status(self) -> str:
@@ -106,7 +111,7 @@ class Verdict:
                 "true": self.true,
                 "diagnosis": self.diagnosis.to_dict() if self.diagnosis else None,
                 "counterexample": self.counterexample, "notes": list(self.notes),
-                "error": self.error}
+                "error": self.error, "reason": self.reason, "see": self.see}
 
     def to_text(self, ascii: bool = False) -> str:
         """The report block: a mark and the claim, then labelled, aligned lines."""
@@ -124,27 +129,37 @@ class Verdict:
             if self.diagnosis:
                 d = self.diagnosis
                 lines.append(f"    diagnosis:      {d.detail}  [{d.kind}]")
+            if self.reason:
+                lines.append(f"    why the sign:   {self.reason}")
             if self.counterexample_text:
                 lines.append(f"    counterexample: {self.counterexample_text}")
         lines += [f"    note:           {n}" for n in self.notes]
+        if self.see and self.correct is False:
+            lines.append(f"    the right chain: {self.see}")
         return "\n".join(lines)
 
     def __str__(self) -> str:
         return self.to_text()
 
+    def _display_lines(self) -> list:  # Jupyter's rich display (symgrad.render.display)
+        return verdict_lines(self)
+
 
 def verify_expression(net, of: str, parameter, claimed, *, per_sample_mean: bool = False,
                       text: str | None = None, notes=(), weight_template: str = WEIGHT_TEMPLATE,
                       aliases=None, points: int = POINTS, seed: int = 0,
-                      chain=None) -> Verdict:
+                      chain=None, notation=None, output_name: str | None = None) -> Verdict:
     """Verdict on ``d(of)/d(parameter) = claimed``.
 
     ``claimed`` is a SymPy expression, or text read by the claim parser (never
     evaluated as Python).  It may use the network's intermediate names (``z11``,
     ``a21``); they stand for their definitions.  ``parameter`` is a symbol or its
     name, node or input.  ``chain`` is the right side with its derivative symbols
-    (:attr:`Claim.chain`), for the chain-rule diagnoses.  This is the engine behind
-    :func:`verify`, for callers that build expressions themselves.
+    (:attr:`Claim.chain`), for the chain-rule diagnoses.  ``notation`` (a preset name,
+    :mod:`symgrad.claims.notation`) reads ``claimed`` and shows the answer in that
+    course's names; ``output_name`` (``"y'"``, ``"ŷ"``) shows the output as the claim
+    wrote it.  This is the engine behind :func:`verify`, for callers that build
+    expressions themselves.
 
     >>> from symgrad import Network
     >>> net = Network([2, 2, 1])
@@ -163,8 +178,9 @@ def verify_expression(net, of: str, parameter, claimed, *, per_sample_mean: bool
                         f"{net.spec.arch} network (parameters: "
                         f"{', '.join(map(str, net.parameters))})")
     key = of_key(net, of)
-    claimed = as_expression(claimed, net, aliases=aliases, weight_template=weight_template)
-    show = Names(net, weight_template, aliases)
+    claimed = as_expression(claimed, net, aliases=aliases, weight_template=weight_template,
+                            notation=notation)
+    show = Names(net, weight_template, aliases, notation, output_name)
     notes = tuple(notes)
     if of == "C" and not per_sample_mean:
         notes += (NOTE_SINGLE_SAMPLE,)
@@ -212,7 +228,10 @@ def verify_expression(net, of: str, parameter, claimed, *, per_sample_mean: bool
     case = Case(net, of, key, parameter, claimed_compact, base, true_compact, true,
                 random_points(everything, 4, seed + 1), show, chain)
     result.diagnosis = diagnose(case)
-    return result
+    result.reason, result.see, better = explain(case, result.diagnosis,
+                                                decision.counterexample, weight_template,
+                                                output_name)
+    return _with_counterexample(result, better, show, of) if better else result
 
 
 def _with_counterexample(verdict: Verdict, ce, show, of) -> Verdict:
@@ -230,14 +249,16 @@ def _with_counterexample(verdict: Verdict, ce, show, of) -> Verdict:
 
 def verify_claim(net, claim, **options) -> Verdict:
     """Verdict on a parsed :class:`symgrad.claims.parse.Claim`."""
-    show = Names(net, options.get("weight_template", WEIGHT_TEMPLATE), options.get("aliases"))
+    show = Names(net, options.get("weight_template", WEIGHT_TEMPLATE), options.get("aliases"),
+                 options.get("notation"), claim.output_name)
     rhs = claim.written or show(claim.rhs.xreplace(linear_names(net)))
     if claim.per_sample_mean and not claim.written:   # as written, it shows its own mean
         rhs = f"(1/m)*sum_i({rhs})"
     label = f"d{claim.of_text}/d{show(claim.parameter)} = {rhs}"
     return verify_expression(net, claim.of, claim.parameter, claim.rhs,
                              per_sample_mean=claim.per_sample_mean, text=label,
-                             notes=claim.notes, chain=claim.chain, **options)
+                             notes=claim.notes, chain=claim.chain,
+                             output_name=claim.output_name, **options)
 
 
 def _claim_task(spec, text: str, options: dict) -> Verdict:
@@ -246,7 +267,8 @@ def _claim_task(spec, text: str, options: dict) -> Verdict:
 
     net = budget.network_for(spec)
     claim = parse_claim(text, net, aliases=options["aliases"],
-                        weight_template=options["weight_template"])
+                        weight_template=options["weight_template"],
+                        notation=options.get("notation"))
     return verify_claim(net, claim, **options)
 
 
@@ -264,7 +286,7 @@ def stopped(text: str, snapshot, why: str) -> Verdict:
 
 def check_claim(net, text: str, *, aliases=None, weight_template: str = WEIGHT_TEMPLATE,
                 points: int = POINTS, seed: int = 0, pool: budget.Pool | None = None,
-                task=None, **task_options) -> Verdict:
+                notation=None, task=None, **task_options) -> Verdict:
     """Verdict on one claim given as text, in ``pool``'s worker or in this process.
 
     Raises :class:`~symgrad.errors.SymgradError` only when the claim cannot be read;
@@ -274,7 +296,7 @@ def check_claim(net, text: str, *, aliases=None, weight_template: str = WEIGHT_T
     claim); ``task_options`` are added to its options.
     """
     options = {"aliases": aliases, "weight_template": weight_template, "points": points,
-               "seed": seed, **task_options}
+               "seed": seed, "notation": notation, **task_options}
     task = task or _claim_task
     last: list = [None]
 
@@ -307,7 +329,7 @@ def claim_texts(claims) -> list:
 
 def verify(net, claims, aliases=None, *, weight_template: str = WEIGHT_TEMPLATE,
            errors: str = "raise", points: int = POINTS, seed: int = 0,
-           timeout: float | None = None) -> list:
+           timeout: float | None = None, notation=None) -> list:
     """Check hand-derived derivatives against the exact ones.
 
     Parameters
@@ -320,6 +342,9 @@ def verify(net, claims, aliases=None, *, weight_template: str = WEIGHT_TEMPLATE,
         ``{name: expression text}``, e.g. ``{"z_b": "z21"}``.
     weight_template : str
         The user's weight naming, e.g. ``"w{l}{k}{j}"``.
+    notation : str, optional
+        A course's notation (``"nielsen"``, ``"ng"``, ``"goodfellow"``; see
+        ``docs/claims.md#notation-presets``): claims are read in it and answers shown in it.
     errors : {"raise", "report"}
         On an unreadable claim, raise :class:`~symgrad.errors.ParseError`, or
         return a verdict with ``correct=None`` and ``error`` set.
@@ -333,6 +358,7 @@ def verify(net, claims, aliases=None, *, weight_template: str = WEIGHT_TEMPLATE,
     Returns
     -------
     list of Verdict
+        (a list that Jupyter displays as the verdicts, math typeset)
 
     Examples
     --------
@@ -343,7 +369,8 @@ def verify(net, claims, aliases=None, *, weight_template: str = WEIGHT_TEMPLATE,
     """
     aliases = check_aliases(aliases)
     return check_all(net, claims, errors, timeout, aliases=aliases,
-                     weight_template=weight_template, points=points, seed=seed)
+                     weight_template=weight_template, points=points, seed=seed,
+                     notation=notation)
 
 
 def check_all(net, claims, errors: str, timeout: float | None, **options) -> list:
@@ -366,7 +393,7 @@ def check_all(net, claims, errors: str, timeout: float | None, **options) -> lis
                 if errors == "raise":
                     raise
                 verdicts.append(Verdict(str(text), error=str(exc)))
-    return verdicts
+    return ReportList(verdicts)
 
 
 __all__ = ["Verdict", "check_all", "check_claim", "verify", "verify_claim", "verify_expression"]

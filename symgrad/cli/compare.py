@@ -55,7 +55,7 @@ def run_compare(args) -> int:
     aliases = parse_aliases(args.alias)
     with Pool(budget_from_args(args)) as pool:
         result = compare(net, args.first, args.second, aliases, weight_template=template,
-                         pool=pool)
+                         pool=pool, notation=args.notation)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import math
 import sys
-import time
 
 from symgrad.cli.options import (
     EXIT_FAIL,
@@ -36,6 +35,7 @@ from symgrad.cli.terminal import (
     reserve_plot,
 )
 from symgrad.limits import MAX_DATA_CELLS
+from symgrad.training.progress import ProgressBar
 
 #: Most epochs kept in the trajectory, the plot and the JSON history (every epoch's
 #: cost is still computed and used for the stopping rules).
@@ -147,32 +147,6 @@ def _load(args, spec):
     return data
 
 
-class ProgressBar:
-    """A one-line progress bar on stderr, redrawn at most every 0.1 s after 0.5 s."""
-
-    def __init__(self, stream=None, width=30):
-        self.stream, self.width = stream or sys.stderr, width
-        self.start = self.last = time.monotonic()
-        self.drawn = False
-
-    def __call__(self, epoch, epochs, cost):
-        now = time.monotonic()
-        if epoch < epochs and (now - self.start < 0.5 or now - self.last < 0.1):
-            return
-        self.last = now
-        done = int(self.width * epoch / max(epochs, 1))
-        bar = "#" * done + "." * (self.width - done)
-        self.drawn = True       # before writing: Ctrl-C may land during the write
-        self.stream.write(f"\r[{bar}] {epoch}/{epochs} epochs  cost {cost:.4g}  ")
-        self.stream.flush()
-
-    def close(self):
-        if self.drawn:
-            self.stream.write("\n")
-            self.stream.flush()
-            self.drawn = False
-
-
 def _data_dict(data):
     return {"source": data.source, "samples": data.n_samples,
             "inputs": list(data.input_names), "targets": list(data.target_names)}
@@ -223,9 +197,13 @@ def run_train(args) -> int:
     interrupted = False
     with reserve_plot(args) as plot, notes:
         try:
-            result = train(net, data.X, data.y, epochs=args.epochs, progress=bar, **options)
-        except TrainingInterrupted as stop:
-            interrupted, result = True, stop.result
+            try:
+                result = train(net, data.X, data.y, epochs=args.epochs, progress=bar,
+                               **options)
+            except TrainingInterrupted as stop:
+                interrupted, result = True, stop.result
+            if bar is not None:     # the last frame: the epoch the run really ended on
+                bar.finish(result.epochs_run, args.epochs, result.stop, result.cost)
         finally:
             if bar is not None:
                 bar.close()

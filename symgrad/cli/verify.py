@@ -29,6 +29,9 @@ from symgrad.cli.options import (
 )
 from symgrad.errors import BudgetExceeded, DataError, SymgradError
 
+#: The notation presets (symgrad.claims.notation.NOTATIONS, listed here so that --help
+#: does not import the claims package).
+NOTATION_NAMES = ("default", "nielsen", "ng", "goodfellow")
 #: Largest claims file read (bytes).
 MAX_FILE_BYTES = 1_000_000
 _ENVIRONMENTS = r"align|aligned|equation|eqnarray|gather|gathered|multline|split|displaymath"
@@ -154,13 +157,16 @@ def out_of_budget(command: str, exc: BudgetExceeded) -> int:
 
 
 def add_claim_options(p: argparse.ArgumentParser) -> None:
-    """--alias, --weight-name and --json, shared with ``symgrad compare``."""
+    """--alias, --weight-name, --notation and --json, shared with ``symgrad compare``."""
     p.add_argument("--alias", action="append", default=[], metavar="NAME=EXPR",
                    help="a name of your own for an expression, e.g. --alias z_b=z21 "
                         "(repeatable)")
     p.add_argument("--weight-name", default="w{l}{j}{k}", metavar="TEMPLATE",
                    help="how your weights are named: w{l}{j}{k} (default: layer, to-neuron, "
-                        "from-input) or w{l}{k}{j}")
+                        "from-input) or w{l}{k}{j}; any order of {l} {j} {k}")
+    p.add_argument("--notation", default="default", choices=NOTATION_NAMES, metavar="NAME",
+                   help="read and answer in a course's notation: "
+                        f"{', '.join(NOTATION_NAMES)} (docs/claims.md#notation-presets)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
@@ -264,7 +270,7 @@ def run_verify(args) -> int:
                                                        weight_template=template, pool=pool))
                     continue
                 verdicts.append(check_claim(net, text, aliases=aliases, weight_template=template,
-                                            pool=pool))
+                                            pool=pool, notation=args.notation))
             except SymgradError as exc:
                 invalid += 1
                 emit(f"symgrad: {where}: {exc}", sys.stderr)
@@ -298,7 +304,7 @@ def _run_derivation(args, net, template, aliases, limits) -> int:
     with Pool(limits) as pool:
         try:
             result = verify_derivation(net, text, aliases=aliases, weight_template=template,
-                                       errors="report", pool=pool)
+                                       errors="report", pool=pool, notation=args.notation)
         except ParseError as exc:
             raise ParseError(f"{where}: {exc}") from None
     for step in result.steps:

@@ -31,6 +31,7 @@ from symgrad.errors import SpecError
 from symgrad.network import Network
 from symgrad.references.backprop import backprop, forward
 from symgrad.references.finite_diff import finite_differences
+from symgrad.render.display import RichDisplay, check_lines
 from symgrad.spec import ACTIVATIONS, ANALYTIC_ACTIVATIONS, KINKED_ACTIVATIONS, check_batch
 
 GOOD = 1e-7
@@ -77,7 +78,7 @@ class CheckRow:
 
 
 @dataclass
-class CheckReport:
+class CheckReport(RichDisplay):
     """Result of :func:`check`; ``ok`` is True when every entry is in the good band."""
 
     net: Network
@@ -130,6 +131,9 @@ class CheckReport:
             lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
         lines.append(("OK: " if self.ok else "FAIL: ") + self.verdict())
         return "\n".join(lines)
+
+    def _display_lines(self) -> list:  # Jupyter's rich display (symgrad.render.display)
+        return check_lines(self)
 
     def to_dict(self) -> dict:
         return {

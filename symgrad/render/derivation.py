@@ -213,7 +213,7 @@ class Derivation:
     def to_latex(self, standalone: bool = False) -> str:
         """LaTeX prose and ``align*`` blocks (needs amsmath); ``standalone`` gives a
         complete document."""
-        out = ["% symgrad derivation; needs \\usepackage{amsmath}"]
+        out = ["% symgrad derivation; needs \\usepackage{amsmath}", r"\par"]
         for heading, rows in self.sections(latex=True):
             out += [r"\noindent " + heading]
             if rows:

@@ -40,7 +40,7 @@ from symgrad.errors import MissingExtraError, SymgradError
 
 FIGSIZE = (10.0, 4.0)
 DPI = 100
-#: Errors of exactly 0 cannot be drawn on a log axis; they are drawn at this value.
+#: In the step-size plot, errors of exactly 0 (no log position) are drawn at this value.
 ZERO_FLOOR = 1e-18
 #: Step sizes swept by :func:`plot_steps`: 10**-16 ... 10**0, three per decade.
 STEPS = 10.0 ** np.linspace(-16, 0, 49)
@@ -70,7 +70,12 @@ def _save(fig, target):
 
 
 def plot_training(result, path) -> str:
-    """Draw the cost curve (log scale) and the parameter trajectories into a PNG.
+    """Draw the cost curve and the parameter trajectories into a PNG.
+
+    The cost is drawn at its true values on a log axis (epochs where it is exactly
+    0 are marked on the bottom edge), with the least-squares cost as a dotted line
+    when there is one; runs past :data:`LOG_EPOCHS` epochs get a log epoch axis.
+    Legends sit beside or below the panels, never over the curves.
 
     Parameters
     ----------
@@ -95,16 +100,16 @@ def plot_training(result, path) -> str:
     >>> os.path.getsize(path) > 0
     True
     """
+    return _save(training_figure(result), path)
+
+
+def training_figure(result):
+    """The matplotlib ``Figure`` :func:`plot_training` saves (Agg canvas, no pyplot):
+    the cost panel and the parameter panel, in that order in ``fig.axes``."""
     fig = _figure()
-    left, right = fig.subplots(1, 2)
-    epochs = result.cost_epochs
-    costs = np.maximum(result.costs, ZERO_FLOOR)
-    left.semilogy(epochs, costs, color="C0")
-    if result.least_squares is not None and result.least_squares["cost"] > ZERO_FLOOR:
-        left.axhline(result.least_squares["cost"], color="0.5", linestyle=":",
-                     label="least squares")
-        left.legend(loc="upper right", fontsize="small")
-    left.set(xlabel="epoch", ylabel="cost C (log scale)", title=f"cost ({result.stop})")
+    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.15]})
+    epochs = np.asarray(result.cost_epochs, float)
+    _cost_panel(left, result, epochs)
     for i, name in enumerate(result.names):
         # Identical trajectories (symmetric init) lie on top of each other: draw the
         # copy dashed and say in the legend which one it equals.
@@ -113,15 +118,65 @@ def plot_training(result, path) -> str:
                 if np.array_equal(result.trajectory[:, j], column)]
         label = f"{name} (= {same[0]})" if same else name
         right.plot(result.recorded, column, label=label, linestyle="--" if same else "-",
-                   linewidth=2.5 if same else 1.5, color=f"C{i % 10}")
-    if len(result.names) <= 12:
-        right.legend(loc="best", fontsize="small", ncol=2)
+                   linewidth=2.5 if same else 1.5, color=f"C{i % 10}",
+                   marker="o" if len(column) == 1 else None)
+    if len(result.names) <= 12:     # beside the panel, never over the curves
+        right.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0,
+                     fontsize="small", ncol=1 if len(result.names) <= 6 else 2)
     verdict = {True: "hidden neurons identical", False: "hidden neurons differ",
                None: ""}[result.symmetric]
-    right.set(xlabel="epoch", ylabel="value", title=f"parameters  {verdict}".strip())
+    right.set(xlabel="epoch", ylabel="value",
+              title=f"parameters ({verdict})" if verdict else "parameters")
+    for ax in (left, right):
+        _epoch_axis(ax, int(epochs[-1]) if len(epochs) else 0)
     fig.suptitle(f"symgrad train: {result.net.describe()}", fontsize="medium")
     fig.tight_layout()
-    return _save(fig, path)
+    return fig
+
+
+def _cost_panel(ax, result, epochs) -> None:
+    """The cost on a log axis at its true values; epochs where it is exactly 0 (which a
+    log axis cannot show) are marked on the bottom edge and named in the legend."""
+    costs = np.asarray(result.costs, float)
+    positive = costs > 0
+    if positive.any():
+        ax.semilogy(epochs[positive], costs[positive], color="C0", label="cost C",
+                    marker="o" if positive.sum() == 1 else None)
+    else:
+        ax.set_yscale("log")
+    zero = costs == 0
+    if zero.any():
+        ax.plot(epochs[zero], np.zeros(int(zero.sum())), linestyle="none", marker="v",
+                color="C3", clip_on=False, transform=ax.get_xaxis_transform(),
+                label=f"C = 0 exactly (from epoch {int(epochs[zero][0])})")
+    ls = None if result.least_squares is None else result.least_squares["cost"]
+    if ls is not None and np.isfinite(ls) and ls > 0:
+        ax.axhline(ls, color="0.4", linestyle=":", linewidth=1.5,
+                   label=f"least squares C = {ls:.3g}")
+    elif ls == 0:
+        ax.plot([], [], color="0.4", linestyle=":", label="least squares C = 0 exactly")
+    if ax.get_legend_handles_labels()[0][1:]:   # more than the cost curve: a key below
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize="small",
+                  ncol=2, frameon=False)
+    ax.set(xlabel="epoch", ylabel="cost C (log scale)", title=f"cost ({result.stop})")
+
+
+#: Runs longer than this many epochs get a logarithmic epoch axis (0 stays linear).
+LOG_EPOCHS = 2000
+
+
+def _epoch_axis(ax, last: int) -> None:
+    """Long runs learn most in the first epochs: past :data:`LOG_EPOCHS` the epoch axis
+    is symmetric-log (linear from 0 to 1, logarithmic beyond); otherwise linear with
+    at most 6 whole-number ticks, so labels never run together."""
+    from matplotlib.ticker import MaxNLocator
+
+    if last > LOG_EPOCHS:
+        ax.set_xscale("symlog", linthresh=1.0, linscale=1.0)
+        ax.set_xlabel("epoch (log scale)")
+        ax.set_xlim(0, last)
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
 
 
 def step_errors(net, params, X, y, parameters=None, steps=STEPS):

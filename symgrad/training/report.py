@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from symgrad.render.display import RichDisplay, training_lines
+
 if TYPE_CHECKING:
     from symgrad.network import Network
     from symgrad.spec import NetworkSpec
@@ -39,7 +41,7 @@ def _ready(value: Any) -> Any:
 
 
 @dataclass
-class TrainingResult:
+class TrainingResult(RichDisplay):
     """Everything :func:`symgrad.training.train` found; see ``to_text()`` and ``to_dict()``.
 
     Arrays: ``costs`` (the cost at the epochs in ``cost_epochs``: every epoch, 0 =
@@ -237,6 +239,9 @@ class TrainingResult:
         return json.dumps(self.to_dict(), indent=2, allow_nan=False)
 
     __str__ = to_text
+
+    def _display_lines(self) -> list:  # Jupyter's rich display (symgrad.render.display)
+        return training_lines(self)
 
 
 def _slope_formula(spec: NetworkSpec) -> str:
