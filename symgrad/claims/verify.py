@@ -54,12 +54,9 @@ from symgrad.claims.case import (
 from symgrad.claims.diagnose import Diagnosis, compress
 from symgrad.claims.equivalence import DISPROVED, decide
 from symgrad.claims.nodes import derivative_value, node_derivative, node_symbols
-from symgrad.claims.notation.answer import explain
 from symgrad.claims.points import POINTS
-from symgrad.claims.proof.evidence import diagnosis_for, fits
-from symgrad.claims.proof.kinks import boundaries, network_boundaries
+from symgrad.claims.proof.evidence import evidence_points, explained
 from symgrad.claims.proof.report import json_counterexample
-from symgrad.claims.proof.sample import diagnosis_points
 from symgrad.errors import BudgetExceeded, SpecError, SpecTypeError, SymgradError
 from symgrad.render.display import ReportList, RichDisplay, verdict_lines
 from symgrad.spec import WEIGHT_TEMPLATE
@@ -231,15 +228,11 @@ def verify_expression(net, of: str, parameter, claimed, *, per_sample_mean: bool
         return result
     result = _with_counterexample(result, decision.counterexample, show, of)
     budget.report((copy(result), NO_DIAGNOSIS))     # a copy: the diagnosis comes next
-    guard = network_boundaries(net)
-    where = diagnosis_points(everything, (base, true), seed + 1, boundaries(base, true), guard)
+    where, guard = evidence_points(net, everything, base, true, seed + 1)
     case = Case(net, of, key, parameter, claimed_compact, base, true_compact, true,
                 where, show, chain, guard)
-    result.diagnosis = diagnosis_for(case, decision.counterexample)
-    result.reason, result.see, better = explain(case, result.diagnosis, decision.counterexample,
-                                                weight_template, output_name)
-    if better is not None and not fits(result.diagnosis, case, better):
-        better = None           # a telling point must keep off kinks and fit the diagnosis
+    result.diagnosis, result.reason, result.see, better = explained(
+        case, decision.counterexample, weight_template, output_name)
     return _with_counterexample(result, better, show, of) if better else result
 
 

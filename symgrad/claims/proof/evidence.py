@@ -10,12 +10,34 @@ the claim and the truth differ only by a convention.
 from __future__ import annotations
 
 from symgrad.claims.diagnose import NO_RELATION, Diagnosis, diagnose
+from symgrad.claims.notation.answer import explain
 from symgrad.claims.points import evaluate, same_value
-from symgrad.claims.proof.kinks import boundaries, off_kinks
+from symgrad.claims.proof.kinks import boundaries, network_boundaries, off_kinks
+from symgrad.claims.proof.sample import diagnosis_points
 
 #: The diagnosis of a claim that differs from the truth only at a kink.
 ON_KINK = ("claimed and true agree off the kinks and differ only at a kink, where a "
            "convention decides (see the note)")
+
+
+def evidence_points(net, symbols, claimed, true, seed: int) -> tuple:
+    """``(points, kinks of the network)`` for a diagnosis of ``claimed`` against ``true``
+    (:func:`symgrad.claims.proof.sample.diagnosis_points`)."""
+    guard = network_boundaries(net)
+    return diagnosis_points(symbols, (claimed, true), seed, boundaries(claimed, true),
+                            guard), guard
+
+
+def explained(case, ce, weight_template: str, output: str | None) -> tuple:
+    """``(diagnosis, reason, derive command, telling counterexample or None)`` for a
+    wrong claim: :func:`diagnosis_for`, then the student's explanation
+    (:func:`symgrad.claims.notation.answer.explain`), whose telling point is kept
+    only when it keeps off the kinks and fits the diagnosis."""
+    diagnosis = diagnosis_for(case, ce)
+    reason, see, better = explain(case, diagnosis, ce, weight_template, output)
+    if better is not None and not fits(diagnosis, case, better):
+        better = None
+    return diagnosis, reason, see, better
 
 
 def diagnosis_for(case, ce) -> Diagnosis:
@@ -48,4 +70,4 @@ def fits(diagnosis: Diagnosis, case, ce) -> bool:
             and checked(diagnosis, case, ce) is diagnosis)
 
 
-__all__ = ["ON_KINK", "checked", "diagnosis_for", "fits"]
+__all__ = ["ON_KINK", "checked", "diagnosis_for", "evidence_points", "explained", "fits"]
