@@ -83,15 +83,26 @@ def cli(capsys, monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def built_site(tmp_path_factory) -> Path:
-    """The documentation site, built once per session with ``mkdocs build --strict``
-    (a few seconds); the folder holding it.  The build's output is in the failure."""
+def built_site(tmp_path_factory, worker_id) -> Path:
+    """The documentation site, built once per run with ``mkdocs build --strict`` (a few
+    seconds; pytest-xdist workers share one build through a lock file); the folder
+    holding it.  The build's output is in the failure."""
     pytest.importorskip("mkdocs")
+    import fcntl
+
     root = Path(__file__).resolve().parent.parent
-    site = tmp_path_factory.mktemp("site") / "site"
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "NO_COLOR": "1"}
-    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet",
-                           "-f", str(root / "mkdocs.yml"), "-d", str(site)],
-                          cwd=root, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout + done.stderr
+    shared = tmp_path_factory.getbasetemp()
+    if worker_id != "master":          # every worker's base folder sits in a common one
+        shared = shared.parent
+    site, done = shared / "docs-site", shared / "docs-site.built"
+    with open(shared / "docs-site.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "NO_COLOR": "1"}
+            run = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict",
+                                  "--quiet", "-f", str(root / "mkdocs.yml"), "-d", str(site)],
+                                 cwd=root, env=env, capture_output=True, text=True,
+                                 timeout=300)
+            assert run.returncode == 0, run.stdout + run.stderr
+            done.write_text("ok")
     return site

@@ -93,6 +93,7 @@ def test_mathml_of_a_fraction_and_an_aligned_block():
     assert out.startswith("<math") and "<mfrac>" in out and 'alttext="' in out
     block = mathml.to_mathml(r"\begin{aligned}[t] &a + b \\ &\quad + c \end{aligned}")
     assert "<mtable" in block and "<mi>&amp;</mi>" not in block and "<mi>&</mi>" not in block
+    assert 'style="text-align: left"' in block     # MathML Core ignores columnalign
 
 
 def test_arithmatex_markup_becomes_mathml():
@@ -101,3 +102,13 @@ def test_arithmatex_markup_becomes_mathml():
     out = mathml.replace_arithmatex(page)
     assert "arithmatex" not in out and out.count("<math") == 2
     assert 'display="block"' in out and "&lt;" in out
+
+
+def test_table_and_derivation_html_carry_mathml():
+    from symgrad import derivation, gradient_table
+
+    net = Network([2, 2, 1])
+    table = gradient_table(net)._repr_html_()
+    assert table.count("<tr>") == 1 + 6 and "where" not in table
+    assert "<msub><mi>w</mi><mrow><mn>111</mn></mrow></msub>" in table
+    assert "<mtable" in derivation(net, "w111")._repr_html_()

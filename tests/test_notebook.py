@@ -82,6 +82,9 @@ def test_a_table_and_a_derivation_render_as_math(outputs):
     assert table["text/latex"].startswith("$$") and r"\partial L" in table["text/latex"]
     assert "w_{111}" in table["text/markdown"]
     assert r"\begin{align" in derivation["text/latex"]
+    if _has_latex2mathml():     # HTML with MathML: shown with no MathJax, no network
+        assert table["text/html"].count("<math") > 2 * 6      # every label and cell
+        assert "<mfrac>" in derivation["text/html"] and "<mtable" in derivation["text/html"]
 
 
 def _has_latex2mathml() -> bool:

@@ -33,7 +33,7 @@ import sympy as sp
 from symgrad.derive import delta_symbol, local_derivative, reverse_program
 from symgrad.errors import ParseError
 from symgrad.network import loss_expr
-from symgrad.render import printing
+from symgrad.render import display, printing
 from symgrad.render.sections import Sections, align_body
 from symgrad.render.tables import check_choice, gradient_table
 from symgrad.spec import WEIGHT_TEMPLATE, check_weight_template, weight_label
@@ -230,6 +230,12 @@ class Derivation:
 
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
+
+    def _repr_html_(self) -> str | None:
+        """Prose and MathML blocks (no MathJax, no network) when ``latex2mathml`` is
+        installed; else None, and Jupyter shows the Markdown form."""
+        return display.sections_html([(heading, align_body(rows) if rows else "")
+                                      for heading, rows in self.sections(latex=True)])
 
     def _repr_latex_(self) -> str:
         """Prose with ``$...$`` and ``$$\\begin{aligned}...$$`` blocks, as Jupyter's

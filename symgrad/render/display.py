@@ -191,6 +191,48 @@ def to_latex(lines) -> str:
     return "\\par\n" + " \\\\\n".join(out) + "\n\\par\n"
 
 
+def prose_html(text: str) -> str:
+    """HTML of prose with ``$..$`` inline math (as the LaTeX headings of tables and
+    derivations have it), the math as MathML."""
+    parts = text.split("$")
+    return "".join(_html_math(part) if i % 2 else html.escape(part)
+                   for i, part in enumerate(parts))
+
+
+def math_table_html(head: list, rows: list, notes: list, where: list) -> str | None:
+    """An HTML table whose cells are LaTeX math (MathML), notes (prose with ``$..$``)
+    above it and ``where`` definitions ``(left, right)`` below; None without
+    ``latex2mathml`` (Jupyter then shows the Markdown or LaTeX form)."""
+    if not mathml.available():
+        return None
+    out = ['<div class="symgrad-report">'] + [f"<div>{prose_html(n)}</div>" for n in notes]
+    out.append('<table class="symgrad-table"><thead><tr>'
+               + "".join(f"<th>{mathml.to_mathml(h)}</th>" for h in head)
+               + "</tr></thead><tbody>")
+    cell = '<td style="text-align: left; padding: 2px 12px 2px 0">'
+    out += ["<tr>" + "".join(f"{cell}{mathml.to_mathml(c)}</td>" for c in row) + "</tr>"
+            for row in rows]
+    out.append("</tbody></table>")
+    if where:
+        out.append("<div>where</div>")
+        out += [f"<div>{mathml.to_mathml(f'{left} = {right}')}</div>" for left, right in where]
+    return "".join(out) + "</div>"
+
+
+def sections_html(sections: list) -> str | None:
+    """HTML of a derivation's ``[(heading, align body)]``, the math as MathML; None
+    without ``latex2mathml``."""
+    if not mathml.available():
+        return None
+    out = ['<div class="symgrad-report">']
+    for heading, body in sections:
+        out.append(f"<p>{prose_html(heading)}</p>")
+        if body:
+            out.append(mathml.to_mathml(r"\begin{align*}" + body + r"\end{align*}",
+                                        display=True))
+    return "".join(out) + "</div>"
+
+
 # -- layouts: the lines of ``print``, with the expressions marked as math ---------------
 _SYMBOLIC = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+\.?\d*|\*\*|[-+*/()=, ]")
 
@@ -308,5 +350,6 @@ class ReportList(list):
         return "\n".join(item._repr_markdown_() for item in self)
 
 
-__all__ = ["ReportList", "RichDisplay", "check_lines", "comparison_lines", "tex_of",
-           "to_html", "to_latex", "to_markdown", "training_lines", "verdict_lines"]
+__all__ = ["ReportList", "RichDisplay", "check_lines", "comparison_lines", "math_table_html",
+           "prose_html", "sections_html", "tex_of", "to_html", "to_latex", "to_markdown",
+           "training_lines", "verdict_lines"]

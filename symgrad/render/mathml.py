@@ -18,6 +18,7 @@ import re
 
 _ALIGNED = re.compile(r"\\begin\{aligned\}(\[[tcb]\])?")
 _DROP = re.compile(r"\\label\{[^{}]*\}|\\nonumber\b|\\notag\b")
+_COLUMNALIGN = re.compile(r'<mtd columnalign="(left|right|center)"')
 
 
 def available() -> bool:
@@ -43,6 +44,8 @@ def to_mathml(tex: str, display: bool = False) -> str:
     if display:
         clean = clean.replace(r"\displaystyle", "")
     out = convert(clean, display="block" if display else "inline")
+    # MathML Core (Chromium) ignores columnalign; CSS aligns the cells of aligned rows.
+    out = _COLUMNALIGN.sub(r'<mtd columnalign="\1" style="text-align: \1"', out)
     alt = html.escape(" ".join(source.split()), quote=True)
     return out.replace("<math ", f'<math alttext="{alt}" ', 1)
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from symgrad.derive import FORMS, gradients, reverse_program
 from symgrad.errors import SpecError
-from symgrad.render import linebreak, printing
+from symgrad.render import display, linebreak, printing
 from symgrad.spec import WEIGHT_TEMPLATE, check_weight_template, choices_message
 
 #: Tables with more rows than this use ``longtable`` (page breaks) in LaTeX.
@@ -228,6 +228,16 @@ class GradientTable:
 
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
+
+    def _repr_html_(self) -> str | None:
+        """The table with MathML cells (shown with no MathJax and no network), when
+        ``latex2mathml`` is installed; else None, and Jupyter shows the forms below."""
+        of = self._of(True)
+        rows = [[self._latex_plain[p], self.latex_cell(p)] for p in self.parameters]
+        return display.math_table_html(
+            ["p", rf"\dfrac{{\partial {of}}}{{\partial p}}"], rows,
+            [rf"Derivatives of ${of}$ by every parameter $p$"]
+            + self._notes(True), self._where(True))
 
     def _repr_latex_(self) -> str:
         """MathJax-friendly LaTeX (an ``array``; MathJax has no ``tabular``)."""
