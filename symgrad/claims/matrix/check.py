@@ -26,7 +26,7 @@ import sympy as sp
 
 from symgrad import budget
 from symgrad.claims.case import Names
-from symgrad.claims.equivalence import DISPROVED, PROVED, decide, numeric_method
+from symgrad.claims.equivalence import DISPROVED, PROVED, Decision, decide, numeric_method
 from symgrad.claims.lexer import fail
 from symgrad.claims.matrix.algebra import shape_text, value
 from symgrad.claims.matrix.equations import formula
@@ -68,14 +68,29 @@ class MatrixVerdict(Verdict):
         return "\n".join(lines)
 
 
+class _Differs(Exception):
+    """Stops :func:`decide` at a random point where the sides differ (no search for a
+    small-integer counterexample: only the first wrong entry gets one)."""
+
+
+def _stop(stage, info) -> None:
+    if stage == "differ":
+        raise _Differs(info)
+
+
 def _decide_entries(layers, claimed, true, points, seed):
     """``[(index, Decision)]`` for every entry (compact forms first for the proof)."""
     defs = layers.definitions
-    out = []
+    out: list = []
     for index in range(len(true)):
         c, t = claimed[index], true[index]
-        out.append((index, decide(c.xreplace(defs), t.xreplace(defs), points=points,
-                                  seed=seed, symbols=layers.symbols, proof_forms=[(c, t)])))
+        pair = dict(claimed=c.xreplace(defs), true=t.xreplace(defs), points=points, seed=seed,
+                    symbols=layers.symbols, proof_forms=[(c, t)])
+        first = not any(d.equal is False for _, d in out)
+        try:
+            out.append((index, decide(**pair, progress=None if first else _stop)))
+        except _Differs as stopped:
+            out.append((index, Decision(False, True, DISPROVED, stopped.args[0])))
     return out
 
 

@@ -175,8 +175,10 @@ def diagnose_matrix(layers, claim, claimed, true, wrong: list, show) -> Diagnosi
 
 def _scale(c, layers, claim) -> Diagnosis:
     if c == -1:
-        return Diagnosis("sign", "wrong sign: claimed = -true (the loss (y - yhat)**2/2 gives "
-                                 "dL/dyhat = yhat - y, not y - yhat)")
+        squared = layers.net.loss_name in ("half-squared", "squared")
+        return Diagnosis("sign", "wrong sign: claimed = -true" + (
+            " (the loss (y - yhat)**2/2 gives dL/dyhat = yhat - y, not y - yhat)"
+            if squared else ""))
     kind = "scale" if c > 0 else "sign+scale"
     if layers.batch and abs(c) in (layers.m, sp.Rational(1, layers.m)):
         what = "missing" if abs(c) == layers.m else "extra"
