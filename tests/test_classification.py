@@ -209,3 +209,18 @@ def test_softmax_needs_two_outputs_and_targets_must_be_probabilities():
         f(np.zeros(6), [[1.0, 2.0]], [[0.5, 0.6, 0.0]])
     with pytest.raises(ShapeError, match="probability vectors"):
         backprop(net, np.zeros(6), [[1.0, 2.0]], [[1.5, -0.5, 0.0]])
+
+
+def test_assert_backprop_matches_covers_softmax_and_l2():
+    from symgrad.references.backprop import backprop_function
+    from symgrad.testing import BackpropMismatch, assert_backprop_matches
+
+    net = Network([2, 3, 3], activation="elu", output_activation="softmax", bias=True, l2=0.1)
+    assert_backprop_matches(backprop_function(net), net, layout="vector", batches=2)
+
+    def forgets_l2(params, X, y):
+        cost, grad = backprop(net, params, X, y)
+        return cost, grad - 0.1 * np.where(np.arange(grad.size) < net.spec.n_weights, params, 0)
+
+    with pytest.raises(BackpropMismatch):
+        assert_backprop_matches(forgets_l2, net, layout="vector", batches=2)
