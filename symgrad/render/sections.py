@@ -147,7 +147,7 @@ class Sections:
 
     def softmax_rows(self) -> list:
         """The softmax Jacobian step, in the textbook form, for each top adjoint."""
-        d, net = self.d, self.d.net
+        net = self.d.net
         L, K = net.depth, net.widths[-1]
         if self.latex:
             rows = [(rf"\frac{{\partial a_{{{L}j}}}}{{\partial z_{{{L}k}}}}", "=",
