@@ -261,12 +261,7 @@ def reverse_program(net: Network, of: str | sp.Symbol = "output") -> ReverseProg
                 if seed is None:
                     d = sp.S.One if j == node[1] else sp.S.Zero
                 elif j in seed:
-                    # Chain rule at the top: dL/da * da/dz.  ``cancel`` turns the
-                    # cross-entropy of a sigmoid, (-y/a + (1-y)/(1-a)) * a*(1-a),
-                    # into the familiar a - y; keep whichever form is shorter.
-                    d = seed[j] * local_derivative(act, zs, as_)
-                    if kind == "loss":
-                        d = min(d, sp.cancel(d), key=sp.count_ops)
+                    d = top_adjoint(seed[j], act, zs, as_, shorten=kind == "loss")
                 else:
                     d = sp.S.Zero
             else:
@@ -282,6 +277,18 @@ def reverse_program(net: Network, of: str | sp.Symbol = "output") -> ReverseProg
         prog.grads[p] = delta_symbol(l, j) if l <= top else sp.S.Zero
     cache[key] = prog
     return prog
+
+
+def top_adjoint(seed: sp.Expr, activation: str, z: sp.Expr, a: sp.Expr, *,
+                shorten: bool) -> sp.Expr:
+    """The top layer's adjoint ``d(of)/da * f'(z)`` (chain rule through the activation).
+
+    With ``shorten`` (the loss), ``cancel`` turns the cross-entropy of a sigmoid,
+    ``(-y/a + (1-y)/(1-a)) * a*(1-a)``, into the familiar ``a - y``; whichever form
+    is shorter is kept.
+    """
+    d = seed * local_derivative(activation, z, a)
+    return min(d, sp.cancel(d), key=sp.count_ops) if shorten else d
 
 
 def _activation_on(net, l, j):

@@ -143,3 +143,29 @@ def test_bad_gradient_calls(kwargs, message):
 def test_output_needs_single_neuron():
     with pytest.raises(SpecError, match="name one"):
         gradients(Network([2, 2]), "output")
+
+
+@pytest.mark.parametrize("act", ["tanh", "sigmoid", "softplus", "relu"])
+def test_layer_formulas_match_sympy_diff_of_the_neuron(act):
+    """The per-layer formulas are one neuron's f, f' and top adjoint: compare each
+    with sympy.diff of an expression written here."""
+    from symgrad.layerwise import layer_formulas
+
+    z, y = sp.symbols("z y", real=True)
+    f_of = {"tanh": sp.tanh(z), "sigmoid": 1 / (1 + sp.exp(-z)),
+            "softplus": sp.log(1 + sp.exp(z))}
+    net = Network([3, 5, 1], activation=act, output_activation="sigmoid", loss="bce")
+    form = layer_formulas(net)
+    assert (form.z, form.a, form.y) == (z, sp.Symbol("a", real=True), y)
+    sig = 1 / (1 + sp.exp(-z))
+    loss = -(y * sp.log(sig) + (1 - y) * sp.log(1 - sig))      # bce of a sigmoid
+    top = form.top.xreplace({form.a: sig})
+    assert sp.simplify(top - sp.diff(loss, z)) == 0
+    assert sp.simplify(top - (sig - y)) == 0
+    if act in f_of:
+        f = f_of[act]
+        assert sp.simplify(form.activation[1].rewrite(sp.exp) - f.rewrite(sp.exp)) == 0
+        fprime = form.derivative[1].xreplace({form.a: f})
+        assert sp.simplify((fprime - sp.diff(f, z)).rewrite(sp.exp)) == 0
+    else:                                           # relu: slope 1 above 0, 0 at and below
+        assert form.derivative[1].subs(z, 2) == 1 and form.derivative[1].subs(z, 0) == 0

@@ -155,9 +155,29 @@ def test_to_dict_has_the_issue_keys_at_full_precision():
 
 
 def test_auto_backend_is_reported():
+    """20 epochs on 2-2-1 take milliseconds on numpy: numba's start (importing it,
+    loading or compiling a kernel) cannot pay off, and the report says why."""
     result = run(epochs=20, backend="auto", init="symmetric")
-    assert result.settings["backend"] == compile_gradients(SEED_NET, backend="auto").backend
+    assert result.settings["backend"] == "numpy"
+    assert result.settings["backend_reason"].startswith("auto: numpy")
+    assert f"backend: {result.settings['backend_reason']}" in result.to_text().splitlines()
     assert result.symmetric is True
+    named = run(epochs=20, backend="numpy", init="symmetric")
+    assert named.settings["backend_reason"] is None and "backend: " not in named.to_text()
+
+
+def test_auto_takes_numba_when_numpy_would_take_longer(monkeypatch):
+    pytest.importorskip("numba")
+    from symgrad.backends import auto
+
+    f, X, Y = compile_gradients(SEED_NET), np.ones((10, 2)), np.ones((10, 1))
+    work = auto.training_work(10, 1000, None)
+    quick = auto.choose_backend(SEED_NET, f, np.ones(6), X, Y, work)
+    monkeypatch.setattr(auto, "numpy_seconds", lambda *args: 1e6)   # as if numpy were slow
+    slow = auto.choose_backend(SEED_NET, f, np.ones(6), X, Y, work)
+    assert (quick.backend, slow.backend) == ("numpy", "numba")
+    assert slow.reason.startswith("auto: numba, estimated") and "against numpy's 1e+06 s" in \
+        slow.reason
 
 
 def test_sibling_equalities_for_deeper_nets():

@@ -30,8 +30,9 @@ from sympy.printing.numpy import NumPyPrinter
 
 from symgrad import activations
 from symgrad.backends.base import CompiledGradient
-from symgrad.derive import delta_symbol, gradients, local_derivative, reverse_program
-from symgrad.network import Network, activation_expr, loss_expr
+from symgrad.derive import gradients
+from symgrad.layerwise import layer_formulas
+from symgrad.network import Network
 
 _counter = itertools.count()
 
@@ -69,13 +70,10 @@ def _emit(lines, targets, exprs, indent="    "):
 
 
 def _layer_source(net: Network) -> str:
-    """Generate the layer-structured gradient kernel from the reverse program."""
-    prog = reverse_program(net, "loss")
+    """Generate the layer-structured gradient kernel from the per-layer formulas."""
+    form = layer_formulas(net)
     spec, W = net.spec, net.widths
     L = spec.depth
-    Y = sp.Symbol("Y", real=True)
-    Z = [sp.Symbol(f"Z{l}", real=True) for l in range(L + 1)]
-    A = [sp.Symbol(f"A{l}", real=True) for l in range(L + 1)]
     lines = ["def kernel(params, X, Y):", "    m = X.shape[0]"]
     for l in range(1, L + 1):
         # Layer l's weights are one contiguous block, row j = to-neuron j (spec.py).
@@ -86,20 +84,14 @@ def _layer_source(net: Network) -> str:
             b = spec.bias_slice(l)
             lines.append(f"    B{l} = params[{b.start}:{b.stop}]")
     lines.append("    A0 = X")
-    forward = dict(prog.forward)
     for l in range(1, L + 1):
         # z{l}{j} = sum_k w{l}{j}{k} a{l-1}{k} (+ b{l}{j}) for every j: one product.
-        z1 = forward[net.z_symbol(l, 1)]
-        assert z1.coeff(net.weight(l, 1, 1)) == net.a_symbol(l - 1, 1)
         lines.append(f"    Z{l} = A{l - 1} @ W{l}.T" + (f" + B{l}" if net.bias else ""))
-        act = activation_expr(net.activations[l - 1], Z[l])
-        _emit(lines, [f"A{l}"], [act])
-    _emit(lines, ["_loss"], [loss_expr(net.loss_name, [A[L]], [Y])])
+        _emit(lines, [f"A{l}"], [_on_arrays(form.activation[l], form, l)])
+    _emit(lines, ["_loss"], [_on_arrays(form.loss, form, L)])
     lines.append("    cost = float(numpy.sum(_loss)) / m")
     # Top adjoint delta{L}{j}, one formula for every output j.
-    top = dict(prog.deltas)[delta_symbol(L, 1)]
-    generic = {net.a_symbol(L, 1): A[L], net.z_symbol(L, 1): Z[L], net.targets[0]: Y}
-    _emit(lines, [f"D{L}"], [top.xreplace(generic)])
+    _emit(lines, [f"D{L}"], [_on_arrays(form.top, form, L)])
     for l in range(L, 0, -1):
         lines.append(f"    GW{l} = D{l}.T @ A{l - 1}")
         if net.bias:
@@ -107,7 +99,7 @@ def _layer_source(net: Network) -> str:
         if l > 1:
             # delta{l-1}{k} = f'(z{l-1}{k}) * sum_j w{l}{j}{k} delta{l}{j}
             lines.append(f"    G = D{l} @ W{l}")
-            fprime = local_derivative(net.activations[l - 2], Z[l - 1], A[l - 1])
+            fprime = _on_arrays(form.derivative[l - 1], form, l - 1)
             if fprime == 1:
                 lines.append(f"    D{l - 1} = G")
             else:
@@ -119,6 +111,13 @@ def _layer_source(net: Network) -> str:
     lines.append("    grad /= m")
     lines.append("    return cost, grad")
     return "\n".join(lines) + "\n"
+
+
+def _on_arrays(expr: sp.Expr, form, l: int) -> sp.Expr:
+    """A per-neuron formula applied to layer ``l``'s arrays ``Z{l}``, ``A{l}`` and ``Y``."""
+    return expr.xreplace({form.z: sp.Symbol(f"Z{l}", real=True),
+                          form.a: sp.Symbol(f"A{l}", real=True),
+                          form.y: sp.Symbol("Y", real=True)})
 
 
 def _flat_source(net: Network) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import sympy as sp
+from sympy.printing.precedence import precedence
 from sympy.printing.str import StrPrinter
 
 from symgrad.claims.diagnose import compress
@@ -32,12 +33,28 @@ def truths(net, key: str, form: str) -> dict:
 
 class _Printer(StrPrinter):
     """``str()`` of SymPy, except that integers too long for Python's int-to-text limit
-    are shown to 10 digits (``1.234567890e+6000``)."""
+    are shown to 10 digits (``1.234567890e+6000``) and a sum starts with a positive term."""
 
     def _print_Integer(self, expr):
         if expr.p.bit_length() > MAX_EXACT_BITS:
             return str(sp.Float(expr, 10))
         return super()._print_Integer(expr)
+
+    def _print_Add(self, expr, order=None):
+        """Positive terms first, as people write them: ``z21 - y``, not ``-y + z21``."""
+        terms = self._as_ordered_terms(expr, order=order)
+        negative = [t for t in terms if t.as_coeff_Mul()[0].is_negative]
+        if len(negative) == len(terms):
+            return super()._print_Add(expr, order)
+        prec = precedence(expr)
+        out = []
+        for term in [t for t in terms if t not in negative] + negative:
+            text = self._print(term)
+            sign = "+"
+            if text.startswith("-") and not term.is_Add:
+                sign, text = "-", text[1:]
+            out += [sign, f"({text})" if precedence(term) < prec or term.is_Add else text]
+        return " ".join(out[1:]) if out[0] == "+" else "-" + " ".join(out[1:])
 
     def _print_Rational(self, expr):
         if max(expr.p.bit_length(), expr.q.bit_length()) > MAX_EXACT_BITS:

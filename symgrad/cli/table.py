@@ -86,7 +86,8 @@ def add_parser(sub):
     add_output_options(p)
     p.add_argument("--form", default="compact", metavar="FORM",
                    help="compact (default; intermediate names z, a), expanded (inputs and "
-                        "parameters only) or delta (backprop's deltas, defined below)")
+                        "parameters only), delta (backprop's deltas, defined below) or matrix "
+                        "(the four backprop equations per layer, with shapes)")
     p.add_argument("--label", metavar="KEY",
                    help="with --format latex: \\label{KEY} after the caption, for \\ref{KEY}")
     p.add_argument("--no-float", action="store_true",
@@ -104,8 +105,13 @@ def run_table(args) -> int:
 def _table_text(spec, of: str, form: str, weight_template: str, options) -> str:
     """The table, rendered (runs in the worker)."""
     from symgrad.budget import network_for
-    from symgrad.render.tables import gradient_table
+    from symgrad.derive import FORMS
+    from symgrad.render.matrix import matrix_equations
+    from symgrad.render.tables import check_choice, gradient_table
 
+    check_choice("form", form, (*FORMS, "matrix"))
+    if form == "matrix":
+        return render(matrix_equations(network_for(spec), of=of), options)
     table = gradient_table(network_for(spec), of=of, form=form,
                            weight_template=weight_template)
     return render(table, options)

@@ -88,7 +88,9 @@ def add_parser(sub):
                           "0 to 2**64-1 (default 0)")
     run.add_argument("--tol", type=float, default=0.0,
                      help="stop when the cost changes by at most TOL in an epoch (default 0: off)")
-    run.add_argument("--backend", default="auto", help="numpy, numba or auto (default auto)")
+    run.add_argument("--backend", default="auto",
+                     help="numpy, numba or auto (default auto: whichever is estimated to "
+                          "finish the run first)")
     out = p.add_argument_group("output")
     out.add_argument("--quiet", action="store_true", help="no progress bar")
     out.add_argument("--json", action="store_true", help="print the result as JSON")

@@ -187,6 +187,9 @@ def add_parser(sub):
                    help="check a derivation step by step: a claim, then one '= ...' step "
                         "per line (or a LaTeX align block); names the first wrong step "
                         "(- reads standard input)")
+    p.add_argument("--layout", default="sample", choices=("sample", "columns", "rows"),
+                   help="matrix claims (dL/dW2 = delta2 a1^T, see docs/matrix.md): one sample "
+                        "(default), or a batch X with samples as columns or as rows")
     add_claim_options(p)
     add_budget_options(p, "the work on each claim")
     p.set_defaults(func=run_verify)
@@ -239,6 +242,7 @@ def emit(text: str, stream: TextIO | None = None) -> None:
 
 def run_verify(args) -> int:
     from symgrad.budget import Pool
+    from symgrad.claims.matrix.check import check_matrix_claim, looks_matrix
     from symgrad.claims.verify import Verdict, check_claim
     from symgrad.spec import check_weight_template
 
@@ -261,6 +265,10 @@ def run_verify(args) -> int:
     with Pool(limits) as pool:
         for where, text in items:
             try:
+                if args.layout != "sample" or looks_matrix(text, net):
+                    verdicts.append(check_matrix_claim(net, text, layout=args.layout,
+                                                       weight_template=template, pool=pool))
+                    continue
                 verdicts.append(check_claim(net, text, aliases=aliases, weight_template=template,
                                             pool=pool, notation=args.notation))
             except SymgradError as exc:

@@ -167,6 +167,7 @@ class TrainingResult(RichDisplay):
         lines = [f"symgrad train: {self.net.describe()}",
                  f"training: {mode} gradient descent, lr {s['lr']:g}, momentum "
                  f"{s['momentum']:g}, init {s['init']} (seed {s['seed']}), {s['backend']} backend",
+                 *([f"backend: {s['backend_reason']}"] if s.get("backend_reason") else []),
                  f"stopped: {self._stop_line()}",
                  f"cost C: {self.costs[0]:.12g} at the start -> {self.cost:.12g} after "
                  f"{self.epochs_run} epoch{'s' if self.epochs_run != 1 else ''}"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from symgrad.backends import compile_gradients
+from symgrad.backends.auto import choose_backend, training_work
 from symgrad.errors import DataError, SpecError, SpecTypeError
 from symgrad.limits import MAX_COST_POINTS, MAX_DATA_CELLS
 from symgrad.network import Network
@@ -126,7 +127,11 @@ def train(net, X, y, *, epochs=1000, lr=0.01, init="random", seed=0, momentum=0.
         The ``a`` of :func:`symgrad.training.data.split_feature` if ``X`` was built with it;
         the result then reports the effective slope on the original ``x``.
     backend : str
-        Passed to :func:`symgrad.compile_gradients` (``"auto"``: numba when installed).
+        ``"numpy"`` or ``"numba"`` (see :func:`symgrad.compile_gradients`), or
+        ``"auto"``: whichever is estimated to finish the run first, from a timing of
+        the numpy backend on the data and whether numba's kernel is already compiled
+        (:func:`symgrad.backends.auto.choose_backend`); ``settings["backend_reason"]``
+        of the result says why.
     progress : callable, optional
         Called as ``progress(epoch, epochs, cost)`` after every epoch.
 
@@ -171,7 +176,7 @@ def train(net, X, y, *, epochs=1000, lr=0.01, init="random", seed=0, momentum=0.
     if not (np.isfinite(X).all() and np.isfinite(Y).all()):
         raise DataError("X and y must be finite (no NaN or inf)")
     _check_targets(spec, Y)
-    f = compile_gradients(net, backend=backend)
+    f, why = _gradient(net, backend, p0, X, Y, training_work(X.shape[0], epochs, batch_size))
     loop = Loop(spec, f, X, Y, p0, lr, momentum, batch_size, seed)
     points = min(MAX_COST_POINTS, max(2, MAX_DATA_CELLS // max(1, spec.n_parameters)))
     costs, path = Record(MAX_COST_POINTS), Record(points, record_every)
@@ -189,12 +194,23 @@ def train(net, X, y, *, epochs=1000, lr=0.01, init="random", seed=0, momentum=0.
             gap=sibling_gap(spec, loop.p) if hidden_layers(spec) else None,
             settings={"init": init_name, "seed": seed, "lr": float(lr),
                       "momentum": float(momentum), "batch_size": batch_size,
-                      "tol": float(tol), "backend": f.backend},
+                      "tol": float(tol), "backend": f.backend, "backend_reason": why},
             equalities=sibling_equalities(spec), split=split)
         _compare(result, X, Y)
     if result.stop == "interrupted":
         raise TrainingInterrupted(result)
     return result
+
+
+def _gradient(net, backend, p0, X, Y, work):
+    """The compiled gradient, and why ``auto`` picked its backend (None when named)."""
+    if backend != "auto":
+        return compile_gradients(net, backend=backend), None
+    f = compile_gradients(net, backend="numpy")
+    choice = choose_backend(net, f, p0, X, Y, work)
+    if choice.backend != "numpy":
+        f = compile_gradients(net, backend=choice.backend)
+    return f, choice.reason
 
 
 def effective_map(spec, params, *, split=None) -> dict:

@@ -4,7 +4,7 @@
   from :mod:`~symgrad.backends.numba.emit` (emitter, shared layout),
   :mod:`~symgrad.backends.numba.printer` (formulas; the activation hooks) and one
   module per code shape: :mod:`~symgrad.backends.numba.unrolled` (unrolled and
-  fused), :mod:`~symgrad.backends.numba.looped`, :mod:`~symgrad.backends.numba.blocked`;
+  fused) and :mod:`~symgrad.backends.numba.stacked` (loops over layers);
 - :mod:`~symgrad.backends.numba.runtime` holds the helpers the kernels call;
 - :mod:`~symgrad.backends.numba.cache` writes, checks and imports kernel modules;
 - :mod:`~symgrad.backends.numba.backend` compiles and calls them (needs numba).

@@ -9,19 +9,18 @@ run in SIMD lanes), and the block adds the cost and every gradient entry to
 running sums.  No ``(m, width)`` arrays and no per-sample gradients are ever
 stored, so ``X`` and ``y`` are read once.
 
-The generated code (see :mod:`symgrad.backends.numba.source`) has that blocked shape for
-networks with more than :data:`~symgrad.backends.numba.source.UNROLL_MAX` parameters; smaller
-ones get a fused loop (every statement of the program unrolled, vectorised
-across samples by LLVM).  Batches of fewer than :data:`~symgrad.backends.numba.source.SMALL`
-samples run per-sample code (unrolled scalars for small networks, loops over
-small arrays for larger ones), where setting up blocks would cost more than it
-saves.
+The generated code (see :mod:`symgrad.backends.numba.source`) has that stacked
+shape (loops over layers and neurons, so it compiles in the same time whatever
+the network's size) for networks with more than
+:data:`~symgrad.backends.numba.source.UNROLL_MAX` parameters; smaller ones get
+a fused loop (every statement of the program unrolled, vectorised across
+samples by LLVM).
 
 Samples are cut into chunks of :data:`CHUNK` rows; each chunk sums into its own
-row of a partial-sum array and the rows are added in order at the end.  Chunks
-run in parallel (``numba.prange``) for large batches and serially for small ones;
-the chunking depends only on ``m``, so the result is bitwise the same for any
-thread count.
+row of a partial-sum array and the rows are added in order at the end.  For
+large batches contiguous runs of chunks go to :func:`threads` threads (the
+kernel releases the GIL); the chunking depends only on ``m``, so the result is
+bitwise the same for any thread count.
 
 Caching (:mod:`symgrad.backends.numba.cache`): the generated module is written to
 :func:`cache_dir` under a name that hashes the network spec, the generator's
@@ -43,7 +42,10 @@ network spec and SymPy's printer, never from user text.
 
 from __future__ import annotations
 
-import numba  # noqa: F401  (ImportError here means the 'fast' extra is missing)
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numba  # ImportError here means the 'fast' extra is missing
 import numpy as np
 
 from symgrad.backends.base import METHODS, CompiledGradient
@@ -53,12 +55,27 @@ from symgrad.errors import ShapeError, SpecError, SpecTypeError, SymgradError
 from symgrad.network import Network
 from symgrad.spec import check_batch, choices_message
 
-__all__ = ["CHUNK", "PARALLEL_WORK", "NumbaGradient", "cache_dir", "compile_numba"]
+__all__ = ["CHUNK", "PARALLEL_WORK", "NumbaGradient", "cache_dir", "compile_numba", "threads"]
 
-#: Run chunks in parallel when m * (parameters + 1) is at least this (and there are
-#: at least two chunks): measured, two threads already pay off at two chunks.
-PARALLEL_WORK = 1 << 15
+#: Run chunks in parallel threads when m * (parameters + 1) is at least this (and
+#: there are at least two chunks).
+PARALLEL_WORK = 1 << 16
 _F8 = np.dtype(np.float64)
+_pool: list[ThreadPoolExecutor] = []        # made on the first parallel call
+_pool_lock = threading.Lock()
+
+
+def threads() -> int:
+    """Threads a large batch runs on: ``NUMBA_NUM_THREADS`` (default: the CPU count)."""
+    return max(1, int(getattr(numba.config, "NUMBA_NUM_THREADS", 1)))
+
+
+def _executor() -> ThreadPoolExecutor:
+    with _pool_lock:
+        if not _pool:
+            _pool.append(ThreadPoolExecutor(max_workers=max(1, threads() - 1),
+                                            thread_name_prefix="symgrad-numba"))
+        return _pool[0]
 
 
 class NumbaGradient(CompiledGradient):
@@ -70,11 +87,39 @@ class NumbaGradient(CompiledGradient):
     """
 
     def __init__(self, net, module, method):
-        super().__init__(net, module.run_serial, module.source, "numba", method)
+        super().__init__(net, self._serial, module.source, "numba", method)
         self.cache_path = module.cache_path
-        self._parallel = module.run_parallel
+        self._chunks = module.run_serial
         self._shape = (net.spec.n_parameters, net.spec.n_inputs, net.spec.n_outputs)
         self._parallel_rows = max(2 * CHUNK, PARALLEL_WORK // (self._shape[0] + 1))
+
+    def _serial(self, params, X, Y):
+        """Every chunk in this thread; the rows of partial sums added in order."""
+        m = X.shape[0]
+        n = (m + CHUNK - 1) // CHUNK
+        out = np.empty((n, self._shape[0] + 1))
+        self._chunks(params, X, Y, 0, n, out)
+        return _finish(out, m)
+
+    def _parallel(self, params, X, Y):
+        """The chunks split into contiguous runs, one per thread (this one included).
+
+        Each chunk sums into its own row, and the rows are added in order at the
+        end, so the result is bitwise that of :meth:`_serial` for any thread count.
+        The kernel releases the GIL (``nogil``), so the threads run at once.
+        """
+        m = X.shape[0]
+        n = (m + CHUNK - 1) // CHUNK
+        out = np.empty((n, self._shape[0] + 1))
+        parts = min(threads(), n)
+        bounds = [n * t // parts for t in range(parts + 1)]
+        pool = _executor() if parts > 1 else None
+        jobs = [pool.submit(self._chunks, params, X, Y, bounds[t], bounds[t + 1], out)
+                for t in range(1, parts)] if pool else []
+        self._chunks(params, X, Y, bounds[0], bounds[1], out)
+        for job in jobs:
+            job.result()
+        return _finish(out, m)
 
     def __call__(self, params, X, y):
         P, n, k = self._shape
@@ -161,12 +206,18 @@ class NumbaGradient(CompiledGradient):
         return None
 
 
+def _finish(out, m):
+    """``(cost, grad)`` from the rows of partial sums, added in row order."""
+    total = out.sum(axis=0)         # over the rows, one after another: a fixed order
+    return float(total[0]) / m, total[1:] / m
+
+
 def compile_numba(net: Network, method: str = "reverse") -> NumbaGradient:
     """Compile ``net``'s exact cost gradient into a native numba kernel.
 
     Usually reached through ``compile_gradients(net, backend="numba")`` or
-    ``backend="auto"``.  The first compile of a network takes seconds (SymPy
-    code generation plus numba/LLVM); later processes load it from
+    ``backend="auto"``.  The first compile of a network takes seconds (numba and
+    LLVM, about the same for any size of network); later processes load it from
     :func:`cache_dir` in a fraction of that.
 
     Parameters

@@ -74,7 +74,8 @@ from symgrad.network import Network
 #: Modules outside this package whose source shapes the generated code.  Every
 #: ``*.py`` file of this package is hashed too; a missing module (``activations``
 #: in older trees) is hashed as absent.
-SHAPING_MODULES = ("symgrad.derive", "symgrad.network", "symgrad.spec", "symgrad.activations")
+SHAPING_MODULES = ("symgrad.derive", "symgrad.layerwise", "symgrad.network", "symgrad.spec",
+                   "symgrad.activations")
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _loaded: dict[str, types.ModuleType] = {}
 _scratch: list[Path] = []       # the mkdtemp fallback of this process, once made
@@ -182,9 +183,18 @@ def _shaping_sources():
         yield name, Path(origin).read_bytes() if origin else b"<absent>"
 
 
+def _numba_version() -> str:
+    """numba's version, without importing numba (which takes a good part of a second)."""
+    numba = sys.modules.get("numba")
+    if numba is not None:
+        return str(numba.__version__)
+    from importlib.metadata import version
+
+    return version("numba")
+
+
 def cache_key(net: Network, method: str) -> str:
     """Hash of everything the kernel depends on: spec, constants, sources, versions."""
-    import numba
     import numpy
     import sympy
 
@@ -194,7 +204,7 @@ def cache_key(net: Network, method: str) -> str:
     for name, text in _shaping_sources():
         h.update(f"\0{name}\0{len(text)}\0".encode())
         h.update(text)
-    versions = (__version__, numba.__version__, numpy.__version__, sympy.__version__,
+    versions = (__version__, _numba_version(), numpy.__version__, sympy.__version__,
                 sys.version)
     h.update(repr(versions).encode())
     return h.hexdigest()[:24]
@@ -306,6 +316,19 @@ def _load_entry(entry: Entry, net: Network, method: str) -> tuple[types.ModuleTy
         _log.warning("symgrad: note: the cached kernel for %s was %s; rebuilt it",
                      net.spec.arch, why)
     return module, text
+
+
+def is_cached(net: Network, method: str = "reverse") -> bool:
+    """Whether a recorded kernel of ``net`` is in the cache (loading it would not compile).
+
+    Cheap: it hashes the sources and looks for the entry's files; it imports no
+    numba and checks no checksums (:func:`load` does that).
+    """
+    key = cache_key(net, method)
+    if key in _loaded:
+        return True
+    entry = Entry(cache_dir(), key)
+    return entry.kernel.is_file() and entry.record.is_file()
 
 
 def load(net: Network, method: str) -> types.ModuleType:

@@ -1,7 +1,7 @@
 """Writing generated code: an emitter of indented lines, and the layout kernels share.
 
 The kernel generators (:mod:`~symgrad.backends.numba.unrolled`,
-:mod:`~symgrad.backends.numba.looped`, :mod:`~symgrad.backends.numba.blocked`)
+:mod:`~symgrad.backends.numba.stacked`)
 write every statement through an :class:`Emitter`, which owns the indentation:
 a loop body is whatever is emitted inside ``with e.block("for ...:")``.  Every
 statement is printed in its final form (array indexing included); nothing
@@ -29,8 +29,9 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from symgrad.derive import ReverseProgram, delta_symbol, local_derivative, reverse_program
-from symgrad.network import Network, activation_expr
+from symgrad.derive import ReverseProgram, reverse_program
+from symgrad.layerwise import LayerFormulas, layer_formulas
+from symgrad.network import Network
 
 
 class Emitter:
@@ -67,6 +68,31 @@ class Emitter:
         return "".join(line + "\n" for line in self.lines)
 
 
+#: The decorator of a kernel's entry point ``run_serial(params, X, Y, c0, c1, out)``:
+#: compiled when the module is imported (the signature is given), cached on disk.
+#: It runs chunks ``c0`` to ``c1 - 1`` of the samples in the calling thread, chunk
+#: ``c`` summing into ``out[c]``; the backend adds the rows in order.
+ENTRY = ("@njit('(float64[::1], float64[:, ::1], float64[:, ::1], int64, int64, "
+         "float64[:, ::1])', cache=True, fastmath={fastmath}, error_model='numpy', "
+         "nogil=True)")
+
+
+@contextmanager
+def entry_point(e: Emitter, fastmath: str = "False") -> Iterator[None]:
+    """Emit ``run_serial``'s header; the block emitted inside is its set-up."""
+    e.line(ENTRY.format(fastmath=fastmath))
+    with e.block("def run_serial(params, X, Y, c0, c1, out):"):
+        yield
+
+
+@contextmanager
+def chunk_loop(e: Emitter) -> Iterator[None]:
+    """Emit the loop over chunks: each pass sees ``start``, ``stop`` and its ``row``."""
+    with e.block("for c in range(c0, c1):"):
+        e.line("start = c * CHUNK", "stop = min(X.shape[0], start + CHUNK)", "row = out[c]")
+        yield
+
+
 def unsigned_constants(e: Emitter, count: int) -> None:
     """Emit ``u0 = np.uint64(0)`` ... ``u{count-1}``: unsigned index constants.
 
@@ -83,18 +109,18 @@ class KernelLayout:
     Layers are 1-based as in the docs (``w{l}{j}{k}``); the tuples indexed by
     layer hold ``None`` at index 0.  ``z``, ``a`` and ``y`` are the generic
     symbols that per-neuron formulas (activation, ``f'``, loss, top adjoint) are
-    written in, so one formula serves every neuron of a layer in a loop.
+    written in (:func:`symgrad.derive.layer_formulas`), so one formula serves
+    every neuron of a layer in a loop.
     """
 
     net: Network
-    #: The reverse-mode program of the loss (``None`` for ``method="diff"``).
-    program: ReverseProgram | None
+    #: ``"reverse"`` or ``"diff"``.
+    method: str
+    #: The per-layer formulas of the loss gradient.
+    formulas: LayerFormulas
     widths: tuple
     depth: int
     bias: bool
-    z: sp.Symbol
-    a: sp.Symbol
-    y: sp.Symbol
     #: ``weight_offset[l]``: index of ``w{l}11`` in params (``net.spec.weight_slice(l).start``).
     weight_offset: tuple
     #: ``bias_offset[l]``: index of ``b{l}1`` in params (``None`` without biases).
@@ -110,11 +136,8 @@ class KernelLayout:
         spec, L = net.spec, net.depth
         act = (None, *net.activations)
         return cls(
-            net=net,
-            program=reverse_program(net, "loss") if method == "reverse" else None,
+            net=net, method=method, formulas=layer_formulas(net),
             widths=tuple(net.widths), depth=L, bias=bool(net.bias),
-            z=sp.Symbol("z", real=True), a=sp.Symbol("a", real=True),
-            y=sp.Symbol("y", real=True),
             weight_offset=(None, *(spec.weight_slice(l).start for l in range(1, L + 1))),
             bias_offset=(None, *(spec.bias_slice(l).start if net.bias else None
                                  for l in range(1, L + 1))),
@@ -123,23 +146,32 @@ class KernelLayout:
                             for l in range(1, L + 1))))
 
     @property
+    def z(self) -> sp.Symbol:
+        return self.formulas.z
+
+    @property
+    def a(self) -> sp.Symbol:
+        return self.formulas.a
+
+    @property
+    def y(self) -> sp.Symbol:
+        return self.formulas.y
+
+    @property
     def reverse(self) -> ReverseProgram:
-        """The reverse-mode program (there is none for ``method="diff"``)."""
-        if self.program is None:
+        """The per-neuron reverse-mode program (unrolled kernels; none for ``method="diff"``)."""
+        if self.method != "reverse":
             raise ValueError("a kernel of the diff method has no reverse-mode program")
-        return self.program
+        return reverse_program(self.net, "loss")
 
     def activation_of(self, l: int) -> sp.Expr:
         """``a = f(z)`` of layer ``l`` in the generic symbols."""
-        return activation_expr(self.activation[l], self.z)
+        return self.formulas.activation[l]
 
     def local_derivative(self, l: int) -> sp.Expr:
         """``f'(z)`` of layer ``l`` in the generic ``z`` and ``a``."""
-        return local_derivative(self.activation[l], self.z, self.a)
+        return self.formulas.derivative[l]
 
     def top_delta(self) -> sp.Expr:
         """The output layer's adjoint ``delta{L}{j}`` in the generic ``z``, ``a``, ``y``."""
-        net, L = self.net, self.depth
-        generic = {net.a_symbol(L, 1): self.a, net.z_symbol(L, 1): self.z,
-                   net.targets[0]: self.y}
-        return dict(self.reverse.deltas)[delta_symbol(L, 1)].xreplace(generic)
+        return self.formulas.top

@@ -7,54 +7,53 @@ the generated code can be read and tested without it.
 
 Code shapes
 -----------
+Every kernel module has one compiled entry point, ``run_serial(params, X, Y, c0,
+c1, out)``: it runs chunks ``c0`` to ``c1 - 1`` of :data:`CHUNK` samples, chunk
+``c`` summing into row ``c`` of ``out``
+(:mod:`~symgrad.backends.numba.backend` adds the rows in order, and runs
+several threads on contiguous runs of chunks for large batches).
+
 * **Fused** (``method="reverse"`` kernels of networks with at most
-  :data:`UNROLL_MAX` parameters, batches of at least :data:`SMALL` samples): the
-  unrolled per-sample statements (below) in one loop over the samples with an
+  :data:`UNROLL_MAX` parameters): every ``z``, ``a`` and ``delta`` of the
+  program is one scalar statement (below), in one loop over the samples with an
   unsigned index and ``X``, ``y`` read through flat views, compiled with
   ``fastmath={'reassoc'}`` and nothing else: LLVM may then split the running
   sums into SIMD lanes and vectorise the whole body across samples (tanh is
-  branch-free).  Each chunk is one call, so the order of the additions depends
-  only on the compiled code and ``m``: results stay deterministic.
-* **Blocked** (``method="reverse"`` kernels of larger networks, batches of at
-  least :data:`SMALL` samples): samples go in blocks of :data:`BLOCK`; each block
-  copies its ``X`` and ``y`` into small arrays with one row per input or neuron
-  and one column per sample, and every step of the program becomes a loop over
-  the block's samples, innermost, so LLVM runs it in SIMD lanes: a layer's
-  ``z{l}{j} = b{l}{j} + sum_k w{l}{j}{k} a{l-1}{k}`` adds :data:`GROUP` terms
-  per pass (in the order of a plain loop) and applies the activation in its
-  last pass; the adjoints ``delta{l-1}{k} = f'(z{l-1}{k}) sum_j w{l}{j}{k}
-  delta{l}{j}`` likewise; each gradient adds the block's ``sum_s delta a`` (a
-  dot product). The per-neuron formulas (activation, ``f'(z)``, loss, top
-  adjoint) are printed from the program's expressions.  Two details make the
-  loops vectorise: sample indices are unsigned (numba then drops the
-  negative-index wrap-around, which turns vector loads into gathers), and the
-  block's sums are the only code compiled with ``fastmath={'reassoc'}`` (LLVM
-  may then add in SIMD lanes; the order depends only on the compiled code and
-  the block length, so results stay deterministic).  A block is padded to a
-  multiple of :data:`LANES` with ``x = 0`` and ``delta = 0``, which add exact
-  zeros.
-* **Unrolled** (per-sample code for networks with at most :data:`UNROLL_MAX`
-  parameters, and every ``method="diff"`` kernel): every ``z``, ``a`` and
-  ``delta`` of the program is one scalar statement, CSE'd with ``sympy.cse``
-  stage by stage (a layer's ``z``, its ``a``, the loss with the top adjoints,
-  each lower layer's adjoints, the gradients); every gradient has its own
-  scalar accumulator.
-* **Looped** (per-sample code for larger networks): each layer becomes small
-  loops over local arrays (straight-line code would grow with the weights, and
-  numba's compile time with it).
+  branch-free).  The order of the additions depends only on the compiled code
+  and the chunk's length: results stay deterministic.
+* **Stacked** (``method="reverse"`` kernels of larger networks,
+  :mod:`~symgrad.backends.numba.stacked`): samples go in blocks of
+  :data:`BLOCK`, every layer's values in three arrays shared by all layers (one
+  row per neuron, one column per sample), and loops over layers and neurons
+  read widths and offsets from constant tables, so the code is the same
+  whatever the depth and width: numba's compile time does not grow with the
+  network.  Weighted sums add :data:`GROUP` terms per pass over a block (then
+  4, then 1) in the order of a plain loop; each gradient adds the block's
+  ``sum_s delta a`` (a dot product, the only code compiled with
+  ``fastmath={'reassoc'}``).  Sample indices are unsigned (numba then drops the
+  negative-index wrap-around, which turns vector loads into gathers), and a
+  block is padded to a multiple of :data:`LANES` with ``x = 0`` and
+  ``delta = 0``, which add exact zeros.
+* **Unrolled** (every ``method="diff"`` kernel): one scalar statement per
+  program step as in the fused shape, reading ``X[i, k]``.
 
-Per-sample code serves batches of fewer than :data:`SMALL` samples (there the
-set-up of blocks costs more than it saves, e.g. at m = 1).
+Statements are CSE'd with ``sympy.cse`` stage by stage (a layer's ``z``, its
+``a``, the loss with the top adjoints, each lower layer's adjoints, the
+gradients); every gradient of an unrolled or fused kernel has its own scalar
+accumulator.
 
 How the text is made: :class:`~symgrad.backends.numba.emit.KernelLayout` holds
-what the shapes share (the program, widths, each layer's weight and bias offsets
-from ``net.spec``, activations, output arrays); each shape's module
-(:mod:`~symgrad.backends.numba.unrolled`, :mod:`~symgrad.backends.numba.looped`,
-:mod:`~symgrad.backends.numba.blocked`) writes its statements, final indexing
-included, through an :class:`~symgrad.backends.numba.emit.Emitter` that owns the
-indentation, and :mod:`~symgrad.backends.numba.printer` prints the formulas
-(``math.`` functions, ``_softplus``, the branch-free ``_tanh``: within 3 ulp of
-libm's tanh, and in SIMD about 4x faster).  Nothing rewrites the text afterwards.
+what the shapes share (the per-layer formulas, widths, each layer's weight and
+bias offsets from ``net.spec``, activations, output arrays); each shape's module
+(:mod:`~symgrad.backends.numba.unrolled`, :mod:`~symgrad.backends.numba.stacked`)
+writes its statements, final indexing included, through an
+:class:`~symgrad.backends.numba.emit.Emitter` that owns the indentation, and
+:mod:`~symgrad.backends.numba.printer` prints the formulas (``math.``
+functions, ``_softplus``, the branch-free ``_tanh``: within 3 ulp of libm's
+tanh, and in SIMD about 4x faster).  Nothing rewrites the text afterwards.
+Numba compiles each library feature a kernel uses (an array slice assignment,
+say) the first time a process needs it, for up to seconds, so the kernels use
+little beyond indexing and arithmetic.
 
 >>> from symgrad import Network
 >>> src = kernel_source(Network([2, 2, 1]))
@@ -86,13 +85,11 @@ for s in range(np.uint64(stop - start)):
 
 from __future__ import annotations
 
-from symgrad.backends.numba.blocked import blocked_chunk
 from symgrad.backends.numba.emit import Emitter, KernelLayout
-from symgrad.backends.numba.looped import looped_chunk
-from symgrad.backends.numba.runtime import DRIVERS as _DRIVERS
 from symgrad.backends.numba.runtime import HEADER as _HEADER
 from symgrad.backends.numba.runtime import exp_polynomial as _exp_polynomial
 from symgrad.backends.numba.runtime import tanh_polynomial as _tanh_polynomial
+from symgrad.backends.numba.stacked import stacked_chunk
 from symgrad.backends.numba.unrolled import fused_chunk, unrolled_chunk
 from symgrad.network import Network
 
@@ -100,11 +97,9 @@ from symgrad.network import Network
 UNROLL_MAX = 64
 #: Samples per chunk: the unit of parallel work and of the partial sums.
 CHUNK = 1024
-#: Samples per block of the blocked kernel (a divisor of CHUNK, a multiple of LANES).
+#: Samples per block of the stacked kernel (a divisor of CHUNK, a multiple of LANES).
 BLOCK = 128
-#: Batches with fewer samples run the per-sample code (unrolled or looped).
-SMALL = 8
-#: Terms of a neuron's weighted sum added per pass over a block (blocked kernel).
+#: Terms of a weighted sum added per pass over a block (stacked kernel).
 GROUP = 8
 #: SIMD lanes: sample blocks are padded to a multiple of this.
 LANES = 8
@@ -112,33 +107,24 @@ LANES = 8
 
 def constants() -> dict:
     """The generator's constants as they are now (part of the cache key)."""
-    return {"UNROLL_MAX": UNROLL_MAX, "CHUNK": CHUNK, "BLOCK": BLOCK, "SMALL": SMALL,
-            "GROUP": GROUP, "LANES": LANES}
+    return {"UNROLL_MAX": UNROLL_MAX, "CHUNK": CHUNK, "BLOCK": BLOCK, "GROUP": GROUP,
+            "LANES": LANES}
 
 
 def kernel_source(net: Network, method: str = "reverse") -> str:
     """The Python source of the numba kernel module for ``net`` (not compiled)."""
     layout = KernelLayout.of(net, method)
-    unrolled = net.spec.n_parameters <= UNROLL_MAX
     e = Emitter()
     if method == "diff":
-        unrolled_chunk(e, layout, method, "_chunk")
-        e.blank(2)
-        e.line("_chunk_small = _chunk")
+        unrolled_chunk(e, layout, method)
         shape = "unrolled"
+    elif net.spec.n_parameters <= UNROLL_MAX:
+        fused_chunk(e, layout)
+        shape = "fused"
     else:
-        if unrolled:
-            fused_chunk(e, layout)
-        else:
-            blocked_chunk(e, layout, GROUP)
-        e.blank(2)
-        if unrolled:
-            unrolled_chunk(e, layout, method, "_chunk_small")
-        else:
-            looped_chunk(e, layout, "_chunk_small")
-        shape = (f"fused; unrolled below {SMALL} samples" if unrolled
-                 else f"blocked; looped below {SMALL} samples")
+        stacked_chunk(e, layout, GROUP)
+        shape = "stacked"
     head = _HEADER.format(describe=net.describe(), method=method, P=net.spec.n_parameters,
-                          CHUNK=CHUNK, BLOCK=BLOCK, LANES=LANES, SMALL=SMALL,
+                          CHUNK=CHUNK, BLOCK=BLOCK, LANES=LANES,
                           poly=_tanh_polynomial(), exp_poly=_exp_polynomial(), shape=shape)
-    return head + e.text() + "\n" + _DRIVERS
+    return head + e.text()

@@ -13,7 +13,13 @@ from collections.abc import Callable
 
 import sympy as sp
 
-from symgrad.backends.numba.emit import Emitter, KernelLayout, unsigned_constants
+from symgrad.backends.numba.emit import (
+    Emitter,
+    KernelLayout,
+    chunk_loop,
+    entry_point,
+    unsigned_constants,
+)
 from symgrad.backends.numba.printer import stage, temporaries
 from symgrad.derive import delta_symbol, gradients
 from symgrad.network import loss_expr
@@ -58,9 +64,12 @@ def _per_sample(e: Emitter, layout: KernelLayout, method: str, read: Reader) -> 
     stage(e, [(g, prog.grads[p]) for g, p in zip(acc[1:], net.parameters)], tmp, "+=")
 
 
-def _parameters_and_sums(e: Emitter, net) -> None:
-    """``w111 = params[0]`` ..., then a zero accumulator for the cost and each gradient."""
+def _parameters(e: Emitter, net) -> None:
     e.line(*(f"{p} = params[{q}]" for q, p in enumerate(net.parameters)))
+
+
+def _zero_sums(e: Emitter, net) -> None:
+    """A zero accumulator for the cost and each gradient."""
     e.line("_cost = 0.0", *(f"_g{q} = 0.0" for q in range(len(net.parameters))))
 
 
@@ -68,28 +77,30 @@ def _store_sums(e: Emitter, net) -> None:
     e.line("row[0] = _cost", *(f"row[{q + 1}] = _g{q}" for q in range(len(net.parameters))))
 
 
-def unrolled_chunk(e: Emitter, layout: KernelLayout, method: str, name: str) -> None:
-    """The ``name`` function of the unrolled kernel: one sample per iteration."""
+def unrolled_chunk(e: Emitter, layout: KernelLayout, method: str) -> None:
+    """``run_serial`` of the unrolled kernel: one sample per iteration."""
     net = layout.net
-    e.line("@njit(cache=True, fastmath=False, error_model='numpy', nogil=True)")
-    with e.block(f"def {name}(params, X, Y, start, stop, row):"):
-        _parameters_and_sums(e, net)
-        with e.block("for i in range(start, stop):"):
-            _per_sample(e, layout, method, _read_2d)
-        _store_sums(e, net)
+    with entry_point(e):
+        _parameters(e, net)
+        with chunk_loop(e):
+            _zero_sums(e, net)
+            with e.block("for i in range(start, stop):"):
+                _per_sample(e, layout, method, _read_2d)
+            _store_sums(e, net)
 
 
 def fused_chunk(e: Emitter, layout: KernelLayout) -> None:
-    """The ``_chunk`` function of the fused kernel (small networks; see the module notes)."""
+    """``run_serial`` of the fused kernel (small networks; see the module notes)."""
     net = layout.net
     n, k = net.spec.n_inputs, net.spec.n_outputs
-    e.line("@njit(cache=True, fastmath={'reassoc'}, error_model='numpy', nogil=True)")
-    with e.block("def _chunk(params, X, Y, start, stop, row):"):
+    with entry_point(e, "{'reassoc'}"):
         e.line(f"Xf = X.reshape(X.shape[0] * {n})", f"Yf = Y.reshape(Y.shape[0] * {k})")
-        _parameters_and_sums(e, net)
+        _parameters(e, net)
         unsigned_constants(e, max(n, k) + 1)
-        e.line("u = np.uint64(start)")
-        with e.block("for s in range(np.uint64(stop - start)):"):
-            e.line("i = u + s")
-            _per_sample(e, layout, "reverse", _read_flat)
-        _store_sums(e, net)
+        with chunk_loop(e):
+            _zero_sums(e, net)
+            e.line("u = np.uint64(start)")
+            with e.block("for s in range(np.uint64(stop - start)):"):
+                e.line("i = u + s")
+                _per_sample(e, layout, "reverse", _read_flat)
+            _store_sums(e, net)
