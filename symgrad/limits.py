@@ -54,6 +54,11 @@ MAX_COST_POINTS = 10_000
 #: expanded table (:func:`table_size`).  Checking a claim walks that expression at
 #: a dozen points: about 50 microseconds per node, so 2,000,000 is a couple of minutes.
 MAX_SYMBOLIC_SIZE = 2_000_000
+#: Most activation patterns a proof by case analysis examines (``verify`` on ReLU
+#: nets): each is one exact comparison of two polynomials, a few milliseconds on a
+#: three-layer net, so 1024 patterns (10 kinks a claim can tell apart) is seconds.
+#: Past it the claim is not proved (its verdict rests on random points).
+MAX_PATTERNS = 1024
 
 #: Nodes an activation adds around ``z`` (``tanh(z)``: 1; the sigmoid's
 #: ``1/(1 + exp(-z))``: 5), and nodes of its derivative beyond ``a`` (``1 - a**2``).

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import sympy as sp
 from sympy.printing.precedence import precedence
 from sympy.printing.str import StrPrinter
 
-from symgrad.claims.diagnose import compress
+from symgrad.claims.equivalence import MIN_INFORMATIVE
 from symgrad.claims.notation import get_notation
-from symgrad.claims.points import MAX_EXACT_BITS, evaluate, same_value
+from symgrad.claims.points import MAX_EXACT_BITS, same_value
+from symgrad.claims.proof.compact import compress
+from symgrad.claims.proof.kinks import values
 from symgrad.derive import gradients
 from symgrad.errors import SpecError, SpecTypeError
 from symgrad.spec import WEIGHT_TEMPLATE, weight_label
@@ -128,6 +130,8 @@ class Case:
     points: list
     show: Names
     chain: sp.Expr | None = None       # the right side with derivative symbols, if any
+    guard: list = field(default_factory=list)   # the kinks of the network
+    last: tuple | None = None          # the last relation that held (see :meth:`agree`)
 
     @property
     def of_loss(self) -> bool:
@@ -137,13 +141,24 @@ class Case:
         """Value of ``expr`` at point ``i`` (memoised: diagnoses reuse them)."""
         memo = self.__dict__.setdefault("_memo", {})
         if (expr, i) not in memo:
-            memo[expr, i] = evaluate(expr, self.points[i])
+            memo[expr, i] = values((expr,), self.points[i])[0]
         return memo[expr, i]
 
     def agree(self, a, b) -> bool:
-        """True when ``a`` and ``b`` agree at every point (stops at the first mismatch)."""
-        return all(same_value(self.value(a, i), self.value(b, i)) is True
-                   for i in range(len(self.points)))
+        """True when ``a`` and ``b`` agree at every point, and at least
+        :data:`~symgrad.claims.equivalence.MIN_INFORMATIVE` of them (all, if fewer)
+        have nonzero values: 0 = 0 at a switched-off ReLU proves no relation.
+        The pair is kept as :attr:`last`."""
+        informative = 0
+        for i in range(len(self.points)):
+            u = self.value(a, i)
+            if same_value(u, self.value(b, i)) is not True:
+                return False
+            informative += u is not None and u != 0
+        if informative < min(MIN_INFORMATIVE, len(self.points)):
+            return False
+        self.last = (a, b)
+        return True
 
     def truth(self, q, compact: bool = False):
         return truths(self.net, self.of_key, "compact" if compact else "expanded")[q]

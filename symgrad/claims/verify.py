@@ -51,11 +51,12 @@ from symgrad.claims.case import (
     of_key,
     truths,
 )
-from symgrad.claims.diagnose import Diagnosis, compress, diagnose
+from symgrad.claims.diagnose import Diagnosis, compress
 from symgrad.claims.equivalence import DISPROVED, decide
 from symgrad.claims.nodes import derivative_value, node_derivative, node_symbols
-from symgrad.claims.notation.answer import explain
-from symgrad.claims.points import POINTS, json_number, random_points
+from symgrad.claims.points import POINTS
+from symgrad.claims.proof.evidence import evidence_points, explained
+from symgrad.claims.proof.report import json_counterexample
 from symgrad.errors import BudgetExceeded, SpecError, SpecTypeError, SymgradError
 from symgrad.render.display import ReportList, RichDisplay, verdict_lines
 from symgrad.spec import WEIGHT_TEMPLATE
@@ -221,25 +222,24 @@ def verify_expression(net, of: str, parameter, claimed, *, per_sample_mean: bool
     decision = decide(base, true, points=points, seed=seed, symbols=everything,
                       proof_forms=[(compress(net, base), true_compact)], progress=progress)
     result = verdict(decision.equal, decision.method)
+    if decision.note:
+        result.notes = (*result.notes, decision.note)
     if decision.equal is not False:
         return result
     result = _with_counterexample(result, decision.counterexample, show, of)
     budget.report((copy(result), NO_DIAGNOSIS))     # a copy: the diagnosis comes next
+    where, guard = evidence_points(net, everything, base, true, seed + 1)
     case = Case(net, of, key, parameter, claimed_compact, base, true_compact, true,
-                random_points(everything, 4, seed + 1), show, chain)
-    result.diagnosis = diagnose(case)
-    result.reason, result.see, better = explain(case, result.diagnosis,
-                                                decision.counterexample, weight_template,
-                                                output_name)
+                where, show, chain, guard)
+    result.diagnosis, result.reason, result.see, better = explained(
+        case, decision.counterexample, weight_template, output_name)
     return _with_counterexample(result, better, show, of) if better else result
 
 
 def _with_counterexample(verdict: Verdict, ce, show, of) -> Verdict:
     if ce is not None:
-        verdict.counterexample = {"values": {show(s): json_number(v)
-                                             for s, v in ce.values.items()},
-                                  "claimed": json_number(ce.claimed),
-                                  "true": json_number(ce.true)}
+        verdict.counterexample = json_counterexample(
+            {show(s): v for s, v in ce.values.items()}, {"claimed": ce.claimed, "true": ce.true})
         named = type(ce)({sp.Symbol(show(s)): v for s, v in ce.values.items()}, ce.claimed,
                          ce.true, ce.others_free)
         verdict.counterexample_text = named.text() + (" (one sample, m = 1)"

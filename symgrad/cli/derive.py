@@ -5,6 +5,7 @@ Runs under ``--timeout``/``--memory`` like ``symgrad table`` (exit 5 when they r
 
 from __future__ import annotations
 
+from symgrad.cli.glossary import add_explain_option
 from symgrad.cli.options import add_network_options
 from symgrad.cli.table import add_output_options, output_options, render, run_budgeted
 
@@ -18,6 +19,7 @@ def add_parser(sub):
                     "Exit 0 on success, 2 on bad input (e.g. an unknown parameter), 5 when the "
                     "work runs out of time or memory.")
     add_network_options(p)
+    add_explain_option(p)
     p.add_argument("param", metavar="PARAM",
                    help="a parameter name such as w111 or b21 (weights per --weight-name)")
     add_output_options(p)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+from symgrad.cli.glossary import add_explain_option, explain_after
 from symgrad.cli.options import EXIT_OK, UsageError, add_network_options, network_from_args
 from symgrad.cli.verify import add_budget_options, budget_from_args, out_of_budget
 from symgrad.errors import BudgetExceeded
@@ -44,6 +45,7 @@ def run_budgeted(command: str, task, args, *task_args) -> int:
     except BudgetExceeded as exc:
         return out_of_budget(command, exc)
     print(text, end="" if text.endswith("\n") else "\n")
+    explain_after(args, text)
     return EXIT_OK
 
 
@@ -83,6 +85,7 @@ def add_parser(sub):
                     "table.  Exit 0 on success, 2 on bad input, 5 when the work runs out of "
                     "time or memory.")
     add_network_options(p)
+    add_explain_option(p)
     add_output_options(p)
     p.add_argument("--form", default="compact", metavar="FORM",
                    help="compact (default; intermediate names z, a), expanded (inputs and "

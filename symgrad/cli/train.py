@@ -17,6 +17,7 @@ import json
 import math
 import sys
 
+from symgrad.cli.glossary import add_explain_option, explain_after
 from symgrad.cli.options import (
     EXIT_FAIL,
     EXIT_INTERRUPTED,
@@ -57,6 +58,7 @@ def add_parser(sub):
                     "Exit 0 when training ran, 1 when it diverged or could not move, 2 on "
                     "bad input, 3 when --plot lacks matplotlib.")
     add_network_options(p)
+    add_explain_option(p)
     data = p.add_argument_group("data (one of --data or --synthetic)")
     source = data.add_mutually_exclusive_group(required=True)
     source.add_argument("--data", metavar="FILE.csv",
@@ -214,7 +216,9 @@ def run_train(args) -> int:
 
             failure = draw_plot(plot, lambda f: plot_training(result, f))
     plotted = plot is not None and failure is None
-    print(escape_lines(_report(result, data, args, plotted, notes.lines())))
+    report = _report(result, data, args, plotted, notes.lines())
+    print(escape_lines(report))
+    explain_after(args, report)
     if interrupted or isinstance(failure, KeyboardInterrupt):
         lost = "" if plotted or not args.plot else "; no plot"
         print(f"symgrad: interrupted (Ctrl-C) after epoch {result.epochs_run} of {args.epochs}; "

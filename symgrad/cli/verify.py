@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from symgrad.budget import DEFAULT_MEMORY_MB, DEFAULT_SECONDS, MAX_MEMORY_MB, MAX_SECONDS, Budget
+from symgrad.cli.glossary import add_explain_option, explain_after
 from symgrad.cli.options import (
     EXIT_FAIL,
     EXIT_OK,
@@ -168,6 +169,7 @@ def add_claim_options(p: argparse.ArgumentParser) -> None:
                    help="read and answer in a course's notation: "
                         f"{', '.join(NOTATION_NAMES)} (docs/claims.md#notation-presets)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_explain_option(p)
 
 
 def add_parser(sub):
@@ -279,9 +281,10 @@ def run_verify(args) -> int:
         print(json.dumps({"claims": [v.to_dict() for v in verdicts]}, indent=2))
     else:
         ascii_only = not can_encode("\u2713\u2717", sys.stdout)
-        for v in verdicts:
-            if v.error is None:
-                emit(v.to_text(ascii=ascii_only))
+        shown = [v.to_text(ascii=ascii_only) for v in verdicts if v.error is None]
+        for text in shown:
+            emit(text)
+        explain_after(args, "\n".join(shown))
     undecided = sum(v.status == "undecided" for v in verdicts)
     if undecided:
         emit(f"symgrad: {undecided} of {len(verdicts)} claims undecided; more time or memory "
@@ -314,6 +317,7 @@ def _run_derivation(args, net, template, aliases, limits) -> int:
         print(json.dumps(result.to_dict(), indent=2))
     else:
         emit(result.to_text(ascii=not can_encode("\u2713\u2717", sys.stdout)))
+        explain_after(args, result.to_text())
     statuses = [s.status for s in result.steps]
     undecided = statuses.count("undecided")
     if undecided:
