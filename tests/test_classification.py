@@ -135,8 +135,11 @@ def test_the_flat_diff_kernel_agrees_too(kw):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("widths,kw", [([3, 3, 3, 3], SMOOTH), ([4, 8, 8, 3], KINKED)],
-                         ids=["fused-smooth", "stacked-kinked"])
+@pytest.mark.parametrize("widths,kw", [
+    ([2, 2, 3], dict(activation="gelu_tanh", output_activation="softmax", l2=0.1)),
+    ([3, 5, 5, 5, 5, 3], dict(activation=["gelu", "silu", "elu", "hardtanh"],
+                              output_activation="softmax", bias=True, l2=0.1, l2_bias=True))],
+    ids=["fused", "stacked-every-activation"])
 def test_numba_backend_agrees_with_backprop(widths, kw):
     pytest.importorskip("numba")
     net = Network(widths, **kw)
