@@ -370,13 +370,15 @@ def counterexample(a: sp.Expr, b: sp.Expr, *, fallback=None, seed: int = 0,
         if on_kink is not None and on_kink(point):
             on_kinks.append(point)
         elif differs(point):
-            return Counterexample(point, *both(point), others)
+            u, v = both(point)
+            return Counterexample(point, u, v, others)
     if fallback is not None:
         point = {s: fallback[s] for s in symbols if s in fallback}
         return Counterexample(point, evaluate(a, fallback), evaluate(b, fallback), others)
     for point in on_kinks:
         if differs(point):
-            return Counterexample(point, *both(point), others, on_kink=True)
+            u, v = both(point)
+            return Counterexample(point, u, v, others, on_kink=True)
     return None
 
 
