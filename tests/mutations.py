@@ -143,7 +143,7 @@ def mutants(act: str, widths=(2, 2, 1), others: int | None = None, seed: int = 0
         for (l, j), a in net.a.items():
             if 0 < l < net.depth and f"a{l}{j}" in text:        # z for a
                 z_text = text.replace(f"a{l}{j}", f"z{l}{j}")
-                Cz = C.xreplace({a: net.z[l, j]})
+                Cz = sp.Mul(*(net.z[l, j] if t == f"a{l}{j}" else e for t, e in parts))
                 add(p, f"z{l}{j} for a{l}{j}", z_text, Cz, "pre-activation", (Cz, Cz))
             prime = f"{PRIME[act]}(z{l}{j})"
             if prime in text:                                   # f for f'
