@@ -77,7 +77,10 @@ def _forward_sizes(widths: Sequence[int], activations: Sequence[str], bias: bool
     for l in range(1, len(widths)):
         n = widths[l - 1]
         z = n * (2 + sizes[-1]) + (1 if n > 1 or bias else 0) + (1 if bias else 0)
-        sizes.append(z + (0 if activations[l - 1] == "linear" else _ACTIVATION_NODES))
+        if activations[l - 1] == "softmax":     # exp(z_j) / (exp(z_1) + ... + exp(z_K))
+            sizes.append(widths[l] * (z + 2) + z + 4)
+        else:
+            sizes.append(z + (0 if activations[l - 1] == "linear" else _ACTIVATION_NODES))
     return sizes
 
 

@@ -175,8 +175,9 @@ def _wrong_parameter(case, sign):
 
 
 def _nonlinear_nodes(net):
+    # elementwise activations only: a softmax output has a Jacobian, not an f'(z)
     for l in range(1, net.depth + 1):
-        if net.activations[l - 1] != "linear":
+        if net.activations[l - 1] not in ("linear", "softmax"):
             for j in range(1, net.widths[l] + 1):
                 yield l, j
 

@@ -66,6 +66,9 @@ def add_parser(sub):
                              "else the last column), every other column is an input")
     source.add_argument("--synthetic", action="store_true",
                         help="generate y = slope*x + intercept + noise*N(0,1), x ~ N(0,1)")
+    data.add_argument("--target-class", metavar="COLUMN",
+                      help="with --data: COLUMN holds each sample's class, 0 to K-1 for K "
+                           "outputs (one-hot targets); every other column is an input")
     data.add_argument("--slope", metavar="S[,S...]",
                       help="synthetic slope, one per feature (default 1)")
     data.add_argument("--intercept", type=float, metavar="B",
@@ -136,7 +139,13 @@ def _load(args, spec):
         if given:
             raise UsageError(f"{', '.join(given)} only apply to --synthetic, not to --data")
         data = load_csv(args.data)
+        if args.target_class is not None:
+            from symgrad.training.classes import class_targets
+
+            data = class_targets(data, args.target_class, spec.n_outputs)
     else:
+        if args.target_class is not None:
+            raise UsageError("--target-class names a column of a --data file")
         _check_synthetic(args, spec)
         data = synthetic(samples=100 if args.samples is None else args.samples,
                          slope=1.0 if args.slope is None else _slopes(args.slope),

@@ -66,6 +66,9 @@ class MatrixEquations:
         slopes = []
         for l, act in enumerate(net.activations, 1):
             z, a = sp.Symbol(f"z{l}"), sp.Symbol(f"a{l}")
+            if act == "softmax":     # coupled: a Jacobian, not an entrywise slope
+                slopes.append(f"da{l}/dz{l} = diag(a{l}) - a{l} a{l}ᵀ (softmax)")
+                continue
             slopes.append(f"f'(z{l}) = {sp.sstr(activations.derivative(act, z, a))} ({act})")
         return ["⊙: elementwise product; W_l is n_l×n_(l-1) with entry (j, k) = w{l}{j}{k}: "
                 + shapes, "entrywise " + "; ".join(slopes)]
