@@ -21,6 +21,7 @@ from symgrad.claims.matrix.equations import backprop_equations
 from symgrad.claims.matrix.layers import Layers, Ref
 from symgrad.errors import ParseError
 from symgrad.references.backprop import backprop
+from symgrad.spec import ACTIVATIONS
 
 _t = sp.Symbol("t", real=True)
 ACTS = {"linear": _t, "sigmoid": 1 / (1 + sp.exp(-_t)), "tanh": sp.tanh(_t),
@@ -102,11 +103,12 @@ def _check(widths, act, text, lhs, rhs, bias=False):
     return v
 
 
-@pytest.mark.parametrize("act", list(ACTS))
+@pytest.mark.parametrize("act", ACTIVATIONS)
 def test_the_textbook_equations_hold_for_every_activation(act):
-    ref = Reference([2, 3, 1], act)
-    assert not _differ(ref.delta(1), (ref.W[2].T * ref.delta(2)).multiply_elementwise(
-        ref.fprime(1)))
+    if act in ACTS:                    # the test's own truth, for the activations it writes
+        ref = Reference([2, 3, 1], act)
+        assert not _differ(ref.delta(1), (ref.W[2].T * ref.delta(2)).multiply_elementwise(
+            ref.fprime(1)))
     net = Network([2, 3, 1], activation=act)
     texts = [f"{e.lhs} = {e.rhs}" for e in backprop_equations(net) if e.label != "forward"]
     assert all(v.correct for v in verify_matrix(net, texts)), texts

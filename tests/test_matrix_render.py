@@ -21,7 +21,9 @@ from symgrad.references.backprop import backprop, forward, unpack
 
 NETS = [Network([2, 3, 1], activation="sigmoid", bias=True),
         Network([2, 2, 2], activation="tanh", output_activation="sigmoid", loss="bce"),
-        Network([1, 2, 2, 1], activation="softplus", loss="squared")]
+        Network([1, 2, 2, 1], activation="softplus", loss="squared"),
+        Network([2, 2, 3], activation="elu", output_activation="softmax", bias=True, l2=0.5,
+                l2_bias=True)]
 
 
 @pytest.mark.parametrize("net", NETS, ids=lambda n: n.spec.arch)
@@ -74,6 +76,8 @@ def test_table_and_derive_print_equations_with_shapes(cli):
     assert "| BP3 | $\\frac{\\partial L}{\\partial b^{(2)}} = \\delta^{(2)}$ | $3 \\times 1$ |" \
         in r.stdout
     assert "\\delta^{(1)}" not in r.stdout          # layer 1's delta is not needed for b2
+    r = cli("verify", "2-2-3", "--output-activation", "softmax", "delta2 = (a2 - y) ⊙ f'(z2)")
+    assert r.returncode == 2 and "delta2 = a2 - y" in r.stderr
     r = cli("derive", "2-3-1", "V2", "--form", "matrix")
     assert r.returncode == 2 and "W1..W2 or b1..b2" in r.stderr
     r = cli("table", "2-3-1", "--form", "matrix", "--format", "latex", "--no-float")

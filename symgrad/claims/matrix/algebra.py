@@ -176,7 +176,12 @@ def _function(node: Node, layers) -> Value:
         raise fail(f"f' at column {node.col} takes a layer's z (or a), as in f'(z1): it is "
                    f"that layer's activation derivative; for another argument name the "
                    "function, as in sigma'(...) or tanh'(...)")
-    act = layers.net.activations[next(iter(found))[1] - 1]
+    layer = next(iter(found))[1]
+    act = layers.net.activations[layer - 1]
+    if act == "softmax":
+        raise fail(f"f' at column {node.col}: the softmax layer {layer} couples its outputs, "
+                   "so its derivative is a Jacobian, not an entrywise f'; with the "
+                   f"cross-entropy loss, delta{layer} = a{layer} - y")
 
     def slope(e):
         if layers.layer_of(e)[0] == "z":        # f'(z) written with a = f(z), as derive does

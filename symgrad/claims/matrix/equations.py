@@ -26,6 +26,7 @@ _LOSS_SLOPE = {
     "squared": ("2 ({a} - {y})", "2\\left({a} - {y}\\right)"),
     "bce": ("({a} - {y}) / ({a} * (1 - {a}))",
             "\\left({a} - {y}\\right) \\oslash \\left({a} \\odot (1 - {a})\\right)"),
+    "cross-entropy": ("-{y} / {a}", "-{y} \\oslash {a}"),
 }
 
 
@@ -109,11 +110,7 @@ def backprop_equations(net, layout: str = "sample") -> list[Equation]:
     for l in range(L, 0, -1):
         d, fp = n("delta", l), (f"f'({n('z', l)[0]})", f"f'\\left({n('z', l)[1]}\\right)")
         if l == L:
-            slope = _LOSS_SLOPE[net.loss_name]
-            a, y = n("a", L), n("y", L)
-            err = (slope[0].format(a=a[0], y=y[0]), slope[1].format(a=a[1], y=y[1]))
-            rhs = (f"({err[0]}) ⊙ {fp[0]}", f"\\left({err[1]}\\right) \\odot {fp[1]}")
-            label = "BP1"
+            rhs, label = _output_error(net, n, fp), "BP1"
         else:
             W, above = n("W", l + 1), n("delta", l + 1)
             if n.rows:
@@ -127,14 +124,36 @@ def backprop_equations(net, layout: str = "sample") -> list[Equation]:
         if net.bias:
             db = n("db", l)
             summed = (f"{mean[0]}sum_i {d[0]}", f"{mean[1]}\\sum_i {d[1]}") if n.batch else d
+            summed = _penalty(net, summed, n("b", l)) if net.spec.l2_bias else summed
             out.append(Equation("BP3", db[0], summed[0], db[1], summed[1], n.shape("db", l)))
         dW, prev = n("dW", l), n("a", l - 1)
         if n.rows:
             rhs = (f"{mean[0]}{d[0]}^T {prev[0]}", f"{mean[1]}{_t(*d)[1]} {prev[1]}")
         else:
             rhs = (f"{mean[0]}{d[0]} {prev[0]}^T", f"{mean[1]}{d[1]} {_t(*prev)[1]}")
+        rhs = _penalty(net, rhs, n("W", l))
         out.append(Equation("BP4", dW[0], rhs[0], dW[1], rhs[1], n.shape("dW", l)))
     return out
+
+
+def _output_error(net, n, fp) -> tuple[str, str]:
+    """BP1's right side: dL/da_L ⊙ f'(z_L) (a softmax output: a_L - y)."""
+    L = net.depth
+    a, y = n("a", L), n("y", L)
+    slope = _LOSS_SLOPE[net.loss_name]
+    err = (slope[0].format(a=a[0], y=y[0]), slope[1].format(a=a[1], y=y[1]))
+    if net.activations[-1] != "softmax":
+        return f"({err[0]}) ⊙ {fp[0]}", f"\\left({err[1]}\\right) \\odot {fp[1]}"
+    # a softmax output goes with cross-entropy: its Jacobian and -y/a cancel to a - y
+    return f"{a[0]} - {y[0]}", f"{a[1]} - {y[1]}"
+
+
+def _penalty(net, rhs: tuple[str, str], name: tuple[str, str]) -> tuple[str, str]:
+    """``rhs + lambda W``: the gradient of the L2 penalty (lambda/2) sum w**2."""
+    if not net.spec.l2:
+        return rhs
+    lam = f"{net.spec.l2:g}"
+    return f"{rhs[0]} + {lam} {name[0]}", f"{rhs[1]} + {lam}\\, {name[1]}"
 
 
 def formula(net, kind: str, layer: int, layout: str = "sample") -> str | None:

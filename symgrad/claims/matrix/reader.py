@@ -31,6 +31,7 @@ from fractions import Fraction
 
 import sympy as sp
 
+from symgrad.claims.grammar import Cursor
 from symgrad.claims.lexer import LIMITS, fail
 from symgrad.claims.nodes import flatten_name
 from symgrad.errors import ParseError
@@ -80,21 +81,13 @@ def _wrapped(node: Node, level: int = 5) -> str:
     return f"({node.text()})" if _LEVEL.get(node.kind, 9) < level else node.text()
 
 
-class Reader:
+class Reader(Cursor):
     """Recursive descent over the tokens of one side (ending in END)."""
 
     def __init__(self, tokens, names):
-        self.toks, self.pos, self.names = tokens, 0, names
+        super().__init__(tokens)
+        self.names = names
         self.count, self.depth = 0, 0
-
-    def peek(self):
-        return self.toks[self.pos]
-
-    def take(self):
-        tok = self.toks[self.pos]
-        if tok.kind != "END":
-            self.pos += 1
-        return tok
 
     def node(self, kind, args, col, op=""):
         self.count += 1
