@@ -211,9 +211,10 @@ def _pre_activation(case, sign):
         if not local.is_number and case.true_compact.has(local):
             swapped = case.true_compact.subs(local, a).xreplace(defs)
             if swapped != case.true and case.agree(expr, swapped):
-                return Diagnosis(_signed("pre-activation", sign),
-                                 f"{a} = {act}({z}) used where the derivative {act}'({z}) = "
-                                 f"{case.show(local)} was meant")
+                prime = f"{act}'({z})"
+                shown = prime if case.show(local) == prime else f"{prime} = {case.show(local)}"
+                return Diagnosis(_signed("pre-activation", sign), f"{a} = {act}({z}) used "
+                                 f"where the derivative {shown} was meant")
     return None
 
 
@@ -382,8 +383,9 @@ def _explain(case, f):
     found = _derivative_of(case, f)
     if found:
         l, j, z, act, local = found
-        return (f"f'({case.show(z)}) = {case.show(local)}, the derivative of {act} at "
-                f"neuron {l}{j}"), True
+        shown = case.show(local)
+        head = shown if shown == f"{act}'({case.show(z)})" else f"f'({case.show(z)}) = {shown}"
+        return f"{head}, the derivative of {act} at neuron {l}{j}", True
     if case.of_loss and len(net.targets) == 1:
         err = net.a_symbol(net.depth, 1) - net.targets[0]
         if net.activations[-1] == "linear":
