@@ -79,6 +79,18 @@ def test_softmax_claims(claim, ok):
     assert verify(net, claim)[0].correct is ok
 
 
+@pytest.mark.parametrize("claim,kind", [
+    ("dL/dz21 = a21*(1 - a21)*(a21 - y1)", "softmax-elementwise"),
+    ("dL/dz22 = -y2*(1 - a22)", "softmax-diagonal"),
+    ("dL/dw212 = -a12*y1*(1 - a21)", "softmax-diagonal"),
+    ("dL/dw212 = a12*y1*(1 - a21)", "sign+softmax-diagonal"),
+])
+def test_the_classic_softmax_mistakes_are_named(claim, kind):
+    net = Network([2, 3, 3], activation="tanh", output_activation="softmax")
+    [verdict] = verify(net, claim)
+    assert verdict.correct is False and verdict.diagnosis.kind == kind
+
+
 def test_l2_adds_lambda_w_to_the_symbolic_gradient():
     net = Network([2, 2, 1], activation="tanh", bias=True, l2=0.25)
     plain = Network([2, 2, 1], activation="tanh", bias=True)
