@@ -281,3 +281,13 @@ def test_compiled_gradient_equals_backprop_on_drawn_classifiers(problem):
     note(f"{net.describe()}\nsymbolic {grad}\nbackprop {ref}")
     assert cost == pytest.approx(ref_cost, rel=1e-12, abs=1e-12)
     np.testing.assert_allclose(grad, ref, rtol=1e-9, atol=1e-11)
+
+
+@pytest.mark.parametrize("claim,kind", [("dL/dw211 = (a21 - y)*a11", "missing-l2"),
+                                        ("dL/dw211 = (y - a21)*a11", "sign+missing-l2")])
+def test_a_claim_without_the_l2_term_is_named(claim, kind):
+    net = Network([2, 2, 1], activation="tanh", l2=0.1)
+    [verdict] = verify(net, claim)
+    assert verdict.correct is False and verdict.diagnosis.kind == kind
+    [right] = verify(net, "dL/dw211 = (a21 - y)*a11 + w211/10")
+    assert right.correct is True

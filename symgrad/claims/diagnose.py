@@ -31,6 +31,8 @@ random points of the verdict, 50 digits each):
     the two classic mistakes with a softmax output and cross-entropy (the other
     outputs' terms of the Jacobian left out; ``a(1 - a)`` applied as if softmax
     were elementwise): :mod:`symgrad.claims.proof.softmax`.
+``missing-l2``
+    the claim is right but for the L2 term ``lambda * w`` (:mod:`symgrad.claims.proof.penalty`).
 ``other``
     none of the above.
 
@@ -57,6 +59,8 @@ from symgrad.claims.equivalence import (
 )
 from symgrad.claims.nodes import chain_diagnosis
 from symgrad.claims.proof.compact import compress
+from symgrad.claims.proof.penalty import KINDS as L2_KINDS
+from symgrad.claims.proof.penalty import l2_mistake
 from symgrad.claims.proof.softmax import KINDS as SOFTMAX_KINDS
 from symgrad.claims.proof.softmax import softmax_mistake
 from symgrad.derive import delta_symbol, local_derivative, reverse_program
@@ -64,7 +68,7 @@ from symgrad.derive import delta_symbol, local_derivative, reverse_program
 #: The base kinds; a compound kind is ``"sign+" + kind``.
 KINDS = ("sign", "scale", "wrong-parameter", "transposed-index", "pre-activation",
          "missing-factor", "extra-factor", "missing-path", "broken-chain",
-         *SOFTMAX_KINDS, "other")
+         *SOFTMAX_KINDS, *L2_KINDS, "other")
 
 
 #: What a wrong claim gets when no relation holds on the evidence.
@@ -104,9 +108,9 @@ def diagnose(case) -> Diagnosis:
     found_chain = chain_diagnosis(case.net, case.of_key, case.parameter, case.chain)
     if found_chain:
         return Diagnosis(*found_chain)
-    found_softmax = softmax_mistake(case)
-    if found_softmax:
-        return Diagnosis(*found_softmax)
+    found_output = softmax_mistake(case) or l2_mistake(case)
+    if found_output:
+        return Diagnosis(*found_output)
     C, T = case.claimed, case.true
     if T != 0:
         c = constant_ratio(C, T, case.points, MIN_INFORMATIVE)

@@ -56,6 +56,9 @@ GLOSSARY: dict[str, tuple[str, str, str]] = {
                          "outputs: its derivative is a Jacobian, and with cross-entropy "
                          "dL/dz = a - y; the claim kept only the diagonal term or applied "
                          "a(1 - a) as if softmax were elementwise"),
+    "weight-decay": (r"\[(?:sign\+)?missing-l2\]", "[missing-l2]", "with --l2 lambda the "
+                   "loss has (lambda/2) sum w**2; the claim left out its derivative, "
+                   "lambda*w"),
     "broken-chain": (r"\[(?:sign\+)?broken-chain\]", "[broken-chain]", "the factors of the "
                      "chain do not connect, one to the next"),
     "other": (r"\[(?:sign\+)?other\]", "[other]", "the claim differs from the truth by more "
