@@ -169,6 +169,10 @@ class _Piecewise(sp.Function):
     def _latex(self, printer):
         return rf"\operatorname{{{self._tex}}}\left({printer._print(self.args[0])}\right)"
 
+    def _sympystr(self, printer):
+        # a derivative prints as what it is, elu'(z): a claim reads that back
+        return f"{self._tex.lower()}({printer._print(self.args[0])})"
+
 
 class elu_slope(_Piecewise):
     """elu's derivative: 1 for z > 0, exp(z) for z <= 0 (1 at 0 either way)."""

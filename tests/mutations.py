@@ -143,7 +143,7 @@ def mutants(act: str, widths=(2, 2, 1), others: int | None = None, seed: int = 0
         for (l, j), a in net.a.items():
             if 0 < l < net.depth and f"a{l}{j}" in text:        # z for a
                 z_text = text.replace(f"a{l}{j}", f"z{l}{j}")
-                Cz = C.xreplace({a: net.z[l, j]})
+                Cz = sp.Mul(*(net.z[l, j] if t == f"a{l}{j}" else e for t, e in parts))
                 add(p, f"z{l}{j} for a{l}{j}", z_text, Cz, "pre-activation", (Cz, Cz))
             prime = f"{PRIME[act]}(z{l}{j})"
             if prime in text:                                   # f for f'
@@ -153,14 +153,26 @@ def mutants(act: str, widths=(2, 2, 1), others: int | None = None, seed: int = 0
     return out
 
 
+def category(m: Mutant) -> str:
+    """The mutation's type: drop, add, flip, scale, other, transposed, z-for-a, f-for-f'."""
+    head = m.mutation.split()[0]
+    if head.startswith("d/d"):
+        return "transposed" if m.kind == "transposed-index" else "other"
+    if head.startswith("z"):
+        return "z-for-a"
+    return {"f": "f-for-f'"}.get(head, head)
+
+
 def sample(act: str, n: int, seed: int = 0, widths=(2, 2, 1)) -> list:
-    """A seeded sample of ``n`` mutants of ``act`` (every mutation type if possible)."""
+    """A seeded sample of ``n`` mutants of ``act``: one of each type, types in a seeded
+    order (so a few activations together cover every type), then the rest."""
     every = mutants(act, widths, others=2, seed=seed)
-    rng = random.Random(seed)
+    rng = random.Random(f"{seed}-{act}")
     by_type: dict = {}
     for m in every:
-        by_type.setdefault(m.mutation.split()[0], []).append(m)
+        by_type.setdefault(category(m), []).append(m)
     chosen = [rng.choice(group) for group in by_type.values()]
+    rng.shuffle(chosen)
     rest = [m for m in every if m not in chosen]
     rng.shuffle(rest)
     return (chosen + rest)[:n]

@@ -78,6 +78,9 @@ def test_json_gives_exact_rationals_beside_floats(cli):
     z11 = x["w111"] * x["x1"] + x["w112"] * x["x2"]
     assert claimed == z11 + x["x1"] / sp.Integer(10) ** 20 and ce["true"] == z11
     assert ce["claimed"] == float(claimed) and "true" not in ce["exact"]
+    r = cli("compare", "2-2-1", "--json", "z11 + x1/10**20", "z11")
+    ce = json.loads(r.stdout)["counterexample"]
+    assert sp.Rational(ce["exact"]["first"]) == claimed and ce["first"] == float(claimed)
 
 
 def test_claim_right_on_small_inputs_only_is_wrong():

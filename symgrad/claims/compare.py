@@ -34,7 +34,8 @@ from symgrad.claims.case import (
 from symgrad.claims.diagnose import compress
 from symgrad.claims.equivalence import MAX_OPS, agree, decide, prove_equal, small_enough
 from symgrad.claims.notation.answer import weights_answer
-from symgrad.claims.points import POINTS, json_number, random_points
+from symgrad.claims.points import POINTS, random_points
+from symgrad.claims.proof.report import json_counterexample
 from symgrad.errors import BudgetExceeded, SpecError, SpecTypeError, SymgradError
 from symgrad.render.display import RichDisplay, comparison_lines
 from symgrad.spec import WEIGHT_TEMPLATE
@@ -346,8 +347,8 @@ def _compare_task(spec, first, second, options) -> Comparison:
     if decision.equal is False:
         ce = decision.counterexample
         assert ce is not None               # decide() gives one with every "not equal"
-        result.counterexample = {"values": {show(s): json_number(v) for s, v in ce.values.items()},
-                                 "first": json_number(ce.claimed), "second": json_number(ce.true)}
+        result.counterexample = json_counterexample({show(s): v for s, v in ce.values.items()},
+                                                    {"first": ce.claimed, "second": ce.true})
         named = type(ce)({sp.Symbol(show(s)): v for s, v in ce.values.items()}, ce.claimed,
                          ce.true, ce.others_free)
         result.counterexample_text = named.text(labels=(label1, label2))
@@ -362,8 +363,10 @@ def _compare_task(spec, first, second, options) -> Comparison:
         of = first[0] if isinstance(first, tuple) else label1[1:].split("/")[0]
         grads = truths(net, key1, "expanded")
         result.symmetry = symmetry(net, grads, n1[0], n1[1], n2[1], of, show) or None
-    if question and result.equal is not None:
-        result.answer = weights_answer(net, pair[0], pair[1], show, not result.equal)
+    two = key1 == key2 == "loss" and p1 != p2 \
+        and p1 in net.parameters and p2 in net.parameters
+    if two and result.equal is not None:      # the same for dL/dw111 vs dL/dw211
+        result.answer = weights_answer(net, p1, p2, show, not result.equal)
     return result
 
 

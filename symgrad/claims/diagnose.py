@@ -27,6 +27,10 @@ random points of the verdict, 50 digits each):
     where the parameter reaches the output through several neurons (named).
 ``broken-chain``
     a product of derivatives whose factors do not connect (which link).
+``softmax-diagonal``, ``softmax-elementwise``
+    the two classic mistakes with a softmax output and cross-entropy (the other
+    outputs' terms of the Jacobian left out; ``a(1 - a)`` applied as if softmax
+    were elementwise): :mod:`symgrad.claims.proof.softmax`.
 ``other``
     none of the above.
 
@@ -53,11 +57,14 @@ from symgrad.claims.equivalence import (
 )
 from symgrad.claims.nodes import chain_diagnosis
 from symgrad.claims.proof.compact import compress
+from symgrad.claims.proof.softmax import KINDS as SOFTMAX_KINDS
+from symgrad.claims.proof.softmax import softmax_mistake
 from symgrad.derive import delta_symbol, local_derivative, reverse_program
 
 #: The base kinds; a compound kind is ``"sign+" + kind``.
 KINDS = ("sign", "scale", "wrong-parameter", "transposed-index", "pre-activation",
-         "missing-factor", "extra-factor", "missing-path", "broken-chain", "other")
+         "missing-factor", "extra-factor", "missing-path", "broken-chain",
+         *SOFTMAX_KINDS, "other")
 
 
 #: What a wrong claim gets when no relation holds on the evidence.
@@ -97,6 +104,9 @@ def diagnose(case) -> Diagnosis:
     found_chain = chain_diagnosis(case.net, case.of_key, case.parameter, case.chain)
     if found_chain:
         return Diagnosis(*found_chain)
+    found_softmax = softmax_mistake(case)
+    if found_softmax:
+        return Diagnosis(*found_softmax)
     C, T = case.claimed, case.true
     if T != 0:
         c = constant_ratio(C, T, case.points, MIN_INFORMATIVE)
@@ -201,9 +211,10 @@ def _pre_activation(case, sign):
         if not local.is_number and case.true_compact.has(local):
             swapped = case.true_compact.subs(local, a).xreplace(defs)
             if swapped != case.true and case.agree(expr, swapped):
-                return Diagnosis(_signed("pre-activation", sign),
-                                 f"{a} = {act}({z}) used where the derivative {act}'({z}) = "
-                                 f"{case.show(local)} was meant")
+                prime = f"{act}'({z})"
+                shown = prime if case.show(local) == prime else f"{prime} = {case.show(local)}"
+                return Diagnosis(_signed("pre-activation", sign), f"{a} = {act}({z}) used "
+                                 f"where the derivative {shown} was meant")
     return None
 
 
@@ -372,8 +383,9 @@ def _explain(case, f):
     found = _derivative_of(case, f)
     if found:
         l, j, z, act, local = found
-        return (f"f'({case.show(z)}) = {case.show(local)}, the derivative of {act} at "
-                f"neuron {l}{j}"), True
+        shown = case.show(local)
+        head = shown if shown == f"{act}'({case.show(z)})" else f"f'({case.show(z)}) = {shown}"
+        return f"{head}, the derivative of {act} at neuron {l}{j}", True
     if case.of_loss and len(net.targets) == 1:
         err = net.a_symbol(net.depth, 1) - net.targets[0]
         if net.activations[-1] == "linear":

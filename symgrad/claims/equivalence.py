@@ -49,9 +49,9 @@ from symgrad.claims.points import (
     same_value,
 )
 from symgrad.claims.proof.cases import prove_by_cases
-from symgrad.claims.proof.kinks import boundaries, conventions, values
+from symgrad.claims.proof.kinks import boundaries, conventions, off_kinks, values
 from symgrad.claims.proof.sample import decision_points
-from symgrad.limits import MAX_PATTERNS
+from symgrad.limits import MAX_CASE_WORK, MAX_PATTERNS
 
 #: Largest estimated number of terms ``expand`` may produce in a proof attempt.
 MAX_TERMS = 2000
@@ -206,6 +206,8 @@ def decide(claimed: sp.Expr, true: sp.Expr, *, points: int = POINTS, seed: int =
         return Decision(True, True, PROVED)
     free = claimed.free_symbols | true.free_symbols
     bounds = boundaries(claimed, true)
+    search = {"pair": lambda point: tuple(values((claimed, true), point)),
+              "on_kink": (lambda point: not off_kinks(bounds, point)) if bounds else None}
     agreed = unclear = 0
     for point, wide in decision_points(free, points, seed, bounds):
         u, v = values((claimed, true), point)
@@ -217,7 +219,7 @@ def decide(claimed: sp.Expr, true: sp.Expr, *, points: int = POINTS, seed: int =
             if progress is not None:
                 progress("differ", random_counterexample(claimed, true, point, symbols))
             ce = counterexample(claimed, true, fallback=point, seed=seed, all_symbols=symbols,
-                                avoid=bounds)
+                                **search)
             return Decision(False, True, DISPROVED, ce)
         agreed += same is True
         unclear += same is None and not wide     # a wide point may leave double range
@@ -225,11 +227,12 @@ def decide(claimed: sp.Expr, true: sp.Expr, *, points: int = POINTS, seed: int =
         progress("agree", agreed)
     if any(prove_equal(a, b) for a, b in forms):
         return Decision(True, True, PROVED)
-    cases = prove_by_cases(claimed, true, prove_equal, MAX_PATTERNS) if bounds else None
+    cases = (prove_by_cases(claimed, true, prove_equal, MAX_PATTERNS, MAX_CASE_WORK)
+             if bounds else None)
     if cases is not None and cases.proved:
         return Decision(True, True, by_cases(cases.patterns))
     if unclear or bounds:
-        ce = counterexample(claimed, true, seed=seed, all_symbols=symbols, avoid=bounds)
+        ce = counterexample(claimed, true, seed=seed, all_symbols=symbols, **search)
         if ce is not None:
             return Decision(False, True, DISPROVED, ce, _kink_note(ce, claimed, true))
     if unclear:

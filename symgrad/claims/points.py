@@ -319,12 +319,6 @@ def json_number(v):
     return number if math.isfinite(number) else str(sp.Float(v, 10))
 
 
-def _differs(a, b, point) -> bool:
-    """True when ``a`` and ``b`` clearly differ at ``point`` (both defined)."""
-    u, v = evaluate(a, point), evaluate(b, point)
-    return u is not None and v is not None and same_value(u, v) is False
-
-
 def _candidate_points(symbols, seed):
     """Small-integer points: all ones, one value changed, two changed, then random."""
     base = {s: sp.Integer(1) for s in symbols}
@@ -347,15 +341,16 @@ def _candidate_points(symbols, seed):
 
 
 def counterexample(a: sp.Expr, b: sp.Expr, *, fallback=None, seed: int = 0,
-                   all_symbols=(), avoid=()) -> Counterexample | None:
+                   all_symbols=(), on_kink=None, pair=None) -> Counterexample | None:
     """A readable point where ``a`` (claimed) and ``b`` (true) differ, or None.
 
     Small integers are tried first (all ones, then one or two symbols changed,
     then random values in -2..3); ``fallback`` (a point where they are known to
-    differ) is used when no integer point works.  Points where one of the
-    expressions ``avoid`` is 0 (the kinks of a ReLU) come last: a counterexample
-    on a kink holds only by the convention there, so it is used only when no
-    other point differs; it is marked ``on_kink``.
+    differ) is used when no integer point works.  Points where ``on_kink(point)``
+    is true (a ReLU exactly on its kink) come last: a counterexample there holds
+    only by the convention at the kink, so it is used only when no other point
+    differs; it is marked ``on_kink``.  ``pair(point)`` gives both values (by
+    default :func:`evaluate` of each).
 
     >>> import sympy as sp
     >>> x1, w211 = sp.symbols("x1 w211", real=True)
@@ -364,20 +359,26 @@ def counterexample(a: sp.Expr, b: sp.Expr, *, fallback=None, seed: int = 0,
     """
     symbols = sorted(a.free_symbols | b.free_symbols, key=_symbol_order)
     others = bool(set(all_symbols) - set(symbols))
+    both = pair or (lambda point: (evaluate(a, point), evaluate(b, point)))
+
+    def differs(point):
+        u, v = both(point)
+        return u is not None and v is not None and same_value(u, v) is False
+
     on_kinks = []
     for point in _candidate_points(symbols, seed):
-        if avoid and any(evaluate(e, point) == 0 for e in avoid):
+        if on_kink is not None and on_kink(point):
             on_kinks.append(point)
-            continue
-        if _differs(a, b, point):
-            return Counterexample(point, evaluate(a, point), evaluate(b, point), others)
+        elif differs(point):
+            u, v = both(point)
+            return Counterexample(point, u, v, others)
     if fallback is not None:
         point = {s: fallback[s] for s in symbols if s in fallback}
         return Counterexample(point, evaluate(a, fallback), evaluate(b, fallback), others)
     for point in on_kinks:
-        if _differs(a, b, point):
-            return Counterexample(point, evaluate(a, point), evaluate(b, point), others,
-                                  on_kink=True)
+        if differs(point):
+            u, v = both(point)
+            return Counterexample(point, u, v, others, on_kink=True)
     return None
 
 

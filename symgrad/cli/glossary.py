@@ -51,6 +51,11 @@ GLOSSARY: dict[str, tuple[str, str, str]] = {
     "missing-path": (r"\[(?:sign\+)?missing-path\]", "[missing-path]", "the chain follows one "
                      "path through the network, but the parameter reaches the quantity "
                      "through several; the chain rule sums over all of them"),
+    "softmax-mistakes": (r"\[(?:sign\+)?softmax-(?:diagonal|elementwise)\]",
+                         "[softmax-diagonal], [softmax-elementwise]", "softmax couples the "
+                         "outputs: its derivative is a Jacobian, and with cross-entropy "
+                         "dL/dz = a - y; the claim kept only the diagonal term or applied "
+                         "a(1 - a) as if softmax were elementwise"),
     "broken-chain": (r"\[(?:sign\+)?broken-chain\]", "[broken-chain]", "the factors of the "
                      "chain do not connect, one to the next"),
     "other": (r"\[(?:sign\+)?other\]", "[other]", "the claim differs from the truth by more "

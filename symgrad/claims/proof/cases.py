@@ -84,16 +84,57 @@ def _normal(b):
     return p, 1
 
 
-def prove_by_cases(a, b, prove, limit: int = 1024) -> Cases:
-    """Prove ``a == b`` case by case over the kinks of both (see the module notes)."""
+def prove_by_cases(a, b, prove, limit: int = 1024, work: int | None = None) -> Cases:
+    """Prove ``a == b`` case by case over the kinks of both (see the module notes).
+
+    Stops after ``limit`` patterns, or when patterns times the size of ``a`` and ``b``
+    (tree nodes; each pattern rewrites and compares them) would pass ``work``.
+    """
     classes = kinked_classes()
     result = Cases(False, 0)
     if not classes:
         return result
+    if work is not None:
+        size = sum(1 for e in (a, b) for _ in sp.preorder_traversal(e))
+        limit = min(limit, max(1, work // size))
 
-    def walk(exprs, assigned):
-        ready = sorted((app for e in exprs for app in e.atoms(*classes)
-                        if not app.args[0].has(*classes)), key=sp.default_sort_key)
+    normal: dict = {}
+
+    def boundary(condition, arg):
+        key = (condition, arg)
+        if key not in normal:
+            normal[key] = _normal((condition.lhs - condition.rhs).xreplace({U: arg}))
+        return normal[key]
+
+    def branch(app, assigned):
+        """``(value, None)`` on this case, or ``(None, (p, parts))`` to split ``p`` first."""
+        arg = app.args[0]
+        for value, condition in pieces(app):
+            if condition in (sp.true, sp.false):
+                if condition == sp.true:
+                    return value.xreplace({U: arg}), None
+                continue
+            test = _TRUTH.get(str(getattr(condition, "rel_op", "")))
+            if test is None:
+                raise _GiveUp(f"a condition it cannot read ({condition})")
+            p, k = boundary(condition, arg)
+            if p is None:                       # a constant boundary on this case
+                if test(k):
+                    return value.xreplace({U: arg}), None
+                continue
+            holds = frozenset(s for s in _SIGNS if test(k * s))
+            have = assigned.get(p, _SIGNS)
+            inside, outside = have & holds, have - holds
+            if inside and outside:
+                return None, (p, (inside, outside))
+            if inside:
+                return value.xreplace({U: arg}), None
+        raise _GiveUp("no branch of a piecewise function holds")
+
+    def walk(exprs, assigned, ready=None):
+        if ready is None:
+            ready = sorted({app for e in exprs for app in e.atoms(*classes)
+                            if not app.args[0].has(*classes)}, key=sp.default_sort_key)
         if not ready:
             result.patterns += 1
             if result.patterns > limit:
@@ -101,34 +142,16 @@ def prove_by_cases(a, b, prove, limit: int = 1024) -> Cases:
             if not prove(*exprs) and not _zero_on_kinks(exprs[0], exprs[1], assigned):
                 result.failed.append(dict(assigned))
             return
-        app = ready[0]
-        arg = app.args[0]
-        for value, condition in pieces(app):  # noqa: B007 - used after the loop
-            if condition in (sp.true, sp.false):
-                if condition == sp.true:
-                    break
-                continue
-            test = _TRUTH.get(str(getattr(condition, "rel_op", "")))
-            if test is None:
-                raise _GiveUp(f"a condition it cannot read ({condition})")
-            p, k = _normal((condition.lhs - condition.rhs).xreplace({U: arg}))
-            if p is None:                       # a constant boundary on this case
-                if test(k):
-                    break
-                continue
-            holds = frozenset(s for s in _SIGNS if test(k * s))
-            have = assigned.get(p, _SIGNS)
-            inside, outside = have & holds, have - holds
-            if inside and outside:              # split this boundary's signs, then redo
-                for part in (inside, outside):
-                    walk(exprs, {**assigned, p: part})
+        values = {}
+        for app in ready:                       # every innermost function at once
+            value, split = branch(app, assigned)
+            if split is not None:               # split one boundary's signs, then redo
+                p, parts = split
+                for part in parts:
+                    walk(exprs, {**assigned, p: part}, ready)
                 return
-            if inside:
-                break
-        else:                                   # no branch holds: cannot happen
-            raise _GiveUp("no branch of a piecewise function holds")
-        branch = value.xreplace({U: arg})
-        walk([e.xreplace({app: branch}) for e in exprs], assigned)
+            values[app] = value
+        walk([e.xreplace(values) for e in exprs], assigned)
 
     try:
         walk([a, b], {})

@@ -50,15 +50,17 @@ def _stream(symbols, seed: int, wide: bool):
 
 
 def _take(stream, n: int, bounds) -> list:
-    """``n`` points of ``stream`` off the kinks (points on one are skipped, a few times)."""
+    """``n`` points of ``stream`` off the kinks (points on one are skipped, a few
+    times; if the kinks are everywhere, as in ``relu(x - x)`` written oddly, the
+    skipped points make up the number)."""
     out: list = []
+    skipped: list = []
     for _ in range(n * TRIES):
         if len(out) == n:
             break
         point = next(stream)
-        if not bounds or off_kinks(bounds, point):
-            out.append(point)
-    return out
+        (out if not bounds or off_kinks(bounds, point) else skipped).append(point)
+    return out + skipped[:n - len(out)]
 
 
 def decision_points(symbols, n: int, seed: int = 0, bounds=()) -> list:
