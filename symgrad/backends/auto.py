@@ -134,6 +134,11 @@ def choose_backend(net, f_numpy: CompiledGradient, params, X, Y, work: Work) -> 
     if importlib.util.find_spec("numba") is None:
         return Choice("numpy", "auto: numba is not installed")
     t_np = numpy_seconds(f_numpy, params, X, Y, work)
+    best = busy() * numba_seconds(net.spec.n_parameters, work, NUMBA_WARM_START)
+    if best >= MARGIN * t_np:                  # loses even with a cached kernel
+        return Choice("numpy", f"auto: numpy, estimated {t_np:.2g} s against numba's "
+                               f"{best:.2g} s at best (importing numba and loading its "
+                               "kernel take about a second)")
     start, why = _numba_start(net)
     t_nb = busy() * numba_seconds(net.spec.n_parameters, work, start)
     if t_nb < MARGIN * t_np:
