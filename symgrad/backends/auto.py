@@ -19,7 +19,8 @@ a list of ``(calls, rows)`` pairs:
   kernel) plus :data:`NUMBA_PER_CALL` per call and :data:`NUMBA_PER_UNIT` per
   sample and parameter, figures measured on one core of the development
   machine (see ``docs/performance.md``) and rounded to numba's disadvantage,
-  times :func:`busy` (a machine shared with other work stretches them).
+  times :func:`cpu_share_slowdown` (a machine shared with other work stretches
+  them).
 
 numba is chosen only when its estimate is below :data:`MARGIN` times numpy's:
 near the crossover both take about as long, and numpy's start is certain.  The
@@ -31,7 +32,6 @@ would make the last digits depend on timing).  The reason is kept for the report
 from __future__ import annotations
 
 import importlib.util
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,11 +41,11 @@ from symgrad.backends.base import CompiledGradient
 #: Seconds to import numba and load a kernel that is already compiled and cached.
 NUMBA_WARM_START = 1.0
 #: Seconds of numba's first compile of a kernel, by code shape (on top of the start).
-NUMBA_COMPILE = {"fused": 2.5, "stacked": 4.0}
+NUMBA_COMPILE = {"fused": 1.0, "stacked": 2.5}
 #: Seconds per call of a numba kernel beyond its per-sample work.
 NUMBA_PER_CALL = 5e-6
 #: Seconds per sample and (parameter + 1) of a numba kernel, one thread.
-NUMBA_PER_UNIT = 0.4e-9
+NUMBA_PER_UNIT = 0.3e-9
 #: numba must be estimated below this fraction of numpy's time to be chosen.
 MARGIN = 0.8
 #: Rows the numpy backend is timed on (at most), and the smaller batch timed too.
@@ -82,24 +82,25 @@ def numpy_seconds(f: CompiledGradient, params, X, Y, work: Work) -> float:
     return sum(calls * (fixed + rows * per_row) for calls, rows in work)
 
 
-def busy() -> float:
-    """How many times slower than alone this machine runs a process now (1 to 4).
+def cpu_share_slowdown(seconds: float = 0.01) -> float:
+    """How many times longer than its CPU time a Python loop takes here now (1 to 8).
 
-    The load average over the CPU count: on 2 cores with 6 processes running,
-    each gets a third of a core.  The numpy backend is timed, so its estimate
-    already includes this; numba's figures are for a quiet machine and are
-    multiplied by it.
+    On a machine shared with other work a process gets part of a core, and
+    numba's compile (mostly Python) and its kernels stretch with it; the numpy
+    backend is timed, so its estimate already includes this.  Measured as wall
+    time over CPU time of a short busy loop (``seconds`` of CPU).
     """
-    try:
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):          # no load average on this platform
-        return 1.0
-    return min(4.0, max(1.0, load / (os.cpu_count() or 1)))
+    wall, cpu = time.perf_counter(), time.process_time()
+    spin = 0
+    while time.process_time() - cpu < seconds:
+        spin += 1
+    ratio = (time.perf_counter() - wall) / max(time.process_time() - cpu, 1e-9)
+    return min(8.0, max(1.0, ratio))
 
 
 def numba_seconds(n_parameters: int, work: Work, start: float) -> float:
     """Estimated seconds of ``work`` on a numba kernel, ``start`` seconds to get it
-    (quiet-machine figures; see :func:`busy`)."""
+    (quiet-machine figures; see :func:`cpu_share_slowdown`)."""
     unit = NUMBA_PER_UNIT * (n_parameters + 1)
     return start + sum(calls * (NUMBA_PER_CALL + rows * unit) for calls, rows in work)
 
@@ -134,13 +135,14 @@ def choose_backend(net, f_numpy: CompiledGradient, params, X, Y, work: Work) -> 
     if importlib.util.find_spec("numba") is None:
         return Choice("numpy", "auto: numba is not installed")
     t_np = numpy_seconds(f_numpy, params, X, Y, work)
-    best = busy() * numba_seconds(net.spec.n_parameters, work, NUMBA_WARM_START)
+    stretch = cpu_share_slowdown()
+    best = stretch * numba_seconds(net.spec.n_parameters, work, NUMBA_WARM_START)
     if best >= MARGIN * t_np:                  # loses even with a cached kernel
         return Choice("numpy", f"auto: numpy, estimated {t_np:.2g} s against numba's "
                                f"{best:.2g} s at best (importing numba and loading its "
                                "kernel take about a second)")
     start, why = _numba_start(net)
-    t_nb = busy() * numba_seconds(net.spec.n_parameters, work, start)
+    t_nb = stretch * numba_seconds(net.spec.n_parameters, work, start)
     if t_nb < MARGIN * t_np:
         return Choice("numba", f"auto: numba, estimated {t_nb:.2g} s against numpy's "
                                f"{t_np:.2g} s ({why})")
