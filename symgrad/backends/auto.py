@@ -11,9 +11,8 @@ have compiled; a large one (1e6 samples) pays the compile back in a few calls.
 a list of ``(calls, rows)`` pairs:
 
 - numpy: measured, not guessed.  The numpy backend is compiled anyway (it takes
-  milliseconds) and timed on the first rows of the data at two batch sizes,
-  giving a fixed cost per call and a cost per row; the estimate is the sum over
-  the work.
+  milliseconds) and timed on the data and on its first rows, giving a fixed
+  cost per call and a cost per row; the estimate is the sum over the work.
 - numba: :data:`NUMBA_WARM_START` (plus :data:`NUMBA_COMPILE` of the kernel's
   shape when :func:`symgrad.backends.numba.cache.is_cached` finds no compiled
   kernel) plus :data:`NUMBA_PER_CALL` per call and :data:`NUMBA_PER_UNIT` per
@@ -48,8 +47,10 @@ NUMBA_PER_CALL = 5e-6
 NUMBA_PER_UNIT = 0.3e-9
 #: numba must be estimated below this fraction of numpy's time to be chosen.
 MARGIN = 0.8
-#: Rows the numpy backend is timed on (at most), and the smaller batch timed too.
-PROBE_ROWS = (2048, 32)
+#: Rows of the small batch the numpy backend is timed on (besides the whole data).
+PROBE_ROWS = 32
+#: Data of at most this many rows are timed twice (the faster call counts).
+SMALL_BATCH = 4096
 
 Work = Sequence[tuple[int, int]]
 
@@ -62,10 +63,10 @@ class Choice:
     reason: str
 
 
-def _seconds(f: CompiledGradient, params, X, Y) -> float:
-    """The faster of two timed calls."""
+def _seconds(f: CompiledGradient, params, X, Y, calls: int) -> float:
+    """The fastest of ``calls`` timed calls."""
     best = float("inf")
-    for _ in range(2):
+    for _ in range(calls):
         start = time.perf_counter()
         f(params, X, Y)
         best = min(best, time.perf_counter() - start)
@@ -73,10 +74,15 @@ def _seconds(f: CompiledGradient, params, X, Y) -> float:
 
 
 def numpy_seconds(f: CompiledGradient, params, X, Y, work: Work) -> float:
-    """Estimated seconds of ``work`` on the numpy backend ``f``, timed on rows of ``X``."""
-    big, small = (min(len(X), r) for r in PROBE_ROWS)
-    t_big = _seconds(f, params, X[:big], Y[:big])
-    t_small = _seconds(f, params, X[:small], Y[:small]) if small < big else t_big
+    """Estimated seconds of ``work`` on the numpy backend ``f``, timed on ``X``.
+
+    One call on all of ``X`` (two when it is small; a large batch costs more per
+    row than a slice of it that fits in the caches, so it is timed whole) and
+    two on its first :data:`PROBE_ROWS` rows give a cost per row and per call.
+    """
+    big, small = len(X), min(len(X), PROBE_ROWS)
+    t_big = _seconds(f, params, X, Y, 2 if big <= SMALL_BATCH else 1)
+    t_small = _seconds(f, params, X[:small], Y[:small], 2) if small < big else t_big
     per_row = max(t_big - t_small, 0.0) / (big - small) if big > small else t_big / big
     fixed = max(t_small - small * per_row, 0.0)
     return sum(calls * (fixed + rows * per_row) for calls, rows in work)
@@ -119,8 +125,8 @@ def _numba_start(net) -> tuple[float, str]:
 def choose_backend(net, f_numpy: CompiledGradient, params, X, Y, work: Work) -> Choice:
     """numpy or numba for ``work`` (``(calls, rows)`` pairs) on data ``X``, ``Y``.
 
-    ``f_numpy`` is the network's numpy backend, timed on the data (a few calls
-    on at most :data:`PROBE_ROWS` rows); see the module notes for the rule.
+    ``f_numpy`` is the network's numpy backend, timed on the data (one to four
+    calls, see :func:`numpy_seconds`); see the module notes for the rule.
 
     Examples
     --------
