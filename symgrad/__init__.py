@@ -46,6 +46,7 @@ _LAZY = {
     "verify": "symgrad.claims.verify",
     "Verdict": "symgrad.claims.verify",
     "verify_derivation": "symgrad.claims.steps",
+    "verify_matrix": "symgrad.claims.matrix.check",
     "compare": "symgrad.claims.compare",
     "gradient_table": "symgrad.render.tables",
     "derivation": "symgrad.render.derivation",
@@ -74,11 +75,13 @@ __all__ = [
     "train",
     "verify",
     "verify_derivation",
+    "verify_matrix",
 ]
 
 if TYPE_CHECKING:  # what static tools see; at run time __getattr__ imports on demand
     from symgrad.backends import compile_gradients
     from symgrad.claims.compare import compare
+    from symgrad.claims.matrix.check import verify_matrix
     from symgrad.claims.steps import verify_derivation
     from symgrad.claims.verify import Verdict, verify
     from symgrad.derive import gradients, reverse_program

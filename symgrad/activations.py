@@ -147,6 +147,147 @@ class leaky_relu(_Kinked):
     derivative = leaky_step
 
 
+class _Piecewise(sp.Function):
+    """Base of the smooth-piece functions below: a numeric value by pieces, printed
+    as conditional code (the convention at a corner is the ``<=`` side)."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, z):
+        if z.is_Number:
+            return cls._value(z)
+        return None
+
+    def _eval_evalf(self, prec):
+        z = self.args[0].evalf(prec)
+        return self._value(z).evalf(prec) if z.is_comparable else None
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _latex(self, printer):
+        return rf"\operatorname{{{self._tex}}}\left({printer._print(self.args[0])}\right)"
+
+    def _sympystr(self, printer):
+        # a derivative prints as what it is, elu'(z): a claim reads that back
+        return f"{self._tex.lower()}({printer._print(self.args[0])})"
+
+
+class elu_slope(_Piecewise):
+    """elu's derivative: 1 for z > 0, exp(z) for z <= 0 (1 at 0 either way)."""
+
+    _tex = r"ELU'"
+
+    @classmethod
+    def _value(cls, z):
+        return sp.S.One if z > 0 else sp.exp(z)
+
+    def fdiff(self, argindex=1):
+        return sp.exp(self.args[0]) * (1 - step(self.args[0]))
+
+    def _pythoncode(self, printer):
+        z = printer._print(self.args[0])
+        return f"(1.0 if ({z}) > 0 else math.exp({z}))"
+
+    def _numpycode(self, printer):
+        z = printer._print(self.args[0])
+        return f"numpy.where(({z}) > 0, 1.0, numpy.exp(numpy.minimum({z}, 0)))"
+
+
+class elu(_Piecewise):
+    """ELU (alpha = 1): z for z > 0, exp(z) - 1 below; derivative :class:`elu_slope`."""
+
+    _tex = r"ELU"
+
+    @classmethod
+    def _value(cls, z):
+        return z if z > 0 else sp.exp(z) - 1
+
+    def fdiff(self, argindex=1):
+        return elu_slope(self.args[0])
+
+    def _pythoncode(self, printer):
+        z = printer._print(self.args[0])
+        return f"(({z}) if ({z}) > 0 else math.expm1({z}))"
+
+    def _numpycode(self, printer):
+        z = printer._print(self.args[0])
+        return f"numpy.where(({z}) > 0, {z}, numpy.expm1(numpy.minimum({z}, 0)))"
+
+
+class hardtanh_slope(_Piecewise):
+    """hardtanh's derivative: 1 for -1 < z < 1, else 0 (0 at both corners, as PyTorch)."""
+
+    _tex = r"hardtanh'"
+
+    @classmethod
+    def _value(cls, z):
+        return sp.S.One if -1 < z < 1 else sp.S.Zero
+
+    def fdiff(self, argindex=1):
+        return sp.S.Zero      # flat away from the corners, which are conventions
+
+    def _pythoncode(self, printer):
+        z = printer._print(self.args[0])
+        return f"(1.0 if abs({z}) < 1 else 0.0)"
+
+    def _numpycode(self, printer):
+        z = printer._print(self.args[0])
+        return f"numpy.where(numpy.abs({z}) < 1, 1.0, 0.0)"
+
+
+class hardtanh(_Piecewise):
+    """hardtanh: z clipped to [-1, 1]; derivative :class:`hardtanh_slope`."""
+
+    _tex = r"hardtanh"
+
+    @classmethod
+    def _value(cls, z):
+        return sp.Max(-1, sp.Min(1, z))
+
+    def fdiff(self, argindex=1):
+        return hardtanh_slope(self.args[0])
+
+    def _pythoncode(self, printer):
+        z = printer._print(self.args[0])
+        return f"min(1.0, max(-1.0, {z}))"
+
+    def _numpycode(self, printer):
+        z = printer._print(self.args[0])
+        return f"numpy.clip({z}, -1.0, 1.0)"
+
+
+for _cls in (elu_slope, elu, hardtanh_slope, hardtanh):
+    _cls._mpmathcode = _cls._lambdacode = _cls._pythoncode
+
+
+def _gelu(z):
+    return z * (1 + sp.erf(z / sp.sqrt(2))) / 2
+
+
+def _gelu_slope(z, a):
+    # d/dz z*Phi(z) = Phi(z) + z*phi(z), phi the standard normal density
+    return (1 + sp.erf(z / sp.sqrt(2))) / 2 + z * sp.exp(-z ** 2 / 2) / sp.sqrt(2 * sp.pi)
+
+
+#: The cubic coefficient of GELU's tanh approximation (Hendrycks and Gimpel).
+GELU_CUBIC = sp.Rational(44715, 1000000)
+
+
+def _gelu_tanh(z):
+    return z * (1 + sp.tanh(sp.sqrt(2 / sp.pi) * (z + GELU_CUBIC * z ** 3))) / 2
+
+
+def _gelu_tanh_slope(z, a):
+    t = sp.tanh(sp.sqrt(2 / sp.pi) * (z + GELU_CUBIC * z ** 3))
+    return (1 + t) / 2 + z * (1 - t ** 2) * sp.sqrt(2 / sp.pi) * (1 + 3 * GELU_CUBIC * z ** 2) / 2
+
+
+def _sigmoid(z):
+    return 1 / (1 + sp.exp(-z))
+
+
 @dataclass(frozen=True)
 class Activation:
     """One row of :data:`TABLE` (see the module notes)."""
@@ -166,7 +307,7 @@ class Activation:
 
 _ROWS = (
     Activation("linear", lambda z: z, lambda z, a: sp.S.One),
-    Activation("sigmoid", lambda z: 1 / (1 + sp.exp(-z)), lambda z, a: a * (1 - a),
+    Activation("sigmoid", _sigmoid, lambda z, a: a * (1 - a),
                claim_names=("sigma",)),
     Activation("tanh", sp.tanh, lambda z, a: 1 - a ** 2,
                native={"numba": "_tanh({u})"}),
@@ -174,6 +315,12 @@ _ROWS = (
     Activation("leaky_relu", leaky_relu, lambda z, a: leaky_step(z), kinked=True),
     Activation("softplus", lambda z: sp.log(1 + sp.exp(z)), lambda z, a: 1 / (1 + sp.exp(-z)),
                native={"numpy": "numpy.logaddexp(0, {u})", "numba": "_softplus({u})"}),
+    Activation("elu", elu, lambda z, a: elu_slope(z), kinked=True),
+    Activation("gelu", _gelu, _gelu_slope),
+    Activation("gelu_tanh", _gelu_tanh, _gelu_tanh_slope),
+    Activation("silu", lambda z: z * _sigmoid(z),
+               lambda z, a: _sigmoid(z) * (1 + z * (1 - _sigmoid(z))), claim_names=("swish",)),
+    Activation("hardtanh", hardtanh, lambda z, a: hardtanh_slope(z), kinked=True),
 )
 #: Every activation by name, in the order of :data:`symgrad.spec.ACTIVATIONS`.
 TABLE: dict[str, Activation] = {row.name: row for row in _ROWS}

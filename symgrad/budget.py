@@ -165,7 +165,7 @@ def network_for(spec: Any) -> Any:
 
         hidden = list(spec.activations[:-1]) or "linear"
         net = Network(spec.widths, activation=hidden, output_activation=spec.activations[-1],
-                      bias=spec.bias, loss=spec.loss)
+                      bias=spec.bias, loss=spec.loss, l2=spec.l2, l2_bias=spec.l2_bias)
         remember(net)
     return net
 

@@ -45,6 +45,7 @@ import sympy as sp
 from symgrad import activations
 from symgrad.errors import SpecError
 from symgrad.network import Network, activation_expr, loss_expr
+from symgrad.softmax import softmax_delta, softmax_output
 from symgrad.spec import choices_message, symbol_name
 
 METHODS = ("reverse", "diff")
@@ -257,7 +258,9 @@ def reverse_program(net: Network, of: str | sp.Symbol = "output") -> ReverseProg
         act = net.activations[l - 1]
         for j in range(1, W[l] + 1):
             zs, as_ = net.z_symbol(l, j), net.a_symbol(l, j)
-            if l == top:
+            if l == top and act == "softmax":
+                d = softmax_delta(net, l, j, seed, node, kind)
+            elif l == top:
                 if seed is None:
                     d = sp.S.One if j == node[1] else sp.S.Zero
                 elif j in seed:
@@ -275,6 +278,9 @@ def reverse_program(net: Network, of: str | sp.Symbol = "output") -> ReverseProg
         prog.grads[p] = delta_symbol(l, j) * net.a_symbol(l - 1, k) if l <= top else sp.S.Zero
     for p, (l, j) in zip(net.biases, net.spec.bias_index()):
         prog.grads[p] = delta_symbol(l, j) if l <= top else sp.S.Zero
+    if kind == "loss":                       # L2: d/dw (lambda/2) w**2 = lambda w
+        for p in net.penalised:
+            prog.grads[p] = prog.grads[p] + net.l2 * p
     cache[key] = prog
     return prog
 
@@ -292,6 +298,8 @@ def top_adjoint(seed: sp.Expr, activation: str, z: sp.Expr, a: sp.Expr, *,
 
 
 def _activation_on(net, l, j):
+    if net.activations[l - 1] == "softmax":
+        return softmax_output(net, l, j)
     return activation_expr(net.activations[l - 1], net.z_symbol(l, j))
 
 

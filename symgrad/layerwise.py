@@ -21,6 +21,7 @@ import sympy as sp
 
 from symgrad.derive import local_derivative, top_adjoint
 from symgrad.network import Network, activation_expr, loss_expr
+from symgrad.softmax import softmax_top
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,8 @@ class LayerFormulas:
     z: sp.Symbol
     a: sp.Symbol
     y: sp.Symbol
-    #: ``activation[l]``: ``a = f(z)`` of layer ``l`` (index 0: ``None``).
+    #: ``activation[l]``: ``a = f(z)`` of layer ``l`` (index 0: ``None``; a softmax
+    #: output, which couples its neurons, is ``None`` too: backends print it whole).
     activation: tuple
     #: ``derivative[l]``: ``f'(z)`` of layer ``l`` in ``z`` and ``a``.
     derivative: tuple
@@ -61,9 +63,16 @@ def layer_formulas(net: Network) -> LayerFormulas:
         z, a, y = (sp.Symbol(n, real=True) for n in "zay")
         acts = (None, *net.activations)
         loss = loss_expr(net.loss_name, [a], [y])
+        softmax = acts[-1] == "softmax"
+        if softmax:       # cross-entropy: the Jacobian sum is a - y (symgrad.softmax)
+            top = softmax_top(net, a, y)
+        else:
+            top = top_adjoint(sp.diff(loss, a), acts[-1], z, a, shorten=True)
+        smooth = acts[1:-1] if softmax else acts[1:]
         cache["layers"] = LayerFormulas(
-            z=z, a=a, y=y, loss=loss,
-            activation=(None, *(activation_expr(n, z) for n in acts[1:])),
-            derivative=(None, *(local_derivative(n, z, a) for n in acts[1:])),
-            top=top_adjoint(sp.diff(loss, a), acts[-1], z, a, shorten=True))
+            z=z, a=a, y=y, loss=loss, top=top,
+            activation=(None, *(activation_expr(n, z) for n in smooth),
+                        *([None] if softmax else [])),
+            derivative=(None, *(local_derivative(n, z, a) for n in smooth),
+                        *([None] if softmax else [])))
     return cache["layers"]

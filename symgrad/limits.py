@@ -54,6 +54,16 @@ MAX_COST_POINTS = 10_000
 #: expanded table (:func:`table_size`).  Checking a claim walks that expression at
 #: a dozen points: about 50 microseconds per node, so 2,000,000 is a couple of minutes.
 MAX_SYMBOLIC_SIZE = 2_000_000
+#: Most activation patterns a proof by case analysis examines (``verify`` on ReLU
+#: nets): each is one exact comparison of two polynomials, a few milliseconds on a
+#: three-layer net, so 1024 patterns (10 kinks a claim can tell apart) is seconds.
+#: Past it the claim is not proved (its verdict rests on random points).
+MAX_PATTERNS = 1024
+#: Most patterns times tree nodes (of the two sides) that case analysis rewrites and
+#: compares: about 3 microseconds per node and pattern (measured on 2-3-3-3-1 and
+#: 3-5-5-2 ReLU), so 10**6 stops it within a few seconds, well inside ``verify``'s
+#: default 10 s budget; the claim keeps its verdict from random points.
+MAX_CASE_WORK = 10**6
 
 #: Nodes an activation adds around ``z`` (``tanh(z)``: 1; the sigmoid's
 #: ``1/(1 + exp(-z))``: 5), and nodes of its derivative beyond ``a`` (``1 - a**2``).
@@ -67,7 +77,10 @@ def _forward_sizes(widths: Sequence[int], activations: Sequence[str], bias: bool
     for l in range(1, len(widths)):
         n = widths[l - 1]
         z = n * (2 + sizes[-1]) + (1 if n > 1 or bias else 0) + (1 if bias else 0)
-        sizes.append(z + (0 if activations[l - 1] == "linear" else _ACTIVATION_NODES))
+        if activations[l - 1] == "softmax":     # exp(z_j) / (exp(z_1) + ... + exp(z_K))
+            sizes.append(widths[l] * (z + 2) + z + 4)
+        else:
+            sizes.append(z + (0 if activations[l - 1] == "linear" else _ACTIVATION_NODES))
     return sizes
 
 

@@ -30,10 +30,20 @@ def activation_expr(name: str, z: sp.Expr) -> sp.Expr:
     return activations.forward(name, z)
 
 
+def softmax_expr(zs: Iterable[sp.Expr]) -> tuple[sp.Expr, ...]:
+    """``exp(z_j) / sum_k exp(z_k)`` for each of ``zs``, as SymPy expressions."""
+    zs = tuple(zs)
+    total = sp.Add(*[sp.exp(z) for z in zs])
+    return tuple(sp.exp(z) / total for z in zs)
+
+
 def loss_expr(name: str, outputs: Iterable[sp.Expr], targets: Iterable[sp.Expr]) -> sp.Expr:
-    """Per-sample loss ``L`` summed over output neurons."""
+    """Per-sample loss ``L`` summed over output neurons (data term only: no L2)."""
     terms = []
     for yhat, y in zip(outputs, targets):
+        if name == "cross-entropy":
+            terms.append(-y * sp.log(yhat))
+            continue
         if name == "half-squared":
             terms.append((y - yhat) ** 2 / 2)
         elif name == "squared":
@@ -64,8 +74,16 @@ class Network:
     bias : bool
         Whether every neuron has a bias ``b{l}{j}``.
     loss : str
-        ``"half-squared"`` (L = (y - yhat)**2/2), ``"squared"`` or ``"bce"``
-        (binary cross-entropy; needs a sigmoid output), summed over outputs.
+        ``"half-squared"`` (L = (y - yhat)**2/2), ``"squared"``, ``"bce"``
+        (binary cross-entropy; needs a sigmoid output) or ``"cross-entropy"``
+        (needs a softmax output, and is its default), summed over outputs; see
+        :mod:`symgrad.outputs`, which also says how cross-entropy targets are read
+        (the last one is one minus the others).
+    l2 : float
+        L2 coefficient lambda: ``(lambda/2) * sum w**2`` over the weights is added
+        to the loss of every sample (default 0: none).
+    l2_bias : bool
+        Whether the L2 penalty covers the biases too.
 
     Notes
     -----
@@ -84,8 +102,8 @@ class Network:
 
     def __init__(self, widths: Iterable[int], *, activation: str | Iterable[str] = "linear",
                  output_activation: str | None = None, bias: bool = False,
-                 loss: str = "half-squared"):
-        self.spec = make_spec(widths, activation, output_activation, bias, loss)
+                 loss: str | None = None, l2: float = 0.0, l2_bias: bool = False):
+        self.spec = make_spec(widths, activation, output_activation, bias, loss, l2, l2_bias)
         s = self.spec
         self.inputs = tuple(_symbol("x", k) for k in range(1, s.n_inputs + 1))
         self.targets = tuple(sp.Symbol(n, real=True) for n in s.target_names())
@@ -117,8 +135,9 @@ class Network:
         s = self.spec
         acts = s.activations[:-1]
         act = acts[0] if acts and len(set(acts)) == 1 else list(acts) if acts else "linear"
+        l2 = (f", l2={s.l2!r}" if s.l2 else "") + (", l2_bias=True" if s.l2_bias else "")
         return (f"Network({list(s.widths)}, activation={act!r}, "
-                f"output_activation={s.activations[-1]!r}, bias={s.bias}, loss={s.loss!r})")
+                f"output_activation={s.activations[-1]!r}, bias={s.bias}, loss={s.loss!r}{l2})")
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Network) and other.spec == self.spec
@@ -209,7 +228,11 @@ class Network:
         if l == 0:
             return self.inputs[k_check(j, self.spec.n_inputs)]
         if (l, j) not in self._base_a:
-            self._base_a[l, j] = activation_expr(self.spec.activations[l - 1], self.z(l, j))
+            if self.spec.activations[l - 1] == "softmax":
+                outs = softmax_expr(self.z(l, i) for i in range(1, self.spec.widths[l] + 1))
+                self._base_a.update({(l, i): a for i, a in enumerate(outs, 1)})
+            else:
+                self._base_a[l, j] = activation_expr(self.spec.activations[l - 1], self.z(l, j))
         return self._base_a[l, j]
 
     @property
@@ -230,13 +253,42 @@ class Network:
 
     @property
     def loss(self) -> sp.Expr:
-        """The per-sample loss ``L`` in inputs, targets and parameters."""
-        return loss_expr(self.spec.loss, self.outputs, self.targets)
+        """The per-sample loss ``L`` in inputs, targets and parameters (L2 included).
+
+        With cross-entropy the last target is one minus the others (see
+        :mod:`symgrad.outputs`), so it does not appear.
+        """
+        data = loss_expr(self.spec.loss, self.outputs, self.targets)
+        return data.xreplace(self.target_definitions) + self.penalty
+
+    @property
+    def l2(self) -> sp.Expr:
+        """The L2 coefficient lambda as an exact number (``l2=0.01`` is 1/100)."""
+        return sp.Rational(repr(self.spec.l2))
+
+    @property
+    def penalised(self) -> tuple[sp.Symbol, ...]:
+        """The parameters the L2 penalty covers (none without ``l2``)."""
+        return tuple(self.parameters[i] for i in self.spec.penalised)
+
+    @property
+    def penalty(self) -> sp.Expr:
+        """``(lambda/2) * sum w**2`` over :attr:`penalised` (0 without ``l2``)."""
+        return self.l2 / 2 * sp.Add(*[p ** 2 for p in self.penalised])
+
+    @property
+    def target_definitions(self) -> dict[sp.Symbol, sp.Expr]:
+        """``{yK: 1 - y1 - ... - y{K-1}}`` for cross-entropy (see :mod:`symgrad.outputs`);
+        empty for the other losses."""
+        if self.spec.loss != "cross-entropy":
+            return {}
+        return {self.targets[-1]: 1 - sp.Add(*self.targets[:-1])}
 
     @property
     def intermediate_definitions(self) -> dict[sp.Symbol, sp.Expr]:
-        """``{z{l}{j}: expr, a{l}{j}: expr}`` in base symbols, for substitution."""
-        defs: dict[sp.Symbol, sp.Expr] = {}
+        """``{z{l}{j}: expr, a{l}{j}: expr}`` in base symbols, for substitution
+        (and :attr:`target_definitions`)."""
+        defs: dict[sp.Symbol, sp.Expr] = dict(self.target_definitions)
         for (l, j), sym in self._z_sym.items():
             defs[sym] = self.z(l, j)
             defs[self._a_sym[l, j]] = self.a(l, j)

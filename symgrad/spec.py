@@ -5,15 +5,13 @@ references share: the symbolic gradients (:mod:`symgrad.derive`), the hand-writt
 backprop (:mod:`symgrad.references.backprop`) and the finite differences
 (:mod:`symgrad.references.finite_diff`) read the architecture from a :class:`NetworkSpec`.
 
-It also owns symbol naming.  Every name a user sees (``w111``, ``w_1_10_2``,
-``w_{111}``, ``w_{1,10,2}``) is produced by :func:`symbol_name` or
-:func:`latex_name`; nothing else in the project formats names.
+It also owns symbol naming, through :mod:`symgrad.naming` (re-exported here: every
+name a user sees is produced by :func:`symbol_name` or :func:`latex_name`), and the
+output layer and the cost, through :mod:`symgrad.outputs` (losses, softmax, L2).
 """
 
 from __future__ import annotations
 
-import difflib
-import re
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -21,104 +19,51 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from symgrad.errors import ShapeError, SpecError, SpecTypeError
+from symgrad.naming import (
+    RESERVED_STEMS,
+    WEIGHT_TEMPLATE,
+    check_weight_template,
+    choices_message,
+    latex_name,
+    symbol_name,
+    weight_label,
+)
+from symgrad.outputs import LOSSES, OUTPUT_ONLY, check_l2, check_output, check_targets, default_loss
 
-#: Activation names, in the order they are listed in error messages.
-ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "softplus")
+__all__ = ["ACTIVATIONS", "ALIASES", "ANALYTIC_ACTIVATIONS", "KINKED_ACTIVATIONS", "KINKS",
+           "LEAKY_SLOPE_DEN", "LEAKY_SLOPE_NUM", "LOSSES", "MAX_WIDTH", "OUTPUT_ACTIVATIONS",
+           "RESERVED_STEMS", "WEIGHT_TEMPLATE", "NetworkSpec", "check_batch",
+           "check_weight_template", "choices_message", "kink_distance", "latex_name",
+           "make_spec", "parse_arch", "symbol_name", "weight_label"]
+
+#: Activation names (elementwise), in the order they are listed in error messages.
+ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "softplus", "elu", "gelu",
+               "gelu_tanh", "silu", "hardtanh")
+#: Every name an output layer may have: the elementwise ones and softmax.
+OUTPUT_ACTIVATIONS = ACTIVATIONS + OUTPUT_ONLY
+#: Other names accepted for an activation (Keras calls SiLU "swish").
+ALIASES = {"swish": "silu"}
+#: Where each piecewise activation has a kink (its derivative there is a convention:
+#: the left slope for relu, leaky_relu and elu; 0 at both corners of hardtanh, as in
+#: PyTorch).  Finite differences must keep away from these points.
+KINKS = {"relu": (0.0,), "leaky_relu": (0.0,), "elu": (0.0,), "hardtanh": (-1.0, 1.0)}
+#: The piecewise activations, not analytic (no complex step).
+KINKED_ACTIVATIONS = frozenset(KINKS)
 #: Activations that are analytic (complex-step differentiation is exact for them).
-ANALYTIC_ACTIVATIONS = frozenset({"linear", "sigmoid", "tanh", "softplus"})
-#: The others are piecewise linear with a kink at 0 (finite differences keep away).
-KINKED_ACTIVATIONS = frozenset(ACTIVATIONS) - ANALYTIC_ACTIVATIONS
+ANALYTIC_ACTIVATIONS = frozenset(ACTIVATIONS) - KINKED_ACTIVATIONS
 #: Slope of leaky_relu for negative inputs.
 LEAKY_SLOPE_NUM, LEAKY_SLOPE_DEN = 1, 100
 MAX_WIDTH = 10_000  #: widest layer (``parse_arch``, ``Network``)
-#: Loss names.  ``half-squared``: (y - yhat)**2/2, ``squared``: (y - yhat)**2,
-#: ``bce``: -(y*log(yhat) + (1 - y)*log(1 - yhat)); each summed over outputs.
-LOSSES = ("half-squared", "squared", "bce")
 
 
-def choices_message(kind: str, value: object, choices: Collection[str]) -> str:
-    """Return "unknown <kind> 'x'; did you mean 'y'? choices: a, b, c"."""
-    text = f"unknown {kind} {value!r}"
-    if isinstance(value, str):
-        close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
-        if close:
-            text += f"; did you mean {close[0]!r}?"
-    return text + " (choices: " + ", ".join(choices) + ")"
-
-
-def symbol_name(kind: str, *indices: int) -> str:
-    """Return the plain name of a symbol: ``w111``, ``b12``, ``x3``, ``w_1_10_2``.
-
-    Indices are concatenated when every one is below 10; when any index is 10 or
-    more (and there is more than one index), they are joined with underscores so
-    the name stays unambiguous (``w_1_10_2`` is layer 1, neuron 10, input 2).
-
-    >>> symbol_name("w", 1, 1, 2), symbol_name("w", 1, 10, 2), symbol_name("x", 12)
-    ('w112', 'w_1_10_2', 'x12')
-    """
-    if len(indices) > 1 and any(i >= 10 for i in indices):
-        return kind + "".join(f"_{i}" for i in indices)
-    return kind + "".join(str(i) for i in indices)
-
-
-def latex_name(kind: str, *indices: int) -> str:
-    r"""Return the LaTeX form of a symbol name: ``w_{111}``, ``w_{1,10,2}``, ``x_{3}``.
-
-    >>> latex_name("w", 1, 1, 2), latex_name("w", 1, 10, 2), latex_name("\\delta", 2, 1)
-    ('w_{112}', 'w_{1,10,2}', '\\delta_{21}')
-    """
-    if not indices:
-        return kind
-    sep = "," if len(indices) > 1 and any(i >= 10 for i in indices) else ""
-    return kind + "_{" + sep.join(str(i) for i in indices) + "}"
-
-
-#: The default weight-name template: layer, to-neuron, from-input (Nielsen's order).
-WEIGHT_TEMPLATE = "w{l}{j}{k}"
-#: Names the network gives to things other than weights; a weight-name template must
-#: not start like one (``x{l}{j}{k}`` would name weight (1, 1, 1) like input x111).
-RESERVED_STEMS = {"x": "inputs", "y": "targets", "z": "pre-activations", "a": "activations",
-                  "b": "biases", "delta": "adjoints"}
-
-
-def check_weight_template(template: str) -> str:
-    """Validate a weight-name template such as ``"w{l}{j}{k}"`` or ``"w{l}{k}{j}"``.
-
-    A name (a letter, then letters, digits or underscores; not one of :data:`RESERVED_STEMS`,
-    alone or followed by digits and underscores), then ``{l}``, ``{j}``, ``{k}`` in any order.
-    """
-    if not isinstance(template, str):
-        raise SpecTypeError(f"weight-name template must be a string, got {template!r}")
-    ok = re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*(?:\{[ljk]\}){3}", template)
-    if not ok or any(template.count("{" + c + "}") != 1 for c in "ljk"):
-        raise SpecError(
-            f"bad weight-name template {template!r}: it needs a letter first and each of "
-            "{l} (layer), {j} (to-neuron) and {k} (from-input) once, e.g. w{l}{j}{k} or w{l}{k}{j}")
-    clash = re.fullmatch(r"(" + "|".join(RESERVED_STEMS) + r")[0-9_]*", template.split("{")[0])
-    if clash:
-        raise SpecError(f"bad weight-name template {template!r}: weight names such as "
-                        f"{weight_label(1, 1, 1, template)} could be mistaken for the network's "
-                        f"{RESERVED_STEMS[clash.group(1)]} ({clash.group(1)}...); start the name "
-                        "differently, e.g. w{l}{j}{k} or v{l}{j}{k}")
-    return template
-
-
-def weight_label(l: int, j: int, k: int, template: str = WEIGHT_TEMPLATE,
-                 latex: bool = False) -> str:
-    """Name of weight (l, j, k) under a template (``w{l}{k}{j}`` swaps j and k).
-
-    Indices are placed in the template's order and then named by
-    :func:`symbol_name` / :func:`latex_name`, so big indices stay unambiguous.
-
-    >>> weight_label(1, 2, 3), weight_label(1, 2, 3, "w{l}{k}{j}")
-    ('w123', 'w132')
-    >>> weight_label(1, 10, 2, latex=True)
-    'w_{1,10,2}'
-    """
-    values = {"l": l, "j": j, "k": k}
-    order = [values[c] for c in re.findall(r"\{([ljk])\}", template)]
-    stem = template.split("{", 1)[0]
-    return latex_name(stem, *order) if latex else symbol_name(stem, *order)
+def kink_distance(name: str, z: np.ndarray) -> np.ndarray:
+    """Distance of each pre-activation in ``z`` to the nearest kink of ``name``
+    (infinite for a smooth activation)."""
+    z = np.asarray(z, dtype=float)
+    out = np.full(z.shape, np.inf)
+    for at in KINKS.get(name, ()):
+        out = np.minimum(out, np.abs(z - at))
+    return out
 
 
 @dataclass(frozen=True)
@@ -133,6 +78,10 @@ class NetworkSpec:
     activations: tuple[str, ...]
     bias: bool
     loss: str
+    #: L2 coefficient lambda: (lambda/2) sum w**2 is added to every sample's loss.
+    l2: float = 0.0
+    #: Whether the L2 penalty covers the biases too.
+    l2_bias: bool = False
 
     @property
     def depth(self) -> int:
@@ -162,7 +111,15 @@ class NetworkSpec:
     @property
     def analytic(self) -> bool:
         """True when every activation is analytic (complex step applies)."""
-        return all(a in ANALYTIC_ACTIVATIONS for a in self.activations)
+        return all(a in ANALYTIC_ACTIVATIONS or a in OUTPUT_ONLY for a in self.activations)
+
+    @property
+    def penalised(self) -> Iterator[int]:
+        """Positions in the parameter vector of the parameters the L2 penalty covers."""
+        if self.l2:
+            yield from range(self.n_weights)
+            if self.l2_bias:
+                yield from range(self.n_weights, self.n_parameters)
 
     @property
     def arch(self) -> str:
@@ -240,8 +197,10 @@ class NetworkSpec:
             names = "/".join(dict.fromkeys(hidden))
             acts = (f"{names} hidden, " if hidden else "") + f"{out} output"
         parts = [self.arch, acts, "bias" if self.bias else "no bias"]
-        if self.loss != "half-squared":
+        if self.loss != default_loss(out):
             parts.append(f"{self.loss} loss")
+        if self.l2:
+            parts.append(f"L2 {self.l2:g}" + (" with biases" if self.l2_bias else ""))
         count = f"{self.n_weights} weight{'s' if self.n_weights != 1 else ''}"
         if self.bias:
             count += f", {self.n_biases} bias{'es' if self.n_biases != 1 else ''}"
@@ -252,7 +211,11 @@ def _check_name(kind: str, value: object, choices: Collection[str]) -> str:
     if not isinstance(value, str):
         raise SpecTypeError(f"{kind} must be a string, got {type(value).__name__} {value!r} "
                             f"(choices: {', '.join(choices)})")
+    value = ALIASES.get(value, value)
     if value not in choices:
+        if value in OUTPUT_ONLY:
+            raise SpecError(f"{value} couples the neurons of a layer, so only the output "
+                            f"layer can have it: use output_activation={value!r}")
         raise SpecError(choices_message(kind, value, choices))
     return value
 
@@ -285,17 +248,19 @@ def _check_widths(widths) -> tuple[int, ...]:
 
 def make_spec(widths: Iterable[int], activation: str | Iterable[str] = "linear",
               output_activation: str | None = None, bias: bool = False,
-              loss: str = "half-squared") -> NetworkSpec:
+              loss: str | None = None, l2: float = 0.0, l2_bias: bool = False) -> NetworkSpec:
     """Validate the arguments of :class:`symgrad.Network` and return the spec.
 
     ``activation`` is one name for every hidden layer, or a list with one name per
     hidden layer, or a list with one name per non-input layer (its last entry is
-    then the output activation).  ``output_activation`` defaults to ``"linear"``.
+    then the output activation).  ``output_activation`` defaults to ``"linear"``;
+    ``loss`` to ``"cross-entropy"`` for a softmax output, else ``"half-squared"``.
     """
     widths = _check_widths(widths)
     depth = len(widths) - 1
     if isinstance(activation, str):
         hidden = [_check_name("activation", activation, ACTIVATIONS)] * (depth - 1)
+        activation = hidden[0] if hidden else ALIASES.get(activation, activation)
         out: str | None = None
         if depth == 1 and activation != "linear":
             raise SpecError(f"activation {activation!r} is the hidden layers' activation, and "
@@ -308,12 +273,15 @@ def make_spec(widths: Iterable[int], activation: str | Iterable[str] = "linear",
             raise SpecTypeError("activation must be a name or a list of names, got "
                                 f"{type(activation).__name__} (choices: "
                                 f"{', '.join(ACTIVATIONS)})") from None
-        acts = [_check_name("activation", a, ACTIVATIONS) for a in acts]
+        acts = [_check_name("activation", a, ACTIVATIONS) for a in acts[:-1]] + (
+            [_check_name("activation", acts[-1], OUTPUT_ACTIVATIONS if len(acts) == depth
+                         else ACTIVATIONS)] if acts else [])
         if len(acts) == depth - 1:
             hidden, out = acts, None
         elif len(acts) == depth:
             hidden, out = acts[:-1], acts[-1]
-            if output_activation is not None and output_activation != out:
+            if output_activation is not None and ALIASES.get(output_activation,
+                                                             output_activation) != out:
                 raise SpecError(f"activation list gives the output activation {out!r} but "
                                 f"output_activation is {output_activation!r}; give it in one place")
         else:
@@ -322,14 +290,13 @@ def make_spec(widths: Iterable[int], activation: str | Iterable[str] = "linear",
                             f"hidden layer) or {depth} (one per non-input layer)")
     if out is None:
         out = "linear" if output_activation is None else output_activation
-    out = _check_name("output_activation", out, ACTIVATIONS)
+    out = _check_name("output_activation", out, OUTPUT_ACTIVATIONS)
     if not isinstance(bias, bool):
         raise SpecTypeError(f"bias must be True or False, got {bias!r}")
-    loss = _check_name("loss", loss, LOSSES)
-    if loss == "bce" and out != "sigmoid":
-        raise SpecError(f"loss 'bce' needs outputs in (0, 1): use output_activation='sigmoid' "
-                        f"(got {out!r})")
-    return NetworkSpec(widths, tuple(hidden) + (out,), bias, loss)
+    loss = _check_name("loss", default_loss(out) if loss is None else loss, LOSSES)
+    check_output(out, loss, widths[-1])
+    l2, l2_bias = check_l2(l2, l2_bias)
+    return NetworkSpec(widths, tuple(hidden) + (out,), bias, loss, l2, l2_bias)
 
 
 def parse_arch(text: str) -> tuple[int, ...]:
@@ -395,4 +362,5 @@ def check_batch(spec: NetworkSpec, params: ArrayLike, X: ArrayLike,
     if y.shape != (m, k):
         want = f"({m},) or ({m}, 1)" if k == 1 else f"({m}, {k})"
         raise ShapeError(f"y has shape {y.shape}; with {m} samples it needs shape {want}")
+    check_targets(spec.loss, y)
     return params, X, y

@@ -11,9 +11,11 @@ Not imported by ``import symgrad`` (it needs Hypothesis, a dev dependency)::
         ...
 
 * :func:`networks` draws :class:`symgrad.Network` objects (depth, widths,
-  activations, loss, bias), only combining ``bce`` with a sigmoid output;
+  activations, loss, bias, and L2 when asked), only combining ``bce`` with a
+  sigmoid output and ``cross-entropy`` with a softmax one;
 * :func:`parameters` draws a parameter vector in ``net.parameters`` order;
-* :func:`batches` draws ``(X, y)`` with y in [0, 1] for the ``bce`` loss;
+* :func:`batches` draws ``(X, y)`` with y in [0, 1] for the ``bce`` loss and
+  rows that are probability vectors for ``cross-entropy``;
 * :func:`problems` draws ``(net, params, X, y)`` together, rejecting draws where
   a ReLU pre-activation is within ``kink_margin`` of the kink or any
   pre-activation exceeds ``max_preactivation`` (saturated sigmoids make the
@@ -41,7 +43,14 @@ from hypothesis.extra.numpy import arrays
 from symgrad.network import Network
 from symgrad.references.backprop import forward
 from symgrad.references.check import KINK_MARGIN
-from symgrad.spec import ACTIVATIONS, KINKED_ACTIVATIONS, LOSSES, choices_message
+from symgrad.spec import (
+    ACTIVATIONS,
+    KINKED_ACTIVATIONS,
+    LOSSES,
+    OUTPUT_ACTIVATIONS,
+    choices_message,
+    kink_distance,
+)
 
 #: With ``avoid_kinks``, values on ReLU networks keep at least this distance from 0.
 MIN_MAGNITUDE = 1e-2
@@ -92,7 +101,7 @@ def networks(*, min_depth: int = 1, max_depth: int = 3, min_width: int = 1, max_
              activations: str | Iterable[str] | None = None,
              output_activations: str | Iterable[str] | None = None,
              losses: str | Iterable[str] | None = None,
-             bias: bool | None = None) -> st.SearchStrategy[Network]:
+             bias: bool | None = None, l2: bool = False) -> st.SearchStrategy[Network]:
     """Strategy for :class:`symgrad.Network` objects.
 
     Parameters
@@ -104,12 +113,18 @@ def networks(*, min_depth: int = 1, max_depth: int = 3, min_width: int = 1, max_
     activations : list of str, optional
         Hidden-layer activations to draw from (default: all).
     output_activations : list of str, optional
-        Output activations to draw from (default: ``activations``).
+        Output activations to draw from (default: ``activations``, or every
+        output activation, softmax included, when ``activations`` is not given).
     losses : list of str, optional
         Losses to draw from (default: all).  ``bce`` is only drawn with a sigmoid
-        output, so it needs ``"sigmoid"`` among the output activations.
+        output, so it needs ``"sigmoid"`` among the output activations;
+        ``cross-entropy`` goes with ``"softmax"`` (and at least 2 outputs: it needs
+        ``max_width >= 2``), and a softmax output with nothing else.
     bias : bool, optional
         Fix the bias; by default both are drawn.
+    l2 : bool
+        Also draw an L2 coefficient (0, or from 0.01 to 1) and whether it covers
+        the biases; by default networks have no L2 penalty.
 
     Examples
     --------
@@ -124,17 +139,28 @@ def networks(*, min_depth: int = 1, max_depth: int = 3, min_width: int = 1, max_
     _integer("min_width", min_width, 1)
     _integer("max_width", max_width, min_width)
     hidden = _names("activations", activations, ACTIVATIONS)
-    outs = (hidden if output_activations is None
-            else _names("output_activations", output_activations, ACTIVATIONS))
+    outs = (_names("output_activations", output_activations, OUTPUT_ACTIVATIONS)
+            if output_activations is not None
+            else OUTPUT_ACTIVATIONS if activations is None else hidden)
     losses = _names("losses", losses, LOSSES)
-    if "sigmoid" not in outs:
-        if losses == ("bce",):
-            raise InvalidArgument("loss 'bce' needs a sigmoid output; add 'sigmoid' to "
-                                  "output_activations (or activations)")
-        losses = tuple(x for x in losses if x != "bce")
+    needs = {"bce": "sigmoid", "cross-entropy": "softmax"}
+    if max_width < 2:
+        outs = tuple(o for o in outs if o != "softmax")
+    elementwise = tuple(o for o in outs if o != "softmax")
+    usable = tuple(x for x in losses if needs.get(x, "") in outs
+                   or (x not in needs and elementwise))
+    if not usable:
+        raise InvalidArgument(f"no loss of {list(losses)} goes with an output activation of "
+                              f"{list(outs)}: 'bce' needs a sigmoid output, 'cross-entropy' a "
+                              "softmax output (and max_width >= 2), and softmax takes only "
+                              "'cross-entropy'")
+    losses = usable
     if bias is not None and not isinstance(bias, bool):
         raise InvalidArgument(f"bias must be None, True or False, got {bias!r}")
+    if not isinstance(l2, bool):
+        raise InvalidArgument(f"l2 must be True or False, got {l2!r}")
     bias_st = st.booleans() if bias is None else st.just(bias)
+    l2_st = (st.one_of(st.just(0.0), st.floats(0.01, 1.0)) if l2 else st.just(0.0))
 
     @st.composite
     def draw_network(draw: st.DrawFn) -> Network:
@@ -143,8 +169,12 @@ def networks(*, min_depth: int = 1, max_depth: int = 3, min_width: int = 1, max_
                                min_size=depth + 1, max_size=depth + 1))
         acts = [draw(st.sampled_from(hidden)) for _ in range(depth - 1)]
         loss = draw(st.sampled_from(losses))
-        out = "sigmoid" if loss == "bce" else draw(st.sampled_from(outs))
-        return Network(widths, activation=acts + [out], bias=draw(bias_st), loss=loss)
+        out = needs[loss] if loss in needs else draw(st.sampled_from(elementwise))
+        if out == "softmax":
+            widths[-1] = max(2, widths[-1])
+        lam = draw(l2_st)
+        return Network(widths, activation=acts + [out], bias=draw(bias_st), loss=loss,
+                       l2=lam, l2_bias=bool(lam) and draw(st.booleans()))
 
     return draw_network()
 
@@ -202,7 +232,8 @@ def batches(net: Network, *, min_size: int = 1, max_size: int = 8, min_value: fl
     """Strategy for ``(X, y)``: X of shape (m, n_inputs), y of shape (m, n_outputs).
 
     Inputs and (squared-loss) targets lie in ``[min_value, max_value]``;
-    cross-entropy targets lie in [0, 1].  ``avoid_kinks`` keeps inputs away from 0
+    binary cross-entropy targets lie in [0, 1]; cross-entropy target rows are
+    probability vectors (entries in [0, 1] summing to 1).  ``avoid_kinks`` keeps inputs away from 0
     on ReLU-type networks, as in :func:`parameters`.
 
     Examples
@@ -222,14 +253,20 @@ def batches(net: Network, *, min_size: int = 1, max_size: int = 8, min_value: fl
     _bounds("min_value", min_value, "max_value", max_value)
     x_el = _elements(float(min_value), float(max_value), avoid_kinks and _kinked(net))
     y_el = (st.floats(0.0, 1.0) if net.loss_name == "bce"
+            else st.floats(0.0, 1.0).map(lambda v: v if v >= 1e-3 else 0.0)
+            if net.loss_name == "cross-entropy"
             else _elements(float(min_value), float(max_value), False))
     n_in, n_out = net.spec.n_inputs, net.spec.n_outputs
 
     @st.composite
     def draw_batch(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
         m = draw(st.integers(min_size, max_size))
-        return (draw(arrays(np.float64, (m, n_in), elements=x_el)),
-                draw(arrays(np.float64, (m, n_out), elements=y_el)))
+        X = draw(arrays(np.float64, (m, n_in), elements=x_el))
+        y = draw(arrays(np.float64, (m, n_out), elements=y_el))
+        if net.loss_name == "cross-entropy":    # probability rows: weights over classes
+            y[:, -1] += (y.sum(axis=1) == 0)
+            y /= y.sum(axis=1, keepdims=True)
+        return X, y
 
     return draw_batch()
 
@@ -283,8 +320,8 @@ def problems(*, networks: st.SearchStrategy[Network] | Network | None = None,
                             max_value=max_value))
         zs, _ = forward(net.spec, params, X)
         assume(all(np.abs(z).max() <= max_preactivation for z in zs))
-        kinked = [z for z, a in zip(zs, net.activations) if a in _KINKED]
-        assume(all(np.abs(z).min() >= kink_margin for z in kinked))
+        assume(all(kink_distance(a, z).min() >= kink_margin
+                   for z, a in zip(zs, net.activations) if a in _KINKED))
         return net, params, X, y
 
     return draw_problem()

@@ -5,6 +5,8 @@ plus references/backprop.py and references/finite_diff.py; these tests fail unti
 all of them know it, and compare their formulas numerically.
 """
 
+import math
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -12,14 +14,15 @@ import sympy as sp
 from symgrad import activations
 from symgrad.errors import SpecError
 from symgrad.references import backprop, finite_diff
-from symgrad.spec import ACTIVATIONS, ANALYTIC_ACTIVATIONS, KINKED_ACTIVATIONS, make_spec
+from symgrad.spec import ACTIVATIONS, ANALYTIC_ACTIVATIONS, KINKED_ACTIVATIONS, KINKS, make_spec
 
 Z = np.array([-3.0, -0.7, -1e-3, 1e-3, 0.4, 2.5])
 z = sp.Symbol("z", real=True)
 
 
 def _numeric(expr):
-    return sp.lambdify(z, expr, modules="numpy")
+    # numpy has no erf (GELU): the test's own vectorised math.erf
+    return sp.lambdify(z, expr, modules=[{"erf": np.vectorize(math.erf)}, "numpy"])
 
 
 def test_table_lists_exactly_the_spec_names_in_order():
@@ -51,23 +54,35 @@ def test_symbolic_derivative_matches_sympy_diff_and_backprop(name):
     np.testing.assert_allclose(backprop._activation_slope(name, Z, a), slope, rtol=1e-13)
 
 
-@pytest.mark.parametrize("name", sorted(KINKED_ACTIVATIONS))
-def test_kinked_derivative_at_zero_is_the_left_slope_everywhere(name):
+#: The documented derivative at each kink (docs/conventions.md): relu and leaky_relu
+#: take the left slope, elu is 1 from both sides, hardtanh is 0 at both corners (PyTorch).
+AT_KINK = {("relu", 0): 0.0, ("leaky_relu", 0): 0.01, ("elu", 0): 1.0, ("hardtanh", -1): 0.0,
+           ("hardtanh", 1): 0.0}
+
+
+def test_every_kink_has_a_stated_convention():
+    assert {(n, int(k)) for n, ks in KINKS.items() for k in ks} == set(AT_KINK)
+    assert set(KINKS) == KINKED_ACTIVATIONS
+
+
+@pytest.mark.parametrize("name,kink", sorted(AT_KINK))
+def test_kinked_derivative_at_the_kink_is_the_convention_everywhere(name, kink):
     row = activations.lookup(name)
-    left = float(row.derivative(sp.Integer(0), sp.Integer(0)))
-    zero = np.zeros(1)
-    assert backprop._activation_slope(name, zero, backprop._forward_activation(name, zero)) \
-        == pytest.approx(left)
-    assert left == float(row.derivative(sp.Float(-1.0), 0))
+    at = sp.Integer(kink)
+    symbolic = float(row.derivative(at, row.forward(at)))
+    assert symbolic == pytest.approx(AT_KINK[name, kink])
+    point = np.full(1, float(kink))
+    assert backprop._activation_slope(name, point, backprop._forward_activation(name, point)) \
+        == pytest.approx(symbolic)
 
 
 def test_unknown_names_are_refused_everywhere():
     with pytest.raises(SpecError, match="activation"):
-        activations.lookup("swish")
+        activations.lookup("mish")
     with pytest.raises(ValueError):
-        backprop._forward_activation("swish", Z)
+        backprop._forward_activation("mish", Z)
     with pytest.raises(SpecError):
-        finite_diff._apply("swish", Z)
+        finite_diff._apply("mish", Z)
 
 
 def test_claim_names_include_every_nonlinear_activation():

@@ -54,11 +54,15 @@ NETS = {
     "2-3-3-3-1-tanh": lambda: Network([2, 3, 3, 3, 1], activation="tanh"),
     "2-2-2-relu-bce": lambda: Network([2, 2, 2], activation="relu",
                                       output_activation="sigmoid", loss="bce"),
+    "2-2-1-silu-l2": lambda: Network([2, 2, 1], activation="silu", l2=0.5),
+    "2-2-3-elu-softmax-l2": lambda: Network([2, 2, 3], activation="elu", bias=True,
+                                            output_activation="softmax", l2=0.1, l2_bias=True),
 }
+SEVERAL_OUTPUTS = ("2-2-2-relu-bce", "2-2-3-elu-softmax-l2")
 
 
 CASES = [(name, of) for name in NETS for of in ("output", "loss", "cost")
-         if not (of == "output" and name == "2-2-2-relu-bce")]  # two outputs
+         if not (of == "output" and name in SEVERAL_OUTPUTS)]
 
 
 @pytest.mark.parametrize("name, of", CASES, ids=[f"{n}-{o}" for n, o in CASES])

@@ -54,10 +54,12 @@ def test_counterexample_prefers_small_integers_and_names_only_relevant_symbols()
     assert ce.text() == "x1=1, w211=2 (other symbols any value): claimed 1, true 2"
 
 
-def test_relu_kink_convention_is_numeric_not_proved():
-    # step(z) is 0 at 0, Heaviside(z) is 1/2 there; random points never hit 0
+def test_step_and_heaviside_differ_only_at_the_kink():
+    # step(z) is 0 at 0 (symgrad's convention relu'(0) = 0), Heaviside(z) is 1/2 there
     d = decide(step(z), sp.Heaviside(z))
-    assert d.equal and not d.proved and "not proved" in d.method
+    assert d.equal is False and d.counterexample.values == {z: 0}
+    assert d.counterexample.on_kink and d.counterexample.true == sp.Rational(1, 2)
+    assert "wrong only at a kink" in d.note and "relu'(0) = 0" in d.note
     assert decide(relu(z), sp.Piecewise((z, z > 0), (0, True))).equal
 
 

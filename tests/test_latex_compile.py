@@ -41,6 +41,12 @@ DOCUMENTS = {
         Network([2, 3, 3, 3, 2], activation="relu", output_activation="sigmoid",
                 loss="bce", bias=True), "b12", of="loss"),
     "derive-wide-12-11-1": lambda: derivation(Network([12, 11, 1]), "w_1_10_2"),
+    "table-2-3-3-softmax": lambda: gradient_table(
+        Network([2, 3, 3], activation="tanh", output_activation="softmax", bias=True),
+        of="loss"),
+    "derive-2-3-3-softmax-l2": lambda: derivation(
+        Network([2, 3, 3], activation="tanh", output_activation="softmax", l2=0.01),
+        "w111", of="cost"),
 }
 
 

@@ -149,7 +149,7 @@ BAD = [  # (id, strategy factory, keyword arguments, words in the message)
     ("width bool", sgst.networks, dict(min_width=True), "min_width"),
     ("unknown activation", sgst.networks, dict(activations=["tanhh"]), "did you mean 'tanh'"),
     ("empty activations", sgst.networks, dict(activations=[]), "at least one"),
-    ("unknown output activation", sgst.networks, dict(output_activations=["softmax"]),
+    ("unknown output activation", sgst.networks, dict(output_activations=["softmaxx"]),
      "unknown output_activation"),
     ("unknown loss", sgst.networks, dict(losses=["mse"]), "unknown loss"),
     ("bce without sigmoid", sgst.networks, dict(losses=["bce"], activations=["relu"]),

@@ -254,3 +254,25 @@ def test_where_lists_only_definitions_the_rows_use():
     assert "where" not in expanded.to_text()  # no yhat in base symbols
     multi = gradient_table(Network([2, 2, 2]), of="loss")
     assert "where" not in multi.to_text() and "yhat" not in multi.to_text()
+
+
+def test_latex_fragments_float_label_and_bare_forms():
+    small = gradient_table(Network([2, 2, 1]))
+    labelled = small.to_latex(label="tab:g")
+    assert labelled.startswith("%") and labelled.splitlines()[1] == r"\par"
+    assert r"\label{tab:g}}" in labelled and r"\begin{table}" in labelled
+    bare = small.to_latex(float=False)
+    assert r"\begin{tabular}" in bare and r"\caption" not in bare
+    assert r"\begin{table}" not in bare
+    big = gradient_table(Network([2, 5, 5, 1]))            # 35 rows: longtable
+    assert len(big.parameters) > 24
+    long_bare = big.to_latex(float=False)
+    assert r"\begin{longtable}" in long_bare and r"\caption" not in long_bare
+    with pytest.raises(SpecError, match="label needs the float"):
+        small.to_latex(label="x", float=False)
+
+
+def test_where_block_follows_the_table_in_a_new_paragraph():
+    tex = gradient_table(Network([2, 3, 1], activation="tanh"), of="cost").to_latex()
+    end, where = tex.index(r"\end{tabular}"), tex.index("where")
+    assert end < tex.index(r"\par", end) < where < tex.index(r"\end{table}")

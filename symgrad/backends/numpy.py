@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 import linecache
+import math
 
 import numpy as np
 import sympy as sp
@@ -54,6 +55,10 @@ class _Printer(NumPyPrinter):
         # logaddexp(0, u), which does not overflow for large u.
         code = activations.native_code(expr.func.__name__, "numpy", self._print(expr.args[0]))
         return code if code is not None else super()._print_Function(expr)
+
+    def _print_erf(self, expr):
+        # numpy has no erf (GELU): math.erf, vectorised in the generated module
+        return f"_erf({self._print(expr.args[0])})"
 
 
 def _emit(lines, targets, exprs, indent="    "):
@@ -87,8 +92,16 @@ def _layer_source(net: Network) -> str:
     for l in range(1, L + 1):
         # z{l}{j} = sum_k w{l}{j}{k} a{l-1}{k} (+ b{l}{j}) for every j: one product.
         lines.append(f"    Z{l} = A{l - 1} @ W{l}.T" + (f" + B{l}" if net.bias else ""))
-        _emit(lines, [f"A{l}"], [_on_arrays(form.activation[l], form, l)])
-    _emit(lines, ["_loss"], [_on_arrays(form.loss, form, L)])
+        if net.activations[l - 1] == "softmax":
+            _softmax_lines(lines, l)
+        else:
+            _emit(lines, [f"A{l}"], [_on_arrays(form.activation[l], form, l)])
+    if net.activations[L - 1] == "softmax":
+        # cross-entropy from log a = z - max - log(sum exp(z - max)): finite even where
+        # a underflows to 0
+        lines.append(f"    _loss = -(Y * (Z{L} - _top - numpy.log(_sum))).sum(axis=1)")
+    else:
+        _emit(lines, ["_loss"], [_on_arrays(form.loss, form, L)])
     lines.append("    cost = float(numpy.sum(_loss)) / m")
     # Top adjoint delta{L}{j}, one formula for every output j.
     _emit(lines, [f"D{L}"], [_on_arrays(form.top, form, L)])
@@ -109,8 +122,21 @@ def _layer_source(net: Network) -> str:
         parts += [f"GB{l}" for l in range(1, L + 1)]
     lines.append(f"    grad = numpy.concatenate([{', '.join(parts)}])")
     lines.append("    grad /= m")
+    if spec.l2:
+        # L2: cost + (lambda/2) sum p**2 and grad + lambda p over the penalised block
+        n = spec.n_parameters if spec.l2_bias else spec.n_weights
+        lines += [f"    _p = params[:{n}]", f"    cost += {spec.l2 / 2!r} * float(_p @ _p)",
+                  f"    grad[:{n}] += {spec.l2!r} * _p"]
     lines.append("    return cost, grad")
     return "\n".join(lines) + "\n"
+
+
+def _softmax_lines(lines, l):
+    """``A{l}`` = the softmax of each row of ``Z{l}``; exp of z - max cannot overflow."""
+    lines += [f"    _top = Z{l}.max(axis=1, keepdims=True)",
+              f"    _exp = numpy.exp(Z{l} - _top)",
+              "    _sum = _exp.sum(axis=1, keepdims=True)",
+              f"    A{l} = _exp / _sum"]
 
 
 def _on_arrays(expr: sp.Expr, form, l: int) -> sp.Expr:
@@ -142,10 +168,13 @@ def _mean(values, m):
     return float(np.sum(np.broadcast_to(values, (m,)))) / m
 
 
+_erf = np.vectorize(math.erf, otypes=[float])
+
+
 def _build(source: str, label: str):
     filename = f"<symgrad-generated-{label}-{next(_counter)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    namespace = {"numpy": np, "_mean": _mean}
+    namespace = {"numpy": np, "_mean": _mean, "_erf": _erf}
     exec(compile(source, filename, "exec"), namespace)  # our own generated code
     return namespace["kernel"]
 

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import sympy as sp
+from sympy.printing.precedence import precedence
 from sympy.printing.str import StrPrinter
 
-from symgrad.claims.diagnose import compress
+from symgrad.claims.equivalence import MIN_INFORMATIVE
 from symgrad.claims.notation import get_notation
-from symgrad.claims.points import MAX_EXACT_BITS, evaluate, same_value
+from symgrad.claims.points import MAX_EXACT_BITS, same_value
+from symgrad.claims.proof.compact import compress
+from symgrad.claims.proof.kinks import values
 from symgrad.derive import gradients
 from symgrad.errors import SpecError, SpecTypeError
 from symgrad.spec import WEIGHT_TEMPLATE, weight_label
@@ -32,12 +35,28 @@ def truths(net, key: str, form: str) -> dict:
 
 class _Printer(StrPrinter):
     """``str()`` of SymPy, except that integers too long for Python's int-to-text limit
-    are shown to 10 digits (``1.234567890e+6000``)."""
+    are shown to 10 digits (``1.234567890e+6000``) and a sum starts with a positive term."""
 
     def _print_Integer(self, expr):
         if expr.p.bit_length() > MAX_EXACT_BITS:
             return str(sp.Float(expr, 10))
         return super()._print_Integer(expr)
+
+    def _print_Add(self, expr, order=None):
+        """Positive terms first, as people write them: ``z21 - y``, not ``-y + z21``."""
+        terms = self._as_ordered_terms(expr, order=order)
+        negative = [t for t in terms if t.as_coeff_Mul()[0].is_negative]
+        if len(negative) == len(terms):
+            return super()._print_Add(expr, order)
+        prec = precedence(expr)
+        out = []
+        for term in [t for t in terms if t not in negative] + negative:
+            text = self._print(term)
+            sign = "+"
+            if text.startswith("-") and not term.is_Add:
+                sign, text = "-", text[1:]
+            out += [sign, f"({text})" if precedence(term) < prec or term.is_Add else text]
+        return " ".join(out[1:]) if out[0] == "+" else "-" + " ".join(out[1:])
 
     def _print_Rational(self, expr):
         if max(expr.p.bit_length(), expr.q.bit_length()) > MAX_EXACT_BITS:
@@ -60,6 +79,7 @@ class Names:
     def __init__(self, net, weight_template: str = WEIGHT_TEMPLATE, aliases=None,
                  notation=None, output: str | None = None):
         self.rename = {}
+        self.net = net
         self.notation = get_notation(notation)
         if self.notation.marks:
             self.rename.update(_course_names(net, self.notation))
@@ -80,7 +100,33 @@ class Names:
     def __call__(self, expr) -> str:
         if isinstance(expr, int):
             expr = sp.Integer(expr)
+        if expr.is_Mul:                    # in the chain rule's order, output error first
+            coeff, factors = expr.as_coeff_mul()
+            factors = sorted(factors, key=lambda f: _chain_rank(self.net, f))
+            named = [f.xreplace(self.rename) for f in factors]
+            if coeff != 1:
+                named.insert(0, coeff)
+            return _Printer({"order": "none"}).doprint(sp.Mul(*named, evaluate=False))
         return show_expr(expr.xreplace(self.rename) if self.rename else expr)
+
+
+def _chain_rank(net, factor) -> int:
+    """Where ``factor`` stands in a chain-rule product: the output error first, then
+    each layer's weight and that layer's input (activation or its derivative), going
+    back from the output, the network inputs last.  Equal ranks keep SymPy's order."""
+    free = factor.free_symbols
+    depth = net.depth
+    if free & set(net.targets):
+        return 0
+    weights = [w for w in free if w in net.weights]
+    if weights:
+        return 2 * (depth - max(net.neuron_of(w)[0] for w in weights)) + 1
+    nodes = {sym: l for l in range(1, depth + 1) for j in range(1, net.widths[l] + 1)
+             for sym in (net.z_symbol(l, j), net.a_symbol(l, j))}
+    layers = [nodes[s] for s in free if s in nodes]
+    if layers:
+        return 2 * (depth - max(layers)) + 2
+    return 2 * depth + 2 if free & set(net.inputs) else 2 * depth + 3
 
 
 def _course_names(net, notation) -> dict:
@@ -111,6 +157,8 @@ class Case:
     points: list
     show: Names
     chain: sp.Expr | None = None       # the right side with derivative symbols, if any
+    guard: list = field(default_factory=list)   # the kinks of the network
+    last: tuple | None = None          # the last relation that held (see :meth:`agree`)
 
     @property
     def of_loss(self) -> bool:
@@ -120,13 +168,24 @@ class Case:
         """Value of ``expr`` at point ``i`` (memoised: diagnoses reuse them)."""
         memo = self.__dict__.setdefault("_memo", {})
         if (expr, i) not in memo:
-            memo[expr, i] = evaluate(expr, self.points[i])
+            memo[expr, i] = values((expr,), self.points[i])[0]
         return memo[expr, i]
 
     def agree(self, a, b) -> bool:
-        """True when ``a`` and ``b`` agree at every point (stops at the first mismatch)."""
-        return all(same_value(self.value(a, i), self.value(b, i)) is True
-                   for i in range(len(self.points)))
+        """True when ``a`` and ``b`` agree at every point, and at least
+        :data:`~symgrad.claims.equivalence.MIN_INFORMATIVE` of them (all, if fewer)
+        have nonzero values: 0 = 0 at a switched-off ReLU proves no relation.
+        The pair is kept as :attr:`last`."""
+        informative = 0
+        for i in range(len(self.points)):
+            u = self.value(a, i)
+            if same_value(u, self.value(b, i)) is not True:
+                return False
+            informative += u is not None and u != 0
+        if informative < min(MIN_INFORMATIVE, len(self.points)):
+            return False
+        self.last = (a, b)
+        return True
 
     def truth(self, q, compact: bool = False):
         return truths(self.net, self.of_key, "compact" if compact else "expanded")[q]

@@ -33,7 +33,9 @@ from symgrad.claims.case import (
 )
 from symgrad.claims.diagnose import compress
 from symgrad.claims.equivalence import MAX_OPS, agree, decide, prove_equal, small_enough
-from symgrad.claims.points import POINTS, json_number, random_points
+from symgrad.claims.notation.answer import weights_answer
+from symgrad.claims.points import POINTS, random_points
+from symgrad.claims.proof.report import json_counterexample
 from symgrad.errors import BudgetExceeded, SpecError, SpecTypeError, SymgradError
 from symgrad.render.display import RichDisplay, comparison_lines
 from symgrad.spec import WEIGHT_TEMPLATE
@@ -170,6 +172,7 @@ class Comparison(RichDisplay):
     symmetry: str | None = None
     notes: tuple = ()
     counterexample_text: str | None = field(default=None, repr=False)
+    answer: list = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -181,7 +184,8 @@ class Comparison(RichDisplay):
                 "equal": self.equal, "method": self.method, "first_value": self.first_value,
                 "second_value": self.second_value, "difference": self.difference,
                 "conditions": list(self.conditions), "counterexample": self.counterexample,
-                "symmetry": self.symmetry, "notes": list(self.notes)}
+                "symmetry": self.symmetry, "notes": list(self.notes),
+                "answer": list(self.answer)}
 
     def to_text(self, ascii: bool = False) -> str:
         width = max(len(self.first), len(self.second))
@@ -200,6 +204,7 @@ class Comparison(RichDisplay):
                 lines.append(f"    difference:     {self.difference}")
             if self.conditions:
                 lines.append("    equal exactly when " + ", or ".join(self.conditions))
+        lines += [f"    {line}" for line in self.answer]
         if self.symmetry:
             lines.append(self.symmetry)
         lines += [f"    note:           {n}" for n in self.notes]
@@ -319,11 +324,22 @@ def _compare_task(spec, first, second, options) -> Comparison:
     show = Names(net, weight_template, aliases, notation)
     parse_options = {"aliases": aliases, "weight_template": weight_template,
                      "notation": notation}
+    pair = [_as_parameter(net, side, parse_options) for side in (first, second)]
+    question = None not in pair and pair[0] != pair[1]
+    if question:                        # "must w111 equal w211?": compare their gradients
+        first, second = ("L", pair[0]), ("L", pair[1])
     label1, compact1, base1, key1, p1 = _side(net, first, show, parse_options)
     label2, compact2, base2, key2, p2 = _side(net, second, show, parse_options)
     budget.restart_clock()
     everything = net.inputs + net.targets + net.parameters
     result = Comparison(label1, label2, None, "", show(compact1), show(compact2))
+    if question:
+        result.notes = (f"{show(pair[0])} and {show(pair[1])} are weights, equal or not as "
+                        "training goes; what gradient descent does with them is decided by "
+                        "their gradients, compared here for one sample (the cost's are the "
+                        "means of these over the batch, dC/dw = (1/m) sum_i dL_i/dw)",)
+    elif "C" in (label1[1:2], label2[1:2]):
+        result.notes = (_ONE_SAMPLE,)
     budget.report((copy(result), BEFORE_EVALUATION))
     decision = decide(base1, base2, points=options["points"], seed=options["seed"],
                       symbols=everything, proof_forms=[(compact1, compact2)])
@@ -331,20 +347,50 @@ def _compare_task(spec, first, second, options) -> Comparison:
     if decision.equal is False:
         ce = decision.counterexample
         assert ce is not None               # decide() gives one with every "not equal"
-        result.counterexample = {"values": {show(s): json_number(v) for s, v in ce.values.items()},
-                                 "first": json_number(ce.claimed), "second": json_number(ce.true)}
+        result.counterexample = json_counterexample({show(s): v for s, v in ce.values.items()},
+                                                    {"first": ce.claimed, "second": ce.true})
         named = type(ce)({sp.Symbol(show(s)): v for s, v in ce.values.items()}, ce.claimed,
                          ce.true, ce.others_free)
         result.counterexample_text = named.text(labels=(label1, label2))
         budget.report((copy(result), NO_CONDITIONS))
         factored, result.conditions = coincidence_conditions(net, base1 - base2, show)
         if factored is not None:
-            result.difference = show(sp.Mul(*(_name_factor(net, f)
-                                              for f in sp.Mul.make_args(factored))))
+            result.difference = show(_positive(sp.Mul(*(_name_factor(net, f)
+                                                        for f in sp.Mul.make_args(factored)))))
     n1, n2 = (hidden_neuron(net, p) if p is not None else None for p in (p1, p2))
     if key1 is not None and key1 == key2 and n1 and n2 and n1[0] == n2[0] and n1 != n2:
         budget.report((copy(result), NO_SYMMETRY))
         of = first[0] if isinstance(first, tuple) else label1[1:].split("/")[0]
         grads = truths(net, key1, "expanded")
         result.symmetry = symmetry(net, grads, n1[0], n1[1], n2[1], of, show) or None
+    if question and result.equal is not None:
+        result.answer = weights_answer(net, pair[0], pair[1], show, not result.equal)
     return result
+
+
+_ONE_SAMPLE = ("C read per sample (m = 1), as verify reads it: dC/dw = (1/m) sum_i dL_i/dw, so "
+               "equal per-sample derivatives give equal cost gradients on every batch")
+
+
+def _as_parameter(net, item, parse_options):
+    """The parameter that ``item`` is on its own (``"w111"``), else None."""
+    if isinstance(item, str):
+        from symgrad.claims.parse import parse_quantity
+
+        try:
+            item = parse_quantity(item, net, **parse_options)
+        except SymgradError:
+            return None                 # reported by _side, with its column
+    return item if isinstance(item, sp.Symbol) and item in net.parameters else None
+
+
+def _positive(expr):
+    """``-(a - b)*c`` as ``(b - a)*c``: a product's minus sign moved into a sum factor."""
+    coeff, factors = expr.as_coeff_mul()
+    if coeff >= 0:
+        return expr
+    for i, f in enumerate(factors):
+        if f.is_Add:
+            flipped = (*factors[:i], sp.expand(-f), *factors[i + 1:])
+            return sp.Mul(-coeff, *flipped)
+    return expr

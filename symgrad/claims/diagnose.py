@@ -27,6 +27,10 @@ random points of the verdict, 50 digits each):
     where the parameter reaches the output through several neurons (named).
 ``broken-chain``
     a product of derivatives whose factors do not connect (which link).
+``softmax-diagonal``, ``softmax-elementwise``
+    the two classic mistakes with a softmax output and cross-entropy (the other
+    outputs' terms of the Jacobian left out; ``a(1 - a)`` applied as if softmax
+    were elementwise): :mod:`symgrad.claims.proof.softmax`.
 ``other``
     none of the above.
 
@@ -39,73 +43,49 @@ kinds are stable too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import sympy as sp
 
-from symgrad.claims.equivalence import MAX_OPS, constant_ratio, small_enough
+from symgrad.activations import forward
+from symgrad.claims.equivalence import (
+    MAX_OPS,
+    MIN_INFORMATIVE,
+    constant_ratio,
+    prove_equal,
+    small_enough,
+)
 from symgrad.claims.nodes import chain_diagnosis
+from symgrad.claims.proof.compact import compress
+from symgrad.claims.proof.softmax import KINDS as SOFTMAX_KINDS
+from symgrad.claims.proof.softmax import softmax_mistake
 from symgrad.derive import delta_symbol, local_derivative, reverse_program
 
 #: The base kinds; a compound kind is ``"sign+" + kind``.
 KINDS = ("sign", "scale", "wrong-parameter", "transposed-index", "pre-activation",
-         "missing-factor", "extra-factor", "missing-path", "broken-chain", "other")
+         "missing-factor", "extra-factor", "missing-path", "broken-chain",
+         *SOFTMAX_KINDS, "other")
+
+
+#: What a wrong claim gets when no relation holds on the evidence.
+NO_RELATION = ("claimed and true differ; no simple relation found (not a sign, a constant or "
+               "a simple factor): compare them term by term")
 
 
 @dataclass(frozen=True)
 class Diagnosis:
-    """What is wrong with a claim: a stable ``kind`` and a sentence ``detail``."""
+    """What is wrong with a claim: a stable ``kind`` and a sentence ``detail``.
+
+    ``relation`` (not shown) is the identity ``(lhs, rhs)`` in base symbols the
+    diagnosis states, e.g. ``(claimed, 2*true)`` for a scale; None for the chain kinds.
+    """
 
     kind: str
     detail: str
+    relation: tuple | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "detail": self.detail}
-
-
-def _compact_z(net, l, j):
-    """``z{l}{j}`` written in the names of the layer below: ``b21 + w211*a11 + ...``."""
-    def below(k):
-        if l == 1:
-            return net.inputs[k - 1]
-        linear = net.activations[l - 2] == "linear"
-        return net.z_symbol(l - 1, k) if linear else net.a_symbol(l - 1, k)
-    z = sp.Add(*(net.weight(l, j, k) * below(k) for k in range(1, net.widths[l - 1] + 1)))
-    if net.bias:
-        z += dict(zip(net.spec.bias_index(), net.biases))[l, j]
-    return z
-
-
-def compress(net, expr):
-    """Replace base sub-expressions by the names ``z{l}{j}``/``a{l}{j}`` they define.
-
-    Whole definitions are replaced, and so are sums that contain a neuron's whole
-    pre-activation (``w111*x1 + w112*x2 - w211*x1`` becomes ``z11 - w211*x1``).
-
-    >>> from symgrad import Network
-    >>> net = Network([2, 2, 1])
-    >>> compress(net, net.z(1, 1) * net.weight(2, 1, 1))
-    w211*z11
-    """
-    names, sums = {}, []
-    for l in range(1, net.depth + 1):
-        linear = net.activations[l - 1] == "linear"
-        for j in range(1, net.widths[l] + 1):
-            names[net.a(l, j)] = net.z_symbol(l, j) if linear else net.a_symbol(l, j)
-            names[net.z(l, j)] = net.z_symbol(l, j)
-            sums.append((_compact_z(net, l, j), net.z_symbol(l, j)))
-
-    def fold(e):
-        if e.is_Atom or not e.args:
-            return e
-        e = e.func(*(fold(a) for a in e.args))
-        if e.is_Add:
-            for z, name in sums:  # lower layers first: their names appear in higher sums
-                if z.is_Add and set(z.args) <= set(e.args):
-                    e = e - z + name
-        return e
-
-    return fold(expr.xreplace(names))
 
 
 def _signed(kind: str, sign: int) -> str:
@@ -115,33 +95,37 @@ def _signed(kind: str, sign: int) -> str:
 def diagnose(case) -> Diagnosis:
     """Diagnose a wrong claim.
 
-    ``case`` is a :class:`symgrad.claims.verify.Case`: the network, the quantity, the
+    ``case`` is a :class:`symgrad.claims.case.Case`: the network, the quantity, the
     parameter, the claim (as written and in base symbols), the truth (compact and
-    base), the random points, and the display names.
+    base), the diagnosis points, and the display names.  A relation is only
+    stated when it holds at every point and at enough of them where its sides
+    are nonzero (:meth:`Case.agree`).
     """
     found_chain = chain_diagnosis(case.net, case.of_key, case.parameter, case.chain)
     if found_chain:
         return Diagnosis(*found_chain)
+    found_softmax = softmax_mistake(case)
+    if found_softmax:
+        return Diagnosis(*found_softmax)
     C, T = case.claimed, case.true
     if T != 0:
-        c = constant_ratio(C, T, case.points)
-        if c is not None:
+        c = constant_ratio(C, T, case.points, MIN_INFORMATIVE)
+        if c is not None and c != 1:
             return _scale(case, c)
     for sign in (1, -1):
         found = _wrong_parameter(case, sign) or _pre_activation(case, sign)
         if found:
-            return found
+            return replace(found, relation=case.last)
     found = _stopped_chain(case) or _factor(case)
     if found:
-        return found
+        return replace(found, relation=case.last)
     if T == 0:
         return Diagnosis("other", f"the true derivative is 0: {case.of} does not depend on "
                                   f"{case.show(case.parameter)}")
     if C == 0:
         return Diagnosis("other",
                          f"claimed 0, but {case.of} depends on {case.show(case.parameter)}")
-    return Diagnosis("other", "claimed and true differ by more than a sign, a constant or a "
-                              "simple factor; compare them term by term")
+    return Diagnosis("other", NO_RELATION)
 
 
 def _scale(case, c) -> Diagnosis:
@@ -150,7 +134,7 @@ def _scale(case, c) -> Diagnosis:
         detail = "wrong sign: claimed = -true"
         if case.of_loss and loss in ("half-squared", "squared"):
             detail += " (the loss (y - yhat)**2 gives dL/dyhat = yhat - y, not y - yhat)"
-        return Diagnosis("sign", detail)
+        return Diagnosis("sign", detail, (case.claimed, -case.true))
     detail = f"claimed = {c}*true"
     if case.of_loss and abs(c) == 2 and loss == "half-squared":
         detail += (": factor 2, the derivative of (y - yhat)**2 without the 1/2 of the "
@@ -161,7 +145,8 @@ def _scale(case, c) -> Diagnosis:
                    "2*(yhat - y); the 1/2 belongs to the half-squared loss")
     elif case.of == "C" and abs(c) != 1:
         detail += " (a missing or extra 1/m of the batch mean?)"
-    return Diagnosis("scale" if c > 0 else "sign+scale", detail)
+    return Diagnosis("scale" if c > 0 else "sign+scale", detail,
+                     (case.claimed, c * case.true))
 
 
 def _transpose_map(net) -> dict:
@@ -200,8 +185,9 @@ def _wrong_parameter(case, sign):
 
 
 def _nonlinear_nodes(net):
+    # elementwise activations only: a softmax output has a Jacobian, not an f'(z)
     for l in range(1, net.depth + 1):
-        if net.activations[l - 1] != "linear":
+        if net.activations[l - 1] not in ("linear", "softmax"):
             for j in range(1, net.widths[l] + 1):
                 yield l, j
 
@@ -221,6 +207,14 @@ def _pre_activation(case, sign):
             fixed = case.claimed_compact.xreplace({z: a}).xreplace(defs)
             if case.agree(sign * fixed, case.true):
                 return Diagnosis(_signed("pre-activation", sign), detail)
+        local = local_derivative(act, z, a)
+        if not local.is_number and case.true_compact.has(local):
+            swapped = case.true_compact.subs(local, a).xreplace(defs)
+            if swapped != case.true and case.agree(expr, swapped):
+                prime = f"{act}'({z})"
+                shown = prime if case.show(local) == prime else f"{prime} = {case.show(local)}"
+                return Diagnosis(_signed("pre-activation", sign), f"{a} = {act}({z}) used "
+                                 f"where the derivative {shown} was meant")
     return None
 
 
@@ -245,7 +239,11 @@ def _factor(case):
             continue
         if not case.agree(case.claimed * F.xreplace(defs), case.true):
             continue
-        sign, F = _split_sign(F)
+        sign, F = _orient(case, F)
+        if not compact:
+            F = case.compress(F)
+        if _derivatives(case, F):
+            return _describe_factor(case, F, True, sign)
         n, d = sp.fraction(sp.factor_terms(F))
         if d.is_number:
             missing = True
@@ -253,8 +251,6 @@ def _factor(case):
             missing, F = False, sp.cancel(1 / F)
         else:
             continue
-        if not compact:
-            F = case.compress(F)
         return _describe_factor(case, F, missing, sign)
     return None
 
@@ -301,7 +297,9 @@ def _stopped_chain(case):
 
 def _split_sign(F):
     """``(sign, G)`` with ``F = sign*G``; a minus that a factor like ``z31 - 1`` can
-    absorb (as ``1 - z31``) is not a wrong sign."""
+    absorb (as ``1 - z31``) is not a wrong sign, a sum of negative terms is one."""
+    if F.is_Add and all(t.as_coeff_Mul()[0] < 0 for t in F.args):
+        return -1, -F
     coeff = F.as_coeff_Mul()[0]
     if coeff >= 0:
         return 1, F
@@ -314,9 +312,45 @@ def _split_sign(F):
     return -1, -F
 
 
+def _orient(case, F):
+    """``(sign, G)`` with ``F = sign*G``: the sign that leaves activation derivatives
+    (``-(a11**2 - 1)`` is ``-f'(z11)`` for tanh), else :func:`_split_sign`'s."""
+    for sign in (1, -1):
+        if _derivatives(case, sign * F):
+            return sign, sign * F
+    return _split_sign(F)
+
+
+def _derivative_of(case, f):
+    """The ``(l, j, z, activation, f'(z))`` of the neuron whose activation derivative ``f``
+    is (compared as functions of ``z``, so any form of it), or None."""
+    for l, j in _nonlinear_nodes(case.net):
+        z, a = case.net.z_symbol(l, j), case.net.a_symbol(l, j)
+        act = case.net.activations[l - 1]
+        local = local_derivative(act, z, a)
+        if f == local:
+            return l, j, z, act, local
+        if f.free_symbols and f.free_symbols <= {z, a}:
+            fz = {a: forward(act, z)}
+            if prove_equal(f.xreplace(fz), local.xreplace(fz)):
+                return l, j, z, act, local
+    return None
+
+
+def _derivatives(case, F) -> bool:
+    """Whether ``F`` is an activation derivative, or a product of them."""
+    if F.is_number:
+        return False
+    if _derivative_of(case, F):
+        return True
+    parts = [f for f in sp.Mul.make_args(F) if not f.is_number]
+    return len(parts) > 1 and all(_derivative_of(case, f) for f in parts)
+
+
 def _describe_factor(case, F, missing, sign):
+    whole = _derivative_of(case, F)
     reasons, all_derivatives = [], True
-    for f in sp.Mul.make_args(F):
+    for f in ([F] if whole else sp.Mul.make_args(F)):
         if f.is_number:
             continue
         why, is_derivative = _explain(case, f)
@@ -346,12 +380,12 @@ def _explain(case, f):
                 f"{l - 1}{k} to neuron {l}{j}"), False
     if base in net.inputs:
         return f"the input {case.show(base)}", False
-    for l, j in _nonlinear_nodes(net):
-        z, a = net.z_symbol(l, j), net.a_symbol(l, j)
-        act = net.activations[l - 1]
-        local = local_derivative(act, z, a)
-        if f == local or (f.free_symbols <= {z, a} and sp.expand(f - local) == 0):
-            return f"f'({z}) = {case.show(local)}, the derivative of {act} at neuron {l}{j}", True
+    found = _derivative_of(case, f)
+    if found:
+        l, j, z, act, local = found
+        shown = case.show(local)
+        head = shown if shown == f"{act}'({case.show(z)})" else f"f'({case.show(z)}) = {shown}"
+        return f"{head}, the derivative of {act} at neuron {l}{j}", True
     if case.of_loss and len(net.targets) == 1:
         err = net.a_symbol(net.depth, 1) - net.targets[0]
         if net.activations[-1] == "linear":

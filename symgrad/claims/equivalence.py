@@ -39,14 +39,19 @@ from math import prod
 import sympy as sp
 
 from symgrad.claims.points import (
+    DIGITS,
     OUT_OF_RANGE,
     POINTS,
     Counterexample,
     counterexample,
     evaluate,
-    random_points,
+    random_points,  # noqa: F401  (the doctests and callers use it from here)
     same_value,
 )
+from symgrad.claims.proof.cases import prove_by_cases
+from symgrad.claims.proof.kinks import boundaries, conventions, off_kinks, values
+from symgrad.claims.proof.sample import decision_points
+from symgrad.limits import MAX_CASE_WORK, MAX_PATTERNS
 
 #: Largest estimated number of terms ``expand`` may produce in a proof attempt.
 MAX_TERMS = 2000
@@ -156,6 +161,7 @@ class Decision:
     proved: bool
     method: str
     counterexample: Counterexample | None = None
+    note: str | None = None
 
 
 def decide(claimed: sp.Expr, true: sp.Expr, *, points: int = POINTS, seed: int = 0,
@@ -199,28 +205,61 @@ def decide(claimed: sp.Expr, true: sp.Expr, *, points: int = POINTS, seed: int =
             for a, b in forms):
         return Decision(True, True, PROVED)
     free = claimed.free_symbols | true.free_symbols
-    agreed = 0
-    for point in random_points(free, points, seed):
-        u, v = evaluate(claimed, point), evaluate(true, point)
+    bounds = boundaries(claimed, true)
+    search = {"pair": lambda point: tuple(values((claimed, true), point)),
+              "on_kink": (lambda point: not off_kinks(bounds, point)) if bounds else None}
+    agreed = unclear = 0
+    for point, wide in decision_points(free, points, seed, bounds):
+        u, v = values((claimed, true), point)
         same = same_value(u, v)
+        if same is False and wide:      # far from 1: confirm with twice the digits
+            same = same_value(evaluate(claimed, point, 2 * DIGITS),
+                              evaluate(true, point, 2 * DIGITS))
         if same is False:
             if progress is not None:
                 progress("differ", random_counterexample(claimed, true, point, symbols))
-            ce = counterexample(claimed, true, fallback=point, seed=seed, all_symbols=symbols)
+            ce = counterexample(claimed, true, fallback=point, seed=seed, all_symbols=symbols,
+                                **search)
             return Decision(False, True, DISPROVED, ce)
         agreed += same is True
+        unclear += same is None and not wide     # a wide point may leave double range
     if progress is not None:
         progress("agree", agreed)
     if any(prove_equal(a, b) for a, b in forms):
         return Decision(True, True, PROVED)
-    if agreed < points:
-        ce = counterexample(claimed, true, seed=seed, all_symbols=symbols)
+    cases = (prove_by_cases(claimed, true, prove_equal, MAX_PATTERNS, MAX_CASE_WORK)
+             if bounds else None)
+    if cases is not None and cases.proved:
+        return Decision(True, True, by_cases(cases.patterns))
+    if unclear or bounds:
+        ce = counterexample(claimed, true, seed=seed, all_symbols=symbols, **search)
         if ce is not None:
-            return Decision(False, True, DISPROVED, ce)
-        return Decision(None, False, f"equal at {agreed} of {points} random points, the "
-                                     "others beyond double range or too close to call; no "
-                                     "proof found")
-    return Decision(True, False, numeric_method(points))
+            return Decision(False, True, DISPROVED, ce, _kink_note(ce, claimed, true))
+    if unclear:
+        return Decision(None, False, f"equal at {agreed} of {agreed + unclear} random points, "
+                                     "the others beyond double range or too close to call; "
+                                     "no proof found")
+    note = None
+    if cases is not None and cases.stopped:
+        note = f"no proof by case analysis: {cases.stopped}"
+    return Decision(True, False, numeric_method(agreed), note=note)
+
+
+def by_cases(n: int) -> str:
+    """The method of a proof by case analysis over ``n`` activation patterns."""
+    return f"proved by case analysis over {n} activation pattern{'s' * (n != 1)}"
+
+
+def _kink_note(ce, claimed, true):
+    """For a counterexample on a kink: the note that says so, and which convention."""
+    if not ce.on_kink:
+        return None
+    said = conventions((claimed, true), ce.values)
+    which = (f", where symgrad takes {', '.join(said)} (the left slope, as PyTorch does)"
+             if said else "")
+    return (f"wrong only at a kink: at this counterexample a piecewise-linear activation sits "
+            f"exactly on its kink{which}; off every kink the two sides agree at every point "
+            "tried")
 
 
 def random_counterexample(claimed, true, point, symbols=()) -> Counterexample:
@@ -236,8 +275,16 @@ def agree(a: sp.Expr, b: sp.Expr, points: list) -> bool:
     return all(same_value(evaluate(a, p), evaluate(b, p)) is True for p in points)
 
 
-def constant_ratio(a: sp.Expr, b: sp.Expr, points: list):
+#: Points with nonzero sides a relation needs to be stated (fewer if there are fewer).
+MIN_INFORMATIVE = 3
+
+
+def constant_ratio(a: sp.Expr, b: sp.Expr, points: list, least: int = 1):
     """The constant ``c`` with ``a == c*b`` at every point, as a small Rational, or None.
+
+    A point where ``b`` is 0 and ``a`` is not rules every constant out; where both
+    are 0 it says nothing.  At least ``least`` points (or all, if fewer) must have
+    nonzero sides.  Exact ratios give ``c`` exactly (``1 + 1/10**40`` is a constant).
 
     >>> import sympy as sp
     >>> x = sp.Symbol("x", real=True)
@@ -247,16 +294,26 @@ def constant_ratio(a: sp.Expr, b: sp.Expr, points: list):
     ratios = []
     for p in points:
         u, v = evaluate(a, p), evaluate(b, p)
-        if any(w is None or w is OUT_OF_RANGE for w in (u, v)) or v == 0:
+        if any(w is None or w is OUT_OF_RANGE for w in (u, v)):
+            continue
+        if v == 0:
+            if same_value(u, v) is not True:
+                return None
             continue
         ratios.append(u / v)
-    if not ratios:
+    if not ratios or len(ratios) < min(least, len(points)):
         return None
-    first = float(ratios[0])
-    if not math.isfinite(first) or abs(first) > 1e6:   # no small constant
-        return None
-    guess = Fraction(first).limit_denominator(1000)
-    c = sp.Rational(guess.numerator, guess.denominator)
+    first = ratios[0]
+    if first.is_Rational:
+        c = first if abs(first) <= 10**6 else None
+        if c is None:
+            return None
+    else:
+        number = float(first)
+        if not math.isfinite(number) or abs(number) > 1e6:   # no small constant
+            return None
+        guess = Fraction(number).limit_denominator(1000)
+        c = sp.Rational(guess.numerator, guess.denominator)
     if c == 0 or not all(same_value(r, c) is True for r in ratios):
         return None
     return c

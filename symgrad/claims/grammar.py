@@ -36,20 +36,13 @@ def _describe(tok) -> str:
     return "the end" if tok.kind == "END" else f"{tok.text!r} at column {tok.col}"
 
 
-class Parser:
-    """Parse one token list (ending in END) against a :class:`~symgrad.claims.names.Names`."""
+class Cursor:
+    """A position in a token list that ends in END (shared with the matrix reader)."""
 
-    def __init__(self, tokens, names, sample_vars=()):
+    def __init__(self, tokens):
         self.toks = tokens
         self.pos = 0
-        self.names = names
-        self.sample_vars = list(sample_vars)
-        self.depth = 0
-        self.count = 0
-        self.deepest = 0                    # deepest nesting, aliases written out
-        self.chain: tuple[str, ...] = ()    # the longest alias chain used
 
-    # -- helpers --------------------------------------------------------------
     def peek(self):
         return self.toks[self.pos]
 
@@ -59,6 +52,20 @@ class Parser:
             self.pos += 1
         return tok
 
+
+class Parser(Cursor):
+    """Parse one token list (ending in END) against a :class:`~symgrad.claims.names.Names`."""
+
+    def __init__(self, tokens, names, sample_vars=()):
+        super().__init__(tokens)
+        self.names = names
+        self.sample_vars = list(sample_vars)
+        self.depth = 0
+        self.count = 0
+        self.deepest = 0                    # deepest nesting, aliases written out
+        self.chain: tuple[str, ...] = ()    # the longest alias chain used
+
+    # -- helpers --------------------------------------------------------------
     def is_op(self, text: str) -> bool:
         tok = self.peek()
         return tok.kind == "OP" and tok.text == text

@@ -19,6 +19,7 @@ import re
 import unicodedata
 from typing import NamedTuple
 
+from symgrad.claims.matrix import tokens as matrix_tokens
 from symgrad.claims.notation import DEFAULT, Notation
 from symgrad.claims.notation.characters import normalize
 from symgrad.errors import ParseError
@@ -128,8 +129,8 @@ def _with_layer(layer: str, sub: str) -> str:
 
 
 class _Lexer:
-    def __init__(self, text: str, notation: Notation = DEFAULT):
-        self.notation = notation
+    def __init__(self, text: str, notation: Notation = DEFAULT, matrix: bool = False):
+        self.notation, self.matrix = notation, matrix
         self.s, self.cols = normalize(text)
         self.s = _strip_trailing(self.s)
         self.toks: list[Token] = []
@@ -272,7 +273,9 @@ class _Lexer:
                            "time, or use --file for several")
             raise fail(f"unexpected {s[i:i + 2]!r} at column {self.col(i)}")
         name, end = m.group(), m.end()
-        if name in _COMMANDS:
+        if self.matrix and name in matrix_tokens.COMMANDS:
+            self.add("OP", matrix_tokens.COMMANDS[name], i)
+        elif name in _COMMANDS:
             kind, text = _COMMANDS[name]
             self.add(kind, text, i)
         elif name in _FUNCTION_COMMANDS:
@@ -312,6 +315,10 @@ class _Lexer:
 
     def punct(self, s: str, i: int) -> int:
         c, two = s[i], s[i:i + 2]
+        found = self.matrix and matrix_tokens.scan(s, i, self.toks[-1] if self.toks else None)
+        if found:
+            self.add(found[0], found[1], i)
+            return found[2]
         if c == "^":
             end = self.layer_superscript(s, i)
             if end is not None:
@@ -354,15 +361,17 @@ def _strip_trailing(s: str) -> str:
     return t + " " * (len(s) - len(t))
 
 
-def tokenize(text: object, what: str = "claim", notation: Notation = DEFAULT) -> list[Token]:
+def tokenize(text: object, what: str = "claim", notation: Notation = DEFAULT,
+             matrix: bool = False) -> list[Token]:
     """Check ``text`` and return its tokens (the last one has kind ``END``).
 
     ``notation`` decides what a superscript on a weight means (a layer in Nielsen's
-    ``w^2_{11}``) and how layers are numbered.
+    ``w^2_{11}``) and how layers are numbered.  ``matrix`` adds the tokens of
+    matrix claims (:mod:`symgrad.claims.matrix.tokens`: ``^T``, ``@``, ``\\odot``).
 
     >>> [t.text for t in tokenize("x_1w_{211}")]
     ['x', '1', 'w', '211', '']
     >>> [t.kind for t in tokenize("∂z²")]
     ['PARTIAL', 'WORD', 'OP', 'LB', 'NUM', 'RB', 'END']
     """
-    return _Lexer(check_text(text, what), notation).run()
+    return _Lexer(check_text(text, what), notation, matrix).run()

@@ -33,6 +33,8 @@ EQUAL_RTOL = sp.Float("1e-35", DIGITS)
 DIFFER_RTOL = sp.Float("1e-15", DIGITS)
 #: Small integers tried, in order, when looking for a readable counterexample.
 SMALL_VALUES = (2, -1, 0, 3, -2)
+#: Values tried last, one symbol at a time, for a claim wrong only far from 1.
+LARGE_VALUES = (10, -10, 100, -100, 1000, -1000)
 #: Number of random points a numeric comparison uses.
 POINTS = 12
 
@@ -279,6 +281,7 @@ class Counterexample:
     claimed: object
     true: object
     others_free: bool = False
+    on_kink: bool = False
 
     def text(self, labels=("claimed", "true")) -> str:
         """``"x1=1, w211=2: claimed 1, true 2"`` (``labels`` name the two sides)."""
@@ -305,7 +308,8 @@ def json_number(v):
     """A JSON-ready number: ``int`` for integers, ``float`` otherwise, ``None`` if undefined.
 
     A value beyond double range is the string of its 10-digit form (JSON has no
-    infinity).
+    infinity).  A rational the float rounds is also given exactly by
+    :func:`symgrad.claims.proof.report.exact_number`.
     """
     if v is None or v is OUT_OF_RANGE:
         return None
@@ -313,12 +317,6 @@ def json_number(v):
         return int(v)
     number = float(v)
     return number if math.isfinite(number) else str(sp.Float(v, 10))
-
-
-def _differs(a, b, point) -> bool:
-    """True when ``a`` and ``b`` clearly differ at ``point`` (both defined)."""
-    u, v = evaluate(a, point), evaluate(b, point)
-    return u is not None and v is not None and same_value(u, v) is False
 
 
 def _candidate_points(symbols, seed):
@@ -337,15 +335,22 @@ def _candidate_points(symbols, seed):
     rng = random.Random(seed)
     for _ in range(40):
         yield {s: sp.Integer(rng.randint(-2, 3)) for s in symbols}
+    for v in LARGE_VALUES:                 # a claim right on small inputs only
+        for s in symbols:
+            yield {**base, s: sp.Integer(v)}
 
 
 def counterexample(a: sp.Expr, b: sp.Expr, *, fallback=None, seed: int = 0,
-                   all_symbols=()) -> Counterexample | None:
+                   all_symbols=(), on_kink=None, pair=None) -> Counterexample | None:
     """A readable point where ``a`` (claimed) and ``b`` (true) differ, or None.
 
     Small integers are tried first (all ones, then one or two symbols changed,
     then random values in -2..3); ``fallback`` (a point where they are known to
-    differ) is used when no integer point works.
+    differ) is used when no integer point works.  Points where ``on_kink(point)``
+    is true (a ReLU exactly on its kink) come last: a counterexample there holds
+    only by the convention at the kink, so it is used only when no other point
+    differs; it is marked ``on_kink``.  ``pair(point)`` gives both values (by
+    default :func:`evaluate` of each).
 
     >>> import sympy as sp
     >>> x1, w211 = sp.symbols("x1 w211", real=True)
@@ -354,12 +359,26 @@ def counterexample(a: sp.Expr, b: sp.Expr, *, fallback=None, seed: int = 0,
     """
     symbols = sorted(a.free_symbols | b.free_symbols, key=_symbol_order)
     others = bool(set(all_symbols) - set(symbols))
+    both = pair or (lambda point: (evaluate(a, point), evaluate(b, point)))
+
+    def differs(point):
+        u, v = both(point)
+        return u is not None and v is not None and same_value(u, v) is False
+
+    on_kinks = []
     for point in _candidate_points(symbols, seed):
-        if _differs(a, b, point):
-            return Counterexample(point, evaluate(a, point), evaluate(b, point), others)
+        if on_kink is not None and on_kink(point):
+            on_kinks.append(point)
+        elif differs(point):
+            u, v = both(point)
+            return Counterexample(point, u, v, others)
     if fallback is not None:
         point = {s: fallback[s] for s in symbols if s in fallback}
         return Counterexample(point, evaluate(a, fallback), evaluate(b, fallback), others)
+    for point in on_kinks:
+        if differs(point):
+            u, v = both(point)
+            return Counterexample(point, u, v, others, on_kink=True)
     return None
 
 

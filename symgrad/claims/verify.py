@@ -51,11 +51,12 @@ from symgrad.claims.case import (
     of_key,
     truths,
 )
-from symgrad.claims.diagnose import Diagnosis, compress, diagnose
+from symgrad.claims.diagnose import Diagnosis, compress
 from symgrad.claims.equivalence import DISPROVED, decide
 from symgrad.claims.nodes import derivative_value, node_derivative, node_symbols
-from symgrad.claims.notation.answer import explain
-from symgrad.claims.points import POINTS, json_number, random_points
+from symgrad.claims.points import POINTS
+from symgrad.claims.proof.evidence import evidence_points, explained
+from symgrad.claims.proof.report import json_counterexample
 from symgrad.errors import BudgetExceeded, SpecError, SpecTypeError, SymgradError
 from symgrad.render.display import ReportList, RichDisplay, verdict_lines
 from symgrad.spec import WEIGHT_TEMPLATE
@@ -221,25 +222,24 @@ def verify_expression(net, of: str, parameter, claimed, *, per_sample_mean: bool
     decision = decide(base, true, points=points, seed=seed, symbols=everything,
                       proof_forms=[(compress(net, base), true_compact)], progress=progress)
     result = verdict(decision.equal, decision.method)
+    if decision.note:
+        result.notes = (*result.notes, decision.note)
     if decision.equal is not False:
         return result
     result = _with_counterexample(result, decision.counterexample, show, of)
     budget.report((copy(result), NO_DIAGNOSIS))     # a copy: the diagnosis comes next
+    where, guard = evidence_points(net, everything, base, true, seed + 1)
     case = Case(net, of, key, parameter, claimed_compact, base, true_compact, true,
-                random_points(everything, 4, seed + 1), show, chain)
-    result.diagnosis = diagnose(case)
-    result.reason, result.see, better = explain(case, result.diagnosis,
-                                                decision.counterexample, weight_template,
-                                                output_name)
+                where, show, chain, guard)
+    result.diagnosis, result.reason, result.see, better = explained(
+        case, decision.counterexample, weight_template, output_name)
     return _with_counterexample(result, better, show, of) if better else result
 
 
 def _with_counterexample(verdict: Verdict, ce, show, of) -> Verdict:
     if ce is not None:
-        verdict.counterexample = {"values": {show(s): json_number(v)
-                                             for s, v in ce.values.items()},
-                                  "claimed": json_number(ce.claimed),
-                                  "true": json_number(ce.true)}
+        verdict.counterexample = json_counterexample(
+            {show(s): v for s, v in ce.values.items()}, {"claimed": ce.claimed, "true": ce.true})
         named = type(ce)({sp.Symbol(show(s)): v for s, v in ce.values.items()}, ce.claimed,
                          ce.true, ce.others_free)
         verdict.counterexample_text = named.text() + (" (one sample, m = 1)"
@@ -286,15 +286,18 @@ def stopped(text: str, snapshot, why: str) -> Verdict:
 
 def check_claim(net, text: str, *, aliases=None, weight_template: str = WEIGHT_TEMPLATE,
                 points: int = POINTS, seed: int = 0, pool: budget.Pool | None = None,
-                notation=None) -> Verdict:
+                notation=None, task=None, **task_options) -> Verdict:
     """Verdict on one claim given as text, in ``pool``'s worker or in this process.
 
     Raises :class:`~symgrad.errors.SymgradError` only when the claim cannot be read;
     a budget that runs out, or any other error while deciding, gives an undecided
     verdict (or a wrong one without a diagnosis, when the claim was already refuted).
+    ``task(spec, text, options)`` reads and decides the claim (default: a scalar
+    claim); ``task_options`` are added to its options.
     """
     options = {"aliases": aliases, "weight_template": weight_template, "points": points,
-               "seed": seed, "notation": notation}
+               "seed": seed, "notation": notation, **task_options}
+    task = task or _claim_task
     last: list = [None]
 
     def keep(snapshot) -> None:
@@ -303,8 +306,8 @@ def check_claim(net, text: str, *, aliases=None, weight_template: str = WEIGHT_T
     budget.remember(net)
     try:
         if pool is None:
-            return budget.run_here(_claim_task, net.spec, text, options, on_progress=keep)
-        return pool.run(_claim_task, net.spec, text, options, on_progress=keep)
+            return budget.run_here(task, net.spec, text, options, on_progress=keep)
+        return pool.run(task, net.spec, text, options, on_progress=keep)
     except BudgetExceeded as exc:
         why = str(exc)
     except SymgradError:
@@ -364,11 +367,20 @@ def verify(net, claims, aliases=None, *, weight_template: str = WEIGHT_TEMPLATE,
     >>> v.correct, v.method, v.status
     (True, 'proved symbolically', 'correct')
     """
+    aliases = check_aliases(aliases)
+    return check_all(net, claims, errors, timeout, aliases=aliases,
+                     weight_template=weight_template, points=points, seed=seed,
+                     notation=notation)
+
+
+def check_all(net, claims, errors: str, timeout: float | None, **options) -> list:
+    """:func:`check_claim` on each of ``claims`` (``options`` are its keywords), each in a
+    worker under ``timeout`` when one is given; an unreadable claim raises, or with
+    ``errors="report"`` gets a verdict whose ``error`` says why."""
     check_network(net)
     if errors not in ("raise", "report"):
         raise SpecError(f"errors must be 'raise' or 'report', got {errors!r}")
     texts = claim_texts(claims)
-    aliases = check_aliases(aliases)
     limits = budget.Budget(seconds=timeout) if timeout is not None else None
     verdicts = []
     with budget.Pool(limits) if limits else nullcontext() as pool:
@@ -376,9 +388,7 @@ def verify(net, claims, aliases=None, *, weight_template: str = WEIGHT_TEMPLATE,
             try:
                 if not isinstance(text, str):
                     raise SpecTypeError(f"a claim must be a string, got {type(text).__name__}")
-                verdicts.append(check_claim(net, text, aliases=aliases, pool=pool,
-                                            weight_template=weight_template, points=points,
-                                            seed=seed, notation=notation))
+                verdicts.append(check_claim(net, text, pool=pool, **options))
             except SymgradError as exc:
                 if errors == "raise":
                     raise
@@ -386,4 +396,4 @@ def verify(net, claims, aliases=None, *, weight_template: str = WEIGHT_TEMPLATE,
     return ReportList(verdicts)
 
 
-__all__ = ["Verdict", "check_claim", "verify", "verify_claim", "verify_expression"]
+__all__ = ["Verdict", "check_all", "check_claim", "verify", "verify_claim", "verify_expression"]

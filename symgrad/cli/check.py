@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from symgrad.cli.glossary import add_explain_option, explain_after
 from symgrad.cli.options import (
     EXIT_FAIL,
     EXIT_OK,
@@ -29,6 +30,7 @@ def add_parser(sub):
                     "activation is analytic) at random parameters and data from --seed. "
                     "Exit 0 when all agree, 1 when any disagree, 2 on bad input.")
     add_network_options(p)
+    add_explain_option(p)
     p.add_argument("--seed", type=seed_value, default=0,
                    help="random seed, 0 to 2**64-1 (default 0)")
     p.add_argument("--batch", type=int, default=8, metavar="M",
@@ -83,6 +85,7 @@ def run_check(args) -> int:
     else:
         lines = [report.to_text(), *notes.lines()] + ([f"plot: {args.plot}"] if plotted else [])
         print(escape_lines("\n".join(lines)))
+        explain_after(args, "\n".join(lines))
     if failure is not None:
         plot_failed(args.plot, failure)
     return EXIT_OK if report.ok else EXIT_FAIL

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 
+from symgrad.cli.glossary import explain_after
 from symgrad.cli.options import (
     EXIT_FAIL,
     EXIT_OK,
@@ -60,6 +61,7 @@ def run_compare(args) -> int:
         print(json.dumps(result.to_dict(), indent=2))
     else:
         emit(result.to_text(ascii=not can_encode("\u2713", sys.stdout)))
+        explain_after(args, result.to_text())
     if result.equal is None:
         emit("symgrad: compare: undecided; more time or memory may decide it "
              "(--timeout SECONDS, --memory MB)", sys.stderr)

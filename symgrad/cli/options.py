@@ -36,10 +36,27 @@ def add_network_options(parser: argparse.ArgumentParser, *, arch: bool = True) -
                         help="hidden-layer activation, or one per hidden layer separated "
                              f"by commas ({', '.join(ACTIVATIONS)}; default linear)")
     parser.add_argument("--output-activation", default=None, metavar="NAME",
-                        help="output activation (default linear)")
+                        help="output activation (the same names and softmax; default linear)")
     parser.add_argument("--bias", action="store_true", help="give every neuron a bias")
-    parser.add_argument("--loss", default="half-squared", metavar="NAME",
-                        help=f"per-sample loss ({', '.join(LOSSES)}; default half-squared)")
+    parser.add_argument("--loss", default=None, metavar="NAME",
+                        help=f"per-sample loss ({', '.join(LOSSES)}; default half-squared, "
+                             "cross-entropy for a softmax output)")
+    parser.add_argument("--l2", default=0.0, type=_l2_value, metavar="LAMBDA",
+                        help="add (LAMBDA/2) * sum of squared weights to every sample's loss")
+    parser.add_argument("--l2-bias", action="store_true",
+                        help="let the --l2 penalty cover the biases too")
+
+
+def _l2_value(text: str) -> float:
+    """``--l2``'s value: a plain decimal number (no 'nan' or 'inf'; the spec checks the range)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--l2 needs a number such as 0.01, got {text!r}") \
+            from None
+    if not value == value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"--l2 needs a finite number, got {text!r}")
+    return value
 
 
 def network_from_args(args):
@@ -66,11 +83,14 @@ def network_from_args(args):
         raise UsageError(
             f"--activation sets the hidden layers, and the {args.arch} network has none; "
             f"for its output neurons use --output-activation {activation}")
-    spec = make_spec(widths, activation, args.output_activation, args.bias, args.loss)
+    spec = make_spec(widths, activation, args.output_activation, args.bias, args.loss,
+                     args.l2, args.l2_bias)
+    if args.l2_bias and not args.l2:
+        raise UsageError("--l2-bias extends the --l2 penalty to the biases; give --l2 LAMBDA too")
     estimate_cost(args, spec)
     return Network(widths, activation=activation,
                    output_activation=args.output_activation,
-                   bias=args.bias, loss=args.loss)
+                   bias=args.bias, loss=args.loss, l2=args.l2, l2_bias=args.l2_bias)
 
 
 def estimate_cost(args, spec) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+from symgrad.cli.glossary import add_explain_option, explain_after
 from symgrad.cli.options import EXIT_OK, UsageError, add_network_options, network_from_args
 from symgrad.cli.verify import add_budget_options, budget_from_args, out_of_budget
 from symgrad.errors import BudgetExceeded
@@ -44,6 +45,7 @@ def run_budgeted(command: str, task, args, *task_args) -> int:
     except BudgetExceeded as exc:
         return out_of_budget(command, exc)
     print(text, end="" if text.endswith("\n") else "\n")
+    explain_after(args, text)
     return EXIT_OK
 
 
@@ -83,10 +85,12 @@ def add_parser(sub):
                     "table.  Exit 0 on success, 2 on bad input, 5 when the work runs out of "
                     "time or memory.")
     add_network_options(p)
+    add_explain_option(p)
     add_output_options(p)
     p.add_argument("--form", default="compact", metavar="FORM",
                    help="compact (default; intermediate names z, a), expanded (inputs and "
-                        "parameters only) or delta (backprop's deltas, defined below)")
+                        "parameters only), delta (backprop's deltas, defined below) or matrix "
+                        "(the four backprop equations per layer, with shapes)")
     p.add_argument("--label", metavar="KEY",
                    help="with --format latex: \\label{KEY} after the caption, for \\ref{KEY}")
     p.add_argument("--no-float", action="store_true",
@@ -104,8 +108,13 @@ def run_table(args) -> int:
 def _table_text(spec, of: str, form: str, weight_template: str, options) -> str:
     """The table, rendered (runs in the worker)."""
     from symgrad.budget import network_for
-    from symgrad.render.tables import gradient_table
+    from symgrad.derive import FORMS
+    from symgrad.render.matrix import matrix_equations
+    from symgrad.render.tables import check_choice, gradient_table
 
+    check_choice("form", form, (*FORMS, "matrix"))
+    if form == "matrix":
+        return render(matrix_equations(network_for(spec), of=of), options)
     table = gradient_table(network_for(spec), of=of, form=form,
                            weight_template=weight_template)
     return render(table, options)

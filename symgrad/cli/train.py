@@ -17,6 +17,7 @@ import json
 import math
 import sys
 
+from symgrad.cli.glossary import add_explain_option, explain_after
 from symgrad.cli.options import (
     EXIT_FAIL,
     EXIT_INTERRUPTED,
@@ -57,6 +58,7 @@ def add_parser(sub):
                     "Exit 0 when training ran, 1 when it diverged or could not move, 2 on "
                     "bad input, 3 when --plot lacks matplotlib.")
     add_network_options(p)
+    add_explain_option(p)
     data = p.add_argument_group("data (one of --data or --synthetic)")
     source = data.add_mutually_exclusive_group(required=True)
     source.add_argument("--data", metavar="FILE.csv",
@@ -64,6 +66,9 @@ def add_parser(sub):
                              "else the last column), every other column is an input")
     source.add_argument("--synthetic", action="store_true",
                         help="generate y = slope*x + intercept + noise*N(0,1), x ~ N(0,1)")
+    data.add_argument("--target-class", metavar="COLUMN",
+                      help="with --data: COLUMN holds each sample's class, 0 to K-1 for K "
+                           "outputs (one-hot targets); every other column is an input")
     data.add_argument("--slope", metavar="S[,S...]",
                       help="synthetic slope, one per feature (default 1)")
     data.add_argument("--intercept", type=float, metavar="B",
@@ -134,7 +139,13 @@ def _load(args, spec):
         if given:
             raise UsageError(f"{', '.join(given)} only apply to --synthetic, not to --data")
         data = load_csv(args.data)
+        if args.target_class is not None:
+            from symgrad.training.classes import class_targets
+
+            data = class_targets(data, args.target_class, spec.n_outputs)
     else:
+        if args.target_class is not None:
+            raise UsageError("--target-class names a column of a --data file")
         _check_synthetic(args, spec)
         data = synthetic(samples=100 if args.samples is None else args.samples,
                          slope=1.0 if args.slope is None else _slopes(args.slope),
@@ -214,7 +225,9 @@ def run_train(args) -> int:
 
             failure = draw_plot(plot, lambda f: plot_training(result, f))
     plotted = plot is not None and failure is None
-    print(escape_lines(_report(result, data, args, plotted, notes.lines())))
+    report = _report(result, data, args, plotted, notes.lines())
+    print(escape_lines(report))
+    explain_after(args, report)
     if interrupted or isinstance(failure, KeyboardInterrupt):
         lost = "" if plotted or not args.plot else "; no plot"
         print(f"symgrad: interrupted (Ctrl-C) after epoch {result.epochs_run} of {args.epochs}; "

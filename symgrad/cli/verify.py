@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from symgrad.budget import DEFAULT_MEMORY_MB, DEFAULT_SECONDS, MAX_MEMORY_MB, MAX_SECONDS, Budget
+from symgrad.cli.glossary import add_explain_option, explain_after
 from symgrad.cli.options import (
     EXIT_FAIL,
     EXIT_OK,
@@ -168,6 +169,7 @@ def add_claim_options(p: argparse.ArgumentParser) -> None:
                    help="read and answer in a course's notation: "
                         f"{', '.join(NOTATION_NAMES)} (docs/claims.md#notation-presets)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_explain_option(p)
 
 
 def add_parser(sub):
@@ -187,6 +189,9 @@ def add_parser(sub):
                    help="check a derivation step by step: a claim, then one '= ...' step "
                         "per line (or a LaTeX align block); names the first wrong step "
                         "(- reads standard input)")
+    p.add_argument("--layout", default="sample", choices=("sample", "columns", "rows"),
+                   help="matrix claims (dL/dW2 = delta2 a1^T, see docs/matrix.md): one sample "
+                        "(default), or a batch X with samples as columns or as rows")
     add_claim_options(p)
     add_budget_options(p, "the work on each claim")
     p.set_defaults(func=run_verify)
@@ -239,6 +244,7 @@ def emit(text: str, stream: TextIO | None = None) -> None:
 
 def run_verify(args) -> int:
     from symgrad.budget import Pool
+    from symgrad.claims.matrix.check import check_matrix_claim, looks_matrix
     from symgrad.claims.verify import Verdict, check_claim
     from symgrad.spec import check_weight_template
 
@@ -261,6 +267,10 @@ def run_verify(args) -> int:
     with Pool(limits) as pool:
         for where, text in items:
             try:
+                if args.layout != "sample" or looks_matrix(text, net):
+                    verdicts.append(check_matrix_claim(net, text, layout=args.layout,
+                                                       weight_template=template, pool=pool))
+                    continue
                 verdicts.append(check_claim(net, text, aliases=aliases, weight_template=template,
                                             pool=pool, notation=args.notation))
             except SymgradError as exc:
@@ -271,9 +281,10 @@ def run_verify(args) -> int:
         print(json.dumps({"claims": [v.to_dict() for v in verdicts]}, indent=2))
     else:
         ascii_only = not can_encode("\u2713\u2717", sys.stdout)
-        for v in verdicts:
-            if v.error is None:
-                emit(v.to_text(ascii=ascii_only))
+        shown = [v.to_text(ascii=ascii_only) for v in verdicts if v.error is None]
+        for text in shown:
+            emit(text)
+        explain_after(args, "\n".join(shown))
     undecided = sum(v.status == "undecided" for v in verdicts)
     if undecided:
         emit(f"symgrad: {undecided} of {len(verdicts)} claims undecided; more time or memory "
@@ -306,6 +317,7 @@ def _run_derivation(args, net, template, aliases, limits) -> int:
         print(json.dumps(result.to_dict(), indent=2))
     else:
         emit(result.to_text(ascii=not can_encode("\u2713\u2717", sys.stdout)))
+        explain_after(args, result.to_text())
     statuses = [s.status for s in result.steps]
     undecided = statuses.count("undecided")
     if undecided:

@@ -15,6 +15,7 @@ between the two is evidence, not an echo.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Protocol
 
@@ -24,6 +25,14 @@ from numpy.typing import ArrayLike
 from symgrad.spec import LEAKY_SLOPE_DEN, LEAKY_SLOPE_NUM, NetworkSpec, check_batch
 
 LEAKY = LEAKY_SLOPE_NUM / LEAKY_SLOPE_DEN
+#: GELU's tanh approximation: 0.5 z (1 + tanh(sqrt(2/pi) (z + GELU_C z**3))).
+GELU_C = 0.044715
+_ROOT_2_PI = math.sqrt(2.0 / math.pi)
+_erf = np.vectorize(math.erf, otypes=[float])
+
+
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
 
 
 class WithSpec(Protocol):
@@ -50,6 +59,19 @@ def _forward_activation(name, z):
         return np.where(z > 0, z, LEAKY * z)
     if name == "softplus":
         return np.logaddexp(0.0, z)
+    if name == "elu":
+        return np.where(z > 0, z, np.expm1(np.minimum(z, 0.0)))
+    if name == "gelu":
+        return 0.5 * z * (1.0 + _erf(z / math.sqrt(2.0)))
+    if name == "gelu_tanh":
+        return 0.5 * z * (1.0 + np.tanh(_ROOT_2_PI * (z + GELU_C * z ** 3)))
+    if name == "silu":
+        return z * _sigmoid(z)
+    if name == "hardtanh":
+        return np.clip(z, -1.0, 1.0)
+    if name == "softmax":                   # each row; exp of z - max cannot overflow
+        e = np.exp(z - z.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
     raise ValueError(name)
 
 
@@ -66,7 +88,20 @@ def _activation_slope(name, z, a):
     if name == "leaky_relu":
         return np.where(z > 0, 1.0, LEAKY)
     if name == "softplus":
-        return 1.0 / (1.0 + np.exp(-z))
+        return _sigmoid(z)
+    if name == "elu":                       # exp(z) = a + 1 below 0; 1 at 0 either way
+        return np.where(z > 0, 1.0, a + 1.0)
+    if name == "gelu":                      # Phi(z) + z phi(z)
+        return 0.5 * (1.0 + _erf(z / math.sqrt(2.0))) + z * np.exp(-0.5 * z * z) / math.sqrt(
+            2.0 * math.pi)
+    if name == "gelu_tanh":
+        t = np.tanh(_ROOT_2_PI * (z + GELU_C * z ** 3))
+        return 0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * _ROOT_2_PI * (1.0 + 3 * GELU_C * z * z)
+    if name == "silu":                      # s + z s (1 - s)
+        s = _sigmoid(z)
+        return s * (1.0 + z * (1.0 - s))
+    if name == "hardtanh":                  # 0 at the corners -1 and 1 (PyTorch's choice)
+        return (np.abs(z) < 1.0).astype(float)
     raise ValueError(name)
 
 
@@ -80,6 +115,10 @@ def _loss_and_slope(name, yhat, y):
     if name == "bce":
         loss = -(y * np.log(yhat) + (1.0 - y) * np.log(1.0 - yhat))
         return np.sum(loss, axis=1), (yhat - y) / (yhat * (1.0 - yhat))
+    if name == "cross-entropy":             # dL/dyhat is not needed: see backprop()
+        with np.errstate(divide="ignore"):
+            logs = np.where(y > 0, np.log(yhat), 0.0)
+        return -np.sum(y * logs, axis=1), None
     raise ValueError(name)
 
 
@@ -133,8 +172,13 @@ def backprop(net: WithSpec | NetworkSpec, params: ArrayLike, X: ArrayLike,
     losses, dloss = _loss_and_slope(spec.loss, activations[-1], Y)
     cost = float(np.mean(losses))
 
-    # Backward (BP1): delta at the output = dL/da * f'(z).
-    delta = dloss * _activation_slope(spec.activations[-1], zs[-1], activations[-1])
+    # Backward (BP1): delta at the output = dL/da * f'(z); for a softmax output with
+    # cross-entropy (the only loss it takes) the Jacobian gives the textbook a - y,
+    # since every target row sums to 1.
+    if spec.activations[-1] == "softmax":
+        delta = activations[-1] - Y
+    else:
+        delta = dloss * _activation_slope(spec.activations[-1], zs[-1], activations[-1])
     w_grads: list[np.ndarray] = []                       # filled from the top layer down,
     b_grads: list[np.ndarray] = []                       # each in front of the one above
     for l in range(len(weights) - 1, -1, -1):
@@ -143,6 +187,14 @@ def backprop(net: WithSpec | NetworkSpec, params: ArrayLike, X: ArrayLike,
         if l > 0:                                        # BP2
             delta = (delta @ weights[l]) * _activation_slope(
                 spec.activations[l - 1], zs[l - 1], activations[l])
+    if spec.l2:                          # (lambda/2) sum w**2 adds lambda w to each gradient
+        penalised = list(weights)
+        w_grads = [g + spec.l2 * W for g, W in zip(w_grads, weights)]
+        if spec.l2_bias:
+            biases = unpack(spec, params)[1]
+            b_grads = [g + spec.l2 * b for g, b in zip(b_grads, biases)]
+            penalised += biases
+        cost += 0.5 * spec.l2 * sum(float(np.sum(p * p)) for p in penalised)
     parts = [g.ravel() for g in w_grads] + (b_grads if spec.bias else [])
     return cost, np.concatenate(parts)
 

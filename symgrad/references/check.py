@@ -32,7 +32,7 @@ from symgrad.network import Network
 from symgrad.references.backprop import backprop, forward
 from symgrad.references.finite_diff import finite_differences
 from symgrad.render.display import RichDisplay, check_lines
-from symgrad.spec import ACTIVATIONS, ANALYTIC_ACTIVATIONS, KINKED_ACTIVATIONS, check_batch
+from symgrad.spec import KINKED_ACTIVATIONS, check_batch, kink_distance
 
 GOOD = 1e-7
 SUSPICIOUS = 1e-4
@@ -122,11 +122,13 @@ class CheckReport(RichDisplay):
                  f"seed {self.seed}, batch {self.batch}, cost C = {self.cost:.12g}",
                  f"symbolic: compiled reverse-mode program, {self.backend} backend"]
         if "complex" not in src:
-            kinked = "/".join(a for a in ACTIVATIONS if a not in ANALYTIC_ACTIVATIONS)
-            lines.append(f"complex step skipped: {kinked} are not analytic")
+            kinked = [a for a in dict.fromkeys(self.net.spec.activations)
+                      if a in KINKED_ACTIVATIONS]
+            verb = "is" if len(kinked) == 1 else "are"
+            lines.append(f"complex step skipped: {'/'.join(kinked)} {verb} not analytic")
         if self.near_kink:
-            lines.append("note: some ReLU pre-activations are within "
-                         f"{KINK_MARGIN} of 0; finite differences may straddle the kink")
+            lines.append("note: some pre-activations are within "
+                         f"{KINK_MARGIN} of a kink; finite differences may straddle it")
         for row in [head] + body:
             lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
         lines.append(("OK: " if self.ok else "FAIL: ") + self.verdict())
@@ -155,8 +157,9 @@ def random_problem(net: Network, seed=0, batch=8):
     """Random parameters, inputs and targets for ``net`` from ``seed``.
 
     Parameters are N(0, 1/fan_in), inputs N(0, 1), targets N(0, 1) (0/1 labels
-    for the bce loss).  For ReLU networks the draw is repeated (up to 100 times)
-    until no pre-activation is within :data:`KINK_MARGIN` of the kink.
+    for the bce loss, one-hot rows for cross-entropy).  For networks with kinks the
+    draw is repeated (up to 100 times) until no pre-activation is within
+    :data:`KINK_MARGIN` of a kink.
     """
     rng = default_rng(seed)
     spec = net.spec
@@ -167,6 +170,8 @@ def random_problem(net: Network, seed=0, batch=8):
         X = rng.normal(size=(batch, spec.n_inputs))
         if spec.loss == "bce":
             y = rng.integers(0, 2, size=(batch, spec.n_outputs)).astype(float)
+        elif spec.loss == "cross-entropy":
+            y = np.eye(spec.n_outputs)[rng.integers(0, spec.n_outputs, size=batch)]
         else:
             y = rng.normal(size=(batch, spec.n_outputs))
         if min_kink_distance(net, params, X) > KINK_MARGIN:
@@ -175,13 +180,14 @@ def random_problem(net: Network, seed=0, batch=8):
 
 
 def min_kink_distance(net: Network, params, X) -> float:
-    """Smallest |z| over ReLU-type neurons and samples (inf when there are none)."""
+    """Smallest distance of a pre-activation to its activation's kink (0 for ReLU,
+    -1 and 1 for hardtanh), over neurons and samples (inf when there is none)."""
     spec = net.spec
     kinked = [l for l, a in enumerate(spec.activations) if a in KINKED_ACTIVATIONS]
     if not kinked:
         return float("inf")
     zs, _ = forward(spec, np.asarray(params, float), np.asarray(X, float))
-    return min(float(np.abs(zs[l]).min()) for l in kinked)
+    return min(float(kink_distance(spec.activations[l], zs[l]).min()) for l in kinked)
 
 
 def _culprit(values: dict, scale: float, cost: float = 0.0) -> str | None:

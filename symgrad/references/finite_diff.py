@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from symgrad.errors import SpecError
-from symgrad.spec import LEAKY_SLOPE_DEN, LEAKY_SLOPE_NUM, check_batch
+from symgrad.spec import KINKED_ACTIVATIONS, LEAKY_SLOPE_DEN, LEAKY_SLOPE_NUM, check_batch
 
 EPS = float(np.finfo(float).eps)
 #: Relative central-difference step: eps**(1/3).
@@ -31,10 +31,38 @@ CENTRAL_STEP = EPS ** (1.0 / 3.0)
 #: Complex step size; any value far below sqrt(eps) works, 1e-20 is customary.
 COMPLEX_STEP = 1e-20
 METHODS = ("central", "complex")
+#: Below this |Re z|, erf by its Maclaurin series; above, erfc by a continued fraction.
+_ERF_SWITCH = 2.0
+
+
+def _erf(z):
+    """erf of a real or complex array, from its series and continued fraction.
+
+    numpy has no erf, and the complex step needs it at complex points; both parts
+    are accurate to about 1e-13 near the real axis, where the complex step looks.
+    """
+    z = np.asarray(z, dtype=complex)
+    out = np.empty_like(z)
+    near = np.abs(z.real) < _ERF_SWITCH
+    # erf z = 2/sqrt(pi) sum_n (-1)**n z**(2n+1) / (n! (2n+1))
+    zs = z[near]
+    term, total = zs.copy(), zs.copy()
+    for n in range(1, 60):
+        term = term * (-zs * zs) / n
+        total = total + term / (2 * n + 1)
+    out[near] = total * (2.0 / np.sqrt(np.pi))
+    # erfc w = exp(-w**2) / sqrt(pi) / (w + (1/2)/(w + 1/(w + (3/2)/(w + ...)))), Re w > 0
+    sign = np.where(z[~near].real < 0, -1.0, 1.0)
+    w = z[~near] * sign
+    f = w.copy()
+    for n in range(400, 0, -1):
+        f = w + (n / 2) / f
+    out[~near] = sign * (1.0 - np.exp(-w * w) / (np.sqrt(np.pi) * f))
+    return out
 
 
 def _apply(name, z):
-    # Works for complex z; relu/leaky_relu compare the real part only.
+    # Works for complex z; the piecewise ones compare the real part only.
     if name == "linear":
         return z
     if name == "sigmoid":
@@ -47,6 +75,20 @@ def _apply(name, z):
         return np.where(z.real > 0, z, 0)
     if name == "leaky_relu":
         return np.where(z.real > 0, z, z * (LEAKY_SLOPE_NUM / LEAKY_SLOPE_DEN))
+    if name == "elu":
+        return np.where(z.real > 0, z, np.expm1(np.where(z.real > 0, 0, z)))
+    if name == "gelu":
+        gelu = z * (1 + _erf(z / np.sqrt(2))) / 2
+        return gelu if np.iscomplexobj(z) else gelu.real
+    if name == "gelu_tanh":
+        return z * (1 + np.tanh(np.sqrt(2 / np.pi) * (z + 0.044715 * z ** 3))) / 2
+    if name == "silu":
+        return z / (1 + np.exp(-z))
+    if name == "hardtanh":
+        return np.where(z.real > 1, 1, np.where(z.real < -1, -1, z))
+    if name == "softmax":     # each row; z - max(Re z) keeps exp from overflowing
+        e = np.exp(z - z.real.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
     raise SpecError(f"unknown activation {name!r}")
 
 
@@ -55,7 +97,7 @@ def cost(spec, params, X, Y):
     a = X.astype(params.dtype)
     at = 0
     layers = list(zip(spec.widths[:-1], spec.widths[1:]))
-    bias_at = sum(i * o for i, o in layers)
+    bias_at = bias_start = sum(i * o for i, o in layers)
     for l, (n_in, n_out) in enumerate(layers):
         W = params[at:at + n_in * n_out].reshape(n_out, n_in)
         at += n_in * n_out
@@ -68,9 +110,16 @@ def cost(spec, params, X, Y):
         per = ((Y - a) ** 2).sum(axis=1) / 2
     elif spec.loss == "squared":
         per = ((Y - a) ** 2).sum(axis=1)
+    elif spec.loss == "cross-entropy":
+        # log of the softmax from z itself: log a_j = z_j - max - log sum_k exp(z_k - max)
+        top = z.real.max(axis=1, keepdims=True)
+        log_a = z - top - np.log(np.exp(z - top).sum(axis=1, keepdims=True))
+        per = -(Y * log_a).sum(axis=1)
     else:
         per = -(Y * np.log(a) + (1 - Y) * np.log(1 - a)).sum(axis=1)
-    return per.sum() / X.shape[0]
+    # L2: (lambda/2) sum w**2 over the weights (and the biases with l2_bias)
+    penalised = params[:bias_start if not spec.l2_bias else len(params)]
+    return per.sum() / X.shape[0] + spec.l2 / 2 * (penalised * penalised).sum()
 
 
 def central_steps(params) -> np.ndarray:
@@ -115,10 +164,9 @@ def finite_differences(net, params, X, y, *, method="central", h=None):
     grad = np.empty_like(params)
     if method == "complex":
         if not spec.analytic:
-            raise SpecError(
-                "the complex step needs analytic activations; relu and leaky_relu are not "
-                "(use method='central')"
-            )
+            kinked = ", ".join(sorted(KINKED_ACTIVATIONS))
+            raise SpecError(f"the complex step needs analytic activations; {kinked} are not "
+                            "(use method='central')")
         steps = np.broadcast_to(COMPLEX_STEP if h is None else h, params.shape)
         shifted = params.astype(complex)
         for i in range(params.size):

@@ -124,7 +124,11 @@ class Derivation:
         self.paths, self.deltas = None, []
         self.path_count = count_paths(net, l, of)
         named = {sym for sym, _ in prog.compact_deltas()}
-        if self.path_count <= MAX_PATHS and not self.result.free_symbols & named:
+        #: A softmax output couples its neurons: its step is the Jacobian, written
+        #: out in the delta recursion (Sections.softmax_rows), never as paths.
+        self.softmax = net.activations[-1] == "softmax"
+        if (self.path_count <= MAX_PATHS and not self.result.free_symbols & named
+                and not self.softmax):
             self.paths = [self._factors(seq) for seq in self._sequences(l, j)]
         self.forward = self._forward(prog, l)
         if self.paths is None:
@@ -173,18 +177,26 @@ class Derivation:
                 factors.append(Factor(z, self.param, sp.S.One))
         return [Factor(f.top, f.bottom, f.value.xreplace(self._rename)) for f in factors]
 
+    @property
+    def penalty(self) -> sp.Expr:
+        """The L2 term of the result, ``lambda * param`` (0 without L2 or for the output)."""
+        if self.of == "output" or self.param not in self.net.penalised:
+            return sp.S.Zero
+        return self.net.l2 * self.param
+
     def chain_value(self) -> sp.Expr:
         """The chain rule's value: the sum over paths of the factor products (or
-        the delta recursion substituted), in intermediate symbols."""
+        the delta recursion substituted), in intermediate symbols, plus the L2 term."""
         if self.paths is not None:
-            return sp.Add(*[sp.Mul(*[f.value for f in path]) for path in self.paths])
+            return sp.Add(*[sp.Mul(*[f.value for f in path]) for path in self.paths],
+                          self.penalty)
         values: dict[sp.Symbol, sp.Expr] = {}
         for sym, expr in self.deltas:
             values[sym] = expr.xreplace(values)
         l, j = self.index[:2]
         below = (self.net.a_symbol(l - 1, self.index[2]).xreplace(self._rename)
                  if len(self.index) == 3 else sp.S.One)
-        return values[delta_symbol(l, j)] * below
+        return values[delta_symbol(l, j)] * below + self.penalty
 
     # -- formats --------------------------------------------------------------------
     def sections(self, latex: bool) -> list:

@@ -13,6 +13,9 @@ import sympy as sp
 from symgrad.derive import delta_symbol
 from symgrad.network import loss_expr
 from symgrad.render import linebreak, printing
+from symgrad.softmax import softmax_jacobian
+
+_L = sp.Symbol("L")
 
 
 def align_body(rows) -> str:
@@ -93,6 +96,13 @@ class Sections:
         if d.of != "output":
             outs = [net.a_symbol(net.depth, o) for o in range(1, net.widths[-1] + 1)]
             rows += self.long("L", "=", self.expr(loss_expr(net.loss_name, outs, net.targets)))
+            if net.penalised:
+                lam = self.expr(net.l2)
+                over = "parameters" if net.spec.l2_bias else "weights"
+                rows.append(("", "+", rf"\frac{{\lambda}}{{2}} \sum w^2, \quad \lambda = {lam}"
+                             if self.latex else f"(λ/2) Σ w²,  λ = {lam}  (L2 over the {over})"))
+            for y, value in net.target_definitions.items():
+                rows.append((self.sym(y), "=", self.expr(value)))
         if d.of == "cost":
             rows.append(("C", "=", r"\frac{1}{m} \sum_{i=1}^{m} L_i" if self.latex
                          else "(1/m) Σ_i L_i   (L_i: the loss of sample i)"))
@@ -112,7 +122,11 @@ class Sections:
                      else "delta_lj = ∂%s/∂z_lj") % self.sym(d.top)
             heading = (f"Chain rule: {n} paths lead from {what} to {to}, so the sum over "
                        f"paths is written as backprop's recursion, with {self.math(delta)}:")
-            return heading, rows + self.recursion_rows()
+            if d.softmax:
+                heading = (f"Chain rule: the softmax couples the outputs, so it is written as "
+                           f"backprop's recursion, with {self.math(delta)}; the top step is "
+                           "the softmax Jacobian:")
+            return heading, rows + self.recursion_rows() + self.penalty_rows()
         heading = (f"Chain rule: {n} path{'s' if n > 1 else ''} from {what} to {to}, "
                    f"{'one product per path' if n > 1 else 'a product of local derivatives'}:")
         for i, path in enumerate(d.paths):
@@ -123,12 +137,49 @@ class Sections:
             rows += part
         for i, path in enumerate(d.paths):
             rows += self.product("=" if i == 0 else "+", [self.factor(f.value) for f in path])
-        return heading, rows
+        return heading, rows + self.penalty_rows()
+
+    def penalty_rows(self) -> list:
+        """``+ lambda * w``: the derivative of the L2 term, when the parameter has one."""
+        if self.d.penalty == 0:
+            return []
+        return [("", "+", self.expr(self.d.penalty))]
+
+    def softmax_rows(self) -> list:
+        """The softmax Jacobian step, in the textbook form, for each top adjoint."""
+        net = self.d.net
+        L, K = net.depth, net.widths[-1]
+        if self.latex:
+            rows = [(rf"\frac{{\partial a_{{{L}j}}}}{{\partial z_{{{L}k}}}}", "=",
+                     rf"a_{{{L}j}} \left(\delta_{{jk}} - a_{{{L}k}}\right)")]
+        else:
+            rows = [(f"∂a{L}j/∂z{L}k", "=", f"a{L}j (δjk - a{L}k)   (softmax Jacobian)")]
+        outs = [net.a_symbol(L, j) for j in range(1, K + 1)]
+        loss = loss_expr(net.loss_name, outs, net.targets)
+        for k in range(1, K + 1):
+            z = net.z_symbol(L, k)
+            parts = [(sp.diff(loss, a), softmax_jacobian(net, L, j, k))
+                     for j, a in enumerate(outs, 1)]
+            dot = r" \cdot " if self.latex else " · "
+            sum_ = " + ".join(self.factor(g) + dot + self.factor(jac) for g, jac in parts)
+            rows += self.long(self.sym(delta_symbol(L, k)), "=",
+                              " + ".join(self.partial(_L, a) + dot + self.partial(a, z)
+                                         for a in outs))
+            rows += self.long("", "=", sum_)
+            total = sp.Add(*[g * jac for g, jac in parts])
+            rows += self.long("", "=", self.expr(total))
+            rows += self.long("", "=", self.expr(outs[k - 1] - net.targets[k - 1]))
+        return rows
 
     def recursion_rows(self) -> list:
         """``delta = ...`` top down, then ``d(top)/d(param) = delta * dz/d(param)``."""
         d, rows = self.d, []
+        tops = {delta_symbol(d.net.depth, k) for k in range(1, d.net.widths[-1] + 1)}
+        if d.softmax and d.of != "output":
+            rows += self.softmax_rows()
         for sym, expr in d.deltas:
+            if d.softmax and sym in tops and d.of != "output":
+                continue                    # written out by softmax_rows
             rows += self.long(self.sym(sym), "=", self.expr(expr))
         l, j = d.index[:2]
         z, delta = d.net.z_symbol(l, j), delta_symbol(l, j)

@@ -173,7 +173,8 @@ class GradientTable:
         The fragment starts its own paragraph and needs ``amsmath``, ``booktabs``
         and ``longtable``; ``standalone=True`` wraps it in a complete document.
         ``label`` adds ``\label{label}`` after the caption; ``float=False`` gives a
-        bare ``tabular`` (no caption, the notes as a paragraph above it) that stays
+        bare ``tabular`` (a ``longtable`` without caption past
+        :data:`LONGTABLE_ROWS` rows), the notes as a paragraph above it, that stays
         where it is written.  The definitions under the table ("where ...") follow
         the table, below it.  Long rows are broken at their ``+``/``-`` signs to fit
         the page's ``\textwidth`` (measured with pdflatex in the tests).
@@ -203,14 +204,17 @@ class GradientTable:
             tail.append(r"\end{align*}")
         tabular = [r"\begin{tabular}{@{}ll@{}}", r"\toprule", head, r"\midrule"] + rows
         tabular += [r"\bottomrule", r"\end{tabular}"]
+        long = len(self.parameters) > LONGTABLE_ROWS    # breaks across pages
+        if long:
+            title = [rf"\caption{{{caption}}}\\"] if float else []
+            body = ([r"\begin{longtable}{@{}ll@{}}"] + title
+                    + [r"\toprule", head, r"\midrule", r"\endfirsthead",
+                       r"\toprule", head, r"\midrule", r"\endhead",
+                       r"\bottomrule", r"\endlastfoot"] + rows + [r"\end{longtable}"] + tail)
         if not float:
-            body = [r"\noindent " + caption, r"\par\medskip", r"\noindent"] + tabular + tail
-        elif len(self.parameters) > LONGTABLE_ROWS:
-            body = ([r"\begin{longtable}{@{}ll@{}}", rf"\caption{{{caption}}}\\",
-                     r"\toprule", head, r"\midrule", r"\endfirsthead",
-                     r"\toprule", head, r"\midrule", r"\endhead",
-                     r"\bottomrule", r"\endlastfoot"] + rows + [r"\end{longtable}"] + tail)
-        else:
+            intro = [r"\noindent " + caption, r"\par\medskip"]
+            body = intro + (body if long else [r"\noindent"] + tabular + tail)
+        elif not long:
             body = ([r"\begin{table}[htbp]", r"\centering", rf"\caption{{{caption}}}"]
                     + tabular + tail[:1] + [r"\raggedright"] * bool(tail) + tail[1:]
                     + [r"\end{table}"])

@@ -253,9 +253,12 @@ def _smaller_nets(net):
     for widths in ([1] * len(s.widths),
                    [s.widths[0]] + [1] * len(hidden) + [s.widths[-1]],
                    [min(w, 2) for w in s.widths]):
+        if s.activations[-1] == "softmax":      # a softmax keeps its classes
+            widths[-1] = s.widths[-1]
         if tuple(widths) not in seen:
             seen.add(tuple(widths))
-            out.append(Network(widths, activation=list(s.activations), bias=s.bias, loss=s.loss))
+            out.append(Network(widths, activation=list(s.activations), bias=s.bias, loss=s.loss,
+                               l2=s.l2, l2_bias=s.l2_bias))
     return sorted(out, key=lambda n: n.spec.n_parameters)
 
 

@@ -119,19 +119,31 @@ def variant_gradient(spec: NetworkSpec, params: np.ndarray, X: np.ndarray, Y: np
         for l, W in enumerate(weights, 1):
             z = acts[-1] @ W.T + (biases[l - 1] if spec.bias else 0.0)
             zs.append(z)
+            if spec.activations[l - 1] == "softmax":
+                e = np.exp(z - z.max(axis=1, keepdims=True))
+                acts.append(e / e.sum(axis=1, keepdims=True))
+                continue
             acts.append(np.broadcast_to(_activation(spec.activations[l - 1])[0](z), z.shape))
         m = X.shape[0]
         upstream = _loss_slope(loss or spec.loss)(acts[-1], Y)   # dL/da at the output
         gw: list[np.ndarray] = []                                # from the top layer down,
         gb: list[np.ndarray] = []                                # each before the one above
         for l in range(len(weights), 0, -1):
-            slope = _activation(spec.activations[l - 1])[1]
-            here = 1.0 if l in unit else slope(acts[l] if l in at_a else zs[l])
-            delta = upstream * here                              # dL/dz = dL/da * f'(z)
+            a = acts[l]
+            if spec.activations[l - 1] == "softmax":             # the Jacobian, or 1
+                delta = upstream if l in unit else a * (
+                    upstream - (upstream * a).sum(axis=1, keepdims=True))
+            else:
+                slope = _activation(spec.activations[l - 1])[1]
+                here = 1.0 if l in unit else slope(a if l in at_a else zs[l])
+                delta = upstream * here                          # dL/dz = dL/da * f'(z)
             gw.insert(0, delta.T @ acts[l - 1] / m)              # dC/dW = mean of delta a^T
             gb.insert(0, delta.sum(axis=0) / m)
             upstream = delta @ weights[l - 1]                    # dL/da below = W^T delta
-    return np.concatenate([g.ravel() for g in gw] + (gb if spec.bias else []))
+    grad = np.concatenate([g.ravel() for g in gw] + (gb if spec.bias else []))
+    penalised = list(spec.penalised)                             # L2: + lambda p
+    grad[penalised] += spec.l2 * params[penalised]
+    return grad
 
 
 def _layer_set(layers: Layers | None) -> frozenset[int]:

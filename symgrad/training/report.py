@@ -81,6 +81,9 @@ class TrainingResult(RichDisplay):
     effective_map: dict[str, Any] | None = None
     least_squares: dict[str, Any] | None = None
     agreement: dict[str, Any] | None = None
+    #: Share of samples classified right at the end (bce and cross-entropy; see
+    #: :func:`symgrad.training.classes.accuracy`), None for the other losses.
+    accuracy: float | None = None
 
     @property
     def parameters(self) -> dict[str, float]:
@@ -173,6 +176,8 @@ class TrainingResult(RichDisplay):
                  f"{self.epochs_run} epoch{'s' if self.epochs_run != 1 else ''}"]
         if self.least_squares is not None:
             lines[-1] += f" (least squares: {self.least_squares['cost']:.12g})"
+        if self.accuracy is not None:
+            lines.append(f"accuracy: {self.accuracy:.1%} of the samples classified right")
         lines.append("parameters (start -> end):")
         width = max(len(n) for n in self.names)
         for n, a, b in zip(self.names, self.initial, self.params):
@@ -221,6 +226,7 @@ class TrainingResult(RichDisplay):
             "parameters": {n: _num(v) for n, v in self.parameters.items()},
             "initial_parameters": {n: _num(v) for n, v in zip(self.names, self.initial)},
             "cost": _num(self.cost), "initial_cost": _num(self.costs[0]),
+            "accuracy": self.accuracy,
             "epochs": int(self.epochs_run), "epochs_requested": int(self.epochs),
             "stop": self.stop, "message": self._stop_line(),
             "gradient_norm": gradient_norm,

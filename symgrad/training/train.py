@@ -20,6 +20,7 @@ from symgrad.errors import DataError, SpecError, SpecTypeError
 from symgrad.limits import MAX_COST_POINTS, MAX_DATA_CELLS
 from symgrad.network import Network
 from symgrad.spec import check_batch
+from symgrad.training.classes import accuracy
 from symgrad.training.data import check_split
 from symgrad.training.fit import float_note, input_rank, least_squares, linear_map
 from symgrad.training.history import Record
@@ -197,6 +198,7 @@ def train(net, X, y, *, epochs=1000, lr=0.01, init="random", seed=0, momentum=0.
                       "tol": float(tol), "backend": f.backend, "backend_reason": why},
             equalities=sibling_equalities(spec), split=split)
         _compare(result, X, Y)
+        result.accuracy = accuracy(spec, result.params, X, Y)
     if result.stop == "interrupted":
         raise TrainingInterrupted(result)
     return result
@@ -237,7 +239,7 @@ def _compare(result, X, Y):
     """Fill the effective map, least squares and their agreement (linear nets)."""
     spec = result.net.spec
     result.rank = input_rank(X)
-    if spec.loss != "bce":
+    if spec.loss in ("half-squared", "squared"):
         result.least_squares = least_squares(X, Y, intercept=spec.bias, split=result.split,
                                              loss=spec.loss)
         if not np.isfinite(result.least_squares["cost"]):

@@ -92,6 +92,8 @@ class NumbaGradient(CompiledGradient):
         self._chunks = module.run_serial
         self._shape = (net.spec.n_parameters, net.spec.n_inputs, net.spec.n_outputs)
         self._parallel_rows = max(2 * CHUNK, PARALLEL_WORK // (self._shape[0] + 1))
+        # L2, (lambda/2) sum p**2 over the first n parameters: added once per batch
+        self._l2 = (net.spec.l2, len(list(net.spec.penalised)))
 
     def _serial(self, params, X, Y):
         """Every chunk in this thread; the rows of partial sums added in order."""
@@ -99,7 +101,7 @@ class NumbaGradient(CompiledGradient):
         n = (m + CHUNK - 1) // CHUNK
         out = np.empty((n, self._shape[0] + 1))
         self._chunks(params, X, Y, 0, n, out)
-        return _finish(out, m)
+        return _finish(out, m, params, self._l2)
 
     def _parallel(self, params, X, Y):
         """The chunks split into contiguous runs, one per thread (this one included).
@@ -119,7 +121,7 @@ class NumbaGradient(CompiledGradient):
         self._chunks(params, X, Y, bounds[0], bounds[1], out)
         for job in jobs:
             job.result()
-        return _finish(out, m)
+        return _finish(out, m, params, self._l2)
 
     def __call__(self, params, X, y):
         P, n, k = self._shape
@@ -206,10 +208,17 @@ class NumbaGradient(CompiledGradient):
         return None
 
 
-def _finish(out, m):
-    """``(cost, grad)`` from the rows of partial sums, added in row order."""
+def _finish(out, m, params, l2):
+    """``(cost, grad)`` from the rows of partial sums, added in row order, plus the L2
+    penalty ``l2 = (lambda, n)`` of the first n parameters."""
     total = out.sum(axis=0)         # over the rows, one after another: a fixed order
-    return float(total[0]) / m, total[1:] / m
+    cost, grad = float(total[0]) / m, total[1:] / m
+    lam, n = l2
+    if lam:
+        p = params[:n]
+        cost += 0.5 * lam * float(p @ p)
+        grad[:n] += lam * p
+    return cost, grad
 
 
 def compile_numba(net: Network, method: str = "reverse") -> NumbaGradient:

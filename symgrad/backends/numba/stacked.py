@@ -31,6 +31,7 @@ from symgrad.backends.numba.emit import (
     unsigned_constants,
 )
 from symgrad.backends.numba.printer import stage, temporaries
+from symgrad.backends.numba.softmax import is_softmax, neuron_loss, softmax_block
 
 
 def _tables(e: Emitter, layout: KernelLayout) -> dict:
@@ -79,6 +80,7 @@ def _arrays(e: Emitter, layout: KernelLayout) -> None:
     W, L = layout.widths, layout.depth
     e.line(f"AS = np.empty(({sum(W)}, BLOCK))", f"ZS = np.empty(({sum(W[1:])}, BLOCK))",
            f"DS = np.empty(({sum(W[1:])}, BLOCK))", f"YB = np.empty(({W[L]}, BLOCK))",
+           "SM = np.empty((3, BLOCK))",
            # X and Y as flat views, read with unsigned constant strides
            f"Xf = X.reshape(X.shape[0] * {W[0]})", f"Yf = Y.reshape(Y.shape[0] * {W[L]})")
     unsigned_constants(e, max(W[0], W[L]) + 1)
@@ -108,11 +110,16 @@ def _forward(e: Emitter, layout: KernelLayout, codes: dict, tmp, group: int) -> 
             _weighted(e, "ZS[r, s]", "n_in", "params[w_at + {q}]", "AS[a_in + {q}, s]", group)
 
             def apply(name, l):
+                if name == "softmax":          # coupled: the whole layer, below
+                    return e.line("pass")
                 with e.block("for s in range(nv):"):
                     e.line("z = ZS[r, s]")
                     stage(e, [(layout.a, layout.activation_of(l))], tmp)
                     e.line("AS[ar + j, s] = a")
             _by_activation(e, layout, codes, "l", range(1, layout.depth + 1), apply)
+        if is_softmax(layout):
+            with e.block(f"if l == {layout.depth}:"):
+                softmax_block(e, "WIDTH[l]", "ZS[zr + {j}, s]", "AS[ar + {j}, s]")
 
 
 def _loss(e: Emitter, layout: KernelLayout, tmp) -> None:
@@ -121,7 +128,9 @@ def _loss(e: Emitter, layout: KernelLayout, tmp) -> None:
     with e.block(f"for j in range({W[L]}):"):
         with e.block("for s in range(ub):"):
             e.line(f"z = ZS[{zr} + j, s]", f"a = AS[{ar} + j, s]", "y = YB[j, s]")
-            stage(e, [(sp.Symbol("_loss"), layout.formulas.loss),
+            if is_softmax(layout):
+                e.line("_lse = SM[2, s]")
+            stage(e, [(sp.Symbol("_loss"), neuron_loss(layout, layout.a, layout.z, layout.y)),
                       (sp.Symbol("_d"), layout.top_delta())], tmp)
             e.line("C[0, s] += _loss", f"DS[{zr} + j, s] = _d")
         with e.block("for s in range(ub, nv):"):

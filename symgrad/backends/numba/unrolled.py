@@ -21,8 +21,8 @@ from symgrad.backends.numba.emit import (
     unsigned_constants,
 )
 from symgrad.backends.numba.printer import stage, temporaries
+from symgrad.backends.numba.softmax import is_softmax, neuron_loss, softmax_scalars
 from symgrad.derive import delta_symbol, gradients
-from symgrad.network import loss_expr
 
 #: ``read(array, width, index)`` -> the source of one element of a sample's row:
 #: ``array`` is ``"X"`` or ``"Y"``, ``width`` its row length, ``i`` the sample.
@@ -44,24 +44,33 @@ def _per_sample(e: Emitter, layout: KernelLayout, method: str, read: Reader) -> 
     e.line(*(f"{x} = {read('X', n, q)}" for q, x in enumerate(net.inputs)))
     e.line(*(f"{t} = {read('Y', k, j)}" for j, t in enumerate(net.targets)))
     acc = [sp.Symbol("_cost")] + [sp.Symbol(f"_g{q}") for q in range(len(net.parameters))]
+    # L2 is added once per batch by the backend (NumbaGradient), not per sample
+    penalty = {p: net.l2 * p for p in net.penalised}
     if method == "diff":
         grads = gradients(net, "loss", method="diff")
-        stage(e, list(zip(acc, [net.loss, *grads.values()])), tmp, "+=")
+        stage(e, list(zip(acc, [net.loss - net.penalty,
+                                *(g - penalty.get(p, 0) for p, g in grads.items())])), tmp, "+=")
         return
     prog, W, L = layout.reverse, layout.widths, layout.depth
+    outs = [net.a_symbol(L, j) for j in range(1, W[L] + 1)]
     for l in range(1, L + 1):                   # forward: z of layer l, then its a
         for kind in (net.z_symbol, net.a_symbol):
             names = {kind(l, j) for j in range(1, W[l] + 1)}
+            if l == L and kind == net.a_symbol and is_softmax(layout):
+                softmax_scalars(e, [str(net.z_symbol(L, j)) for j in range(1, W[L] + 1)],
+                                [str(a) for a in outs])
+                continue
             stage(e, [(s, x) for s, x in prog.forward if s in names], tmp)
-    outs = [net.a_symbol(L, j) for j in range(1, W[L] + 1)]
     tops = {delta_symbol(L, j) for j in range(1, W[L] + 1)}
-    stage(e, [(sp.Symbol("_loss"), loss_expr(net.loss_name, outs, net.targets))]
-          + [(s, x) for s, x in prog.deltas if s in tops], tmp)
+    loss = sp.Add(*[neuron_loss(layout, a, net.z_symbol(L, j), y)
+                    for j, (a, y) in enumerate(zip(outs, net.targets), 1)])
+    stage(e, [(sp.Symbol("_loss"), loss)] + [(s, x) for s, x in prog.deltas if s in tops], tmp)
     e.line("_cost += _loss")
     for l in range(L - 1, 0, -1):               # delta{l} = f'(z{l}) * sum_j w{l+1} delta{l+1}
         names = {delta_symbol(l, j) for j in range(1, W[l] + 1)}
         stage(e, [(s, x) for s, x in prog.deltas if s in names], tmp)
-    stage(e, [(g, prog.grads[p]) for g, p in zip(acc[1:], net.parameters)], tmp, "+=")
+    stage(e, [(g, prog.grads[p] - penalty.get(p, 0)) for g, p in zip(acc[1:], net.parameters)],
+          tmp, "+=")
 
 
 def _parameters(e: Emitter, net) -> None:

@@ -20,7 +20,7 @@ import sympy as sp
 
 from symgrad.spec import WEIGHT_TEMPLATE, weight_label
 
-__all__ = ["derive_command", "sign_reason", "telling_point"]
+__all__ = ["derive_command", "sign_reason", "telling_point", "weights_answer"]
 
 _REASONS = {
     "half-squared": "L = (y - yhat)**2/2 gives dL/dyhat = yhat - y (not y - yhat)",
@@ -62,7 +62,16 @@ def derive_command(spec, parameter: str, of_key: str, weight_template: str = WEI
         of = "output"
     else:
         return None
-    words = ["symgrad", "derive", spec.arch, parameter]
+    words = ["symgrad", "derive", spec.arch, parameter, *network_flags(spec)]
+    if weight_template != WEIGHT_TEMPLATE:
+        words += ["--weight-name", weight_template]
+    words += ["--of", of]
+    return " ".join(shlex.quote(w) for w in words)
+
+
+def network_flags(spec) -> list[str]:
+    """The command-line options that rebuild ``spec``'s network (beyond ARCH)."""
+    words = []
     hidden, out = spec.activations[:-1], spec.activations[-1]
     if any(a != "linear" for a in hidden):
         words += ["--activation", ",".join(hidden) if len(set(hidden)) > 1 else hidden[0]]
@@ -72,10 +81,51 @@ def derive_command(spec, parameter: str, of_key: str, weight_template: str = WEI
         words.append("--bias")
     if spec.loss != "half-squared":
         words += ["--loss", spec.loss]
-    if weight_template != WEIGHT_TEMPLATE:
-        words += ["--weight-name", weight_template]
-    words += ["--of", of]
-    return " ".join(shlex.quote(w) for w in words)
+    return words
+
+
+def _where(net, p) -> tuple[int, int, int | None]:
+    """``(layer, neuron, from-input or None for a bias)`` of parameter ``p``."""
+    if p in net.weights:
+        l, j, k = list(net.spec.weight_index())[net.weights.index(p)]
+        return l, j, k
+    l, j = net.neuron_of(p)
+    return l, j, None
+
+
+def weights_answer(net, p1, p2, show, differ: bool = True) -> list[str]:
+    """Lines answering "must parameters p1 and p2 be equal?" (the seed question).
+
+    Gradients do not make two weights equal; a symmetry of the network can keep
+    them equal once they start equal.  Sibling weights (the same input into two
+    neurons of one hidden layer) are exchanged by swapping those neurons; weights in
+    different layers, or of one neuron, are exchanged by no symmetry.
+    """
+    (l1, j1, k1), (l2, j2, k2) = _where(net, p1), _where(net, p2)
+    a, b = show(p1), show(p2)
+    spec = net.spec
+    data = ["--synthetic"] + (["--split", "0.3"] if spec.n_inputs == 2 else [])
+    train = " ".join(["symgrad", "train", spec.arch, *network_flags(spec), *data])
+    if l1 == l2 and l1 < spec.depth and j1 != j2 and k1 == k2:
+        return [f"interchangeable: yes, by a symmetry of the network: swapping hidden "
+                f"neurons {l1}{j1} and {l1}{j2} (with all their weights) exchanges {a} and "
+                f"{b} and leaves the output unchanged. So the gradients keep {a} = {b} once "
+                "it holds for the whole neuron (the symmetry below), and never make it hold",
+                f"see it:          {train} --init symmetric   (the neurons stay identical; "
+                "without --init symmetric they separate)"]
+    if l1 != l2:
+        why = (f"they are in different layers ({a} in layer {l1}, {b} in layer {l2}), and "
+               "swapping neurons only exchanges weights of one layer")
+    else:
+        why = (f"swapping neurons {l1}{j1} and {l1}{j2} would exchange {a} with a weight "
+               f"from the same input, not with {b}" if j1 != j2 else
+               f"they feed the same neuron {l1}{j1} from different inputs, and inputs "
+               "cannot be exchanged")
+    moves = ("Their gradients differ (above), so gradient descent moves them differently, "
+             "and " if differ else "")
+    return [f"interchangeable: no symmetry of the network exchanges {a} and {b}: {why}. "
+            f"{moves}nothing makes {a} equal {b}",
+            f"see it:          {train}   (compare {a} and {b} at the end)"]
 
 
 def parameter_label(net, parameter, weight_template: str = WEIGHT_TEMPLATE) -> str | None:

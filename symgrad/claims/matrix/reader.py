@@ -1,0 +1,262 @@
+r"""Matrix expressions: a grammar of their own over the claim lexer's tokens, shapes first.
+
+The grammar, loosest binding first::
+
+    expr     := hadamard (('+' | '-') hadamard)*
+    hadamard := product (('⊙' | '\odot' | '\circ') product)*
+    product  := unary ((juxtaposition | '@' | '*' | '/') unary)*    # left to right
+    unary    := '-' unary | postfix
+    postfix  := primary ('^T' | '^\top' | '^{\mathsf T}' | '.T' | '^' integer)*
+    primary  := number | name | '(' expr ')' | '{' expr '}' | \frac{expr}{expr}
+              | function argument | \sum_i unary
+
+Juxtaposition and ``@`` are the matrix product; ``⊙`` is the elementwise
+(Hadamard) product of equal shapes; ``*``, ``/``, ``+`` and ``-`` are elementwise
+with numpy's broadcasting (a 1 x n row against an m x n matrix, a scalar against
+anything), so ``Z1 = X @ W1.T + b1`` reads as in numpy.  ``^2`` is elementwise too
+(numpy's ``**``).  ``f'(z1)`` (also ``g'``) is the derivative of layer 1's
+activation, ``sigma'(...)``, ``tanh'(...)``, ``sigma(...)``, ``exp(...)`` apply
+entrywise; ``\sum_i M`` adds up the samples of a batch.
+
+:func:`read` gives a tree of :class:`Node`, which
+:func:`symgrad.claims.matrix.algebra.value` computes with every shape checked.
+Nothing here evaluates text: names come from
+:class:`~symgrad.claims.matrix.layers.MatrixNames`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import sympy as sp
+
+from symgrad.claims.grammar import Cursor
+from symgrad.claims.lexer import LIMITS, fail
+from symgrad.claims.nodes import flatten_name
+from symgrad.errors import ParseError
+
+_STARTS = ("NUM", "WORD", "LP", "LB", "FRAC", "SUM")
+#: Binding strength of each operator, for writing a tree back out with few brackets.
+_LEVEL = {"add": 1, "sub": 1, "had": 2, "prod": 3, "mul": 3, "div": 3, "neg": 4}
+_SYMBOLS = {"prod": " ", "@": " @ ", "had": " ⊙ ", "mul": " * ", "div": "/", "add": " + ",
+            "sub": " - "}
+
+
+@dataclass(frozen=True)
+class Node:
+    """One node: ``kind`` (layer sym num T prod had mul div add sub neg pow fn sum),
+    ``args`` (child nodes, or the payload of a leaf), the column, and for a product
+    the operator as written (``""`` or ``"@"``)."""
+
+    kind: str
+    args: tuple
+    col: int
+    op: str = ""
+
+    def text(self) -> str:
+        """The node written out in plain text (``W2^T delta2``), for messages."""
+        k, a = self.kind, self.args
+        if k == "layer":
+            return a[0].text
+        if k in ("sym", "num"):
+            return str(a[-1])
+        if k == "T":
+            return f"{_wrapped(a[0])}^T"
+        if k == "pow":
+            return f"{_wrapped(a[0])}^{a[1]}"
+        if k == "neg":
+            return f"-{_wrapped(a[0], 4)}"
+        if k == "fn":
+            return f"{a[0]}({a[1].text()})"
+        if k == "sum":
+            return f"sum_i {_wrapped(a[0])}"
+        sep = _SYMBOLS["@" if self.op == "@" else k]
+        level = _LEVEL[k]
+        return f"{_wrapped(a[0], level)}{sep}{_wrapped(a[1], level + (k in ('sub', 'div')))}"
+
+
+def _wrapped(node: Node, level: int = 5) -> str:
+    """``node``'s text, in brackets when it binds less tightly than ``level``."""
+    return f"({node.text()})" if _LEVEL.get(node.kind, 9) < level else node.text()
+
+
+class Reader(Cursor):
+    """Recursive descent over the tokens of one side (ending in END)."""
+
+    def __init__(self, tokens, names):
+        super().__init__(tokens)
+        self.names = names
+        self.count, self.depth = 0, 0
+
+    def node(self, kind, args, col, op=""):
+        self.count += 1
+        if self.count > LIMITS["max_nodes"]:
+            raise fail(f"expression too large (more than {LIMITS['max_nodes']:,} parts); "
+                       "split it into smaller claims")
+        return Node(kind, tuple(args), col, op)
+
+    def op_is(self, *texts) -> bool:
+        tok = self.peek()
+        return tok.kind == "OP" and tok.text in texts
+
+    def unexpected(self, wanted: str) -> ParseError:
+        tok = self.peek()
+        if tok.kind == "END":
+            return fail(f"the expression ends too early: expected {wanted}")
+        return fail(f"unexpected {tok.text!r} at column {tok.col}; expected {wanted}")
+
+    def parse(self) -> Node:
+        tree = self.expr()
+        if self.peek().kind != "END":
+            raise self.unexpected("an operator such as +, ⊙ or @")
+        return tree
+
+    def expr(self) -> Node:
+        self.depth += 1
+        if self.depth > LIMITS["max_depth"]:
+            raise fail(f"expression nested more than {LIMITS['max_depth']} levels deep at "
+                       f"column {self.peek().col}; simplify it")
+        left = self.hadamard()
+        while self.op_is("+", "-"):
+            tok = self.take()
+            left = self.node("add" if tok.text == "+" else "sub", (left, self.hadamard()),
+                             tok.col)
+        self.depth -= 1
+        return left
+
+    def hadamard(self) -> Node:
+        left = self.product()
+        while self.op_is("⊙"):
+            tok = self.take()
+            left = self.node("had", (left, self.product()), tok.col)
+        return left
+
+    def product(self) -> Node:
+        left = self.unary()
+        while True:
+            tok = self.peek()
+            if tok.kind == "OP" and tok.text in ("@", "*", "/"):
+                self.take()
+                kind = {"@": "prod", "*": "mul", "/": "div"}[tok.text]
+                left = self.node(kind, (left, self.unary()), tok.col, tok.text)
+            elif tok.kind in _STARTS:
+                left = self.node("prod", (left, self.postfix()), tok.col)
+            else:
+                return left
+
+    def unary(self) -> Node:
+        if self.op_is("-", "+"):
+            tok = self.take()
+            inner = self.unary()
+            return self.node("neg", (inner,), tok.col) if tok.text == "-" else inner
+        if self.peek().kind in ("END", "OP"):
+            raise self.unexpected("a name, a number or '('")
+        return self.postfix()
+
+    def postfix(self) -> Node:
+        base = self.primary()
+        while True:
+            tok = self.peek()
+            if tok.kind == "TRANSPOSE":
+                self.take()
+                base = self.node("T", (base,), tok.col)
+            elif tok.kind == "OP" and tok.text == "^":
+                self.take()
+                braced = self.peek().kind == "LB"
+                if braced:
+                    self.take()
+                power = self.take()
+                if power.kind != "NUM" or not power.text.isdigit() or int(power.text) > 64 \
+                        or (braced and self.take().kind != "RB"):
+                    raise fail(f"'^' at column {tok.col}: in a matrix claim '^' is a "
+                               "transpose (^T, ^\\top, .T) or an elementwise power by a whole "
+                               "number up to 64, as in a1^2")
+                base = self.node("pow", (base, int(power.text)), tok.col)
+            else:
+                return base
+
+    def primary(self) -> Node:
+        tok = self.peek()
+        if tok.kind == "NUM":
+            self.take()
+            return self.node("num", (sp.Rational(Fraction(tok.text)),), tok.col)
+        if tok.kind in ("LP", "LB"):
+            return self.group()
+        if tok.kind == "FRAC":
+            self.take()
+            num, den = self.group_of("LB"), self.group_of("LB")
+            return self.node("div", (num, den), tok.col)
+        if tok.kind == "SUM":
+            self.take()
+            if self.peek().kind == "SUB":
+                self.take()
+            return self.node("sum", (self.unary(),), tok.col)
+        if tok.kind == "WORD":
+            return self.name()
+        raise self.unexpected("a name, a number or '('")
+
+    def group_of(self, kind: str) -> Node:
+        if self.peek().kind != kind:
+            raise self.unexpected("a braced part, as in \\frac{1}{m}")
+        return self.group()
+
+    def group(self) -> Node:
+        open_ = self.take()
+        inner = self.expr()
+        closer = "RB" if open_.kind == "LB" else "RP"
+        if self.peek().kind != closer:
+            raise fail(f"{open_.text!r} at column {open_.col} is not closed")
+        self.take()
+        return inner
+
+    def name(self) -> Node:
+        first = self.peek()
+        parts = [self.take()]
+        while self.peek().kind in ("SUB", "PRIME"):
+            parts.append(self.take())
+        flat = flatten_name(parts)
+        try:
+            pieces = self.names.segment(flat)
+        except ParseError as exc:
+            raise fail(str(exc).replace(":", f" at column {first.col}:", 1)) from None
+        nodes = []
+        for i, hit in enumerate(pieces):
+            if hit[0] == "fn":
+                nodes.append(self.call(hit[1], first))
+            else:
+                nodes.append(self.leaf(hit, first, flat))
+            if i:
+                nodes[-2:] = [self.node("prod", tuple(nodes[-2:]), first.col)]
+        return nodes[0]
+
+    def leaf(self, hit, tok, flat) -> Node:
+        kind = hit[0]
+        if kind == "layer":
+            return self.node("layer", (hit[1],), tok.col)
+        if kind == "sym":
+            return self.node("sym", (hit[1],), tok.col)
+        if kind == "batch":
+            if not self.names.layers.batch:
+                raise fail(f"{hit[1]!r} at column {tok.col} is the batch size; this claim is "
+                           "about one sample (give --layout columns or rows for a batch)")
+            return self.node("num", (sp.Integer(self.names.layers.m), hit[1]), tok.col)
+        if kind == "e":
+            return self.node("sym", (sp.E,), tok.col)
+        raise fail(f"{flat!r} at column {tok.col} cannot be used in a matrix expression")
+
+    def call(self, name: str, tok) -> Node:
+        nxt = self.peek()
+        if nxt.kind in ("LP", "LB"):
+            arg = self.group()
+        elif nxt.kind in _STARTS:
+            arg = self.postfix()
+        else:
+            raise fail(f"function {name!r} at column {tok.col} needs an argument, e.g. "
+                       f"{name}(z1)")
+        return self.node("fn", (name, arg), tok.col)
+
+
+def read(tokens, names) -> Node:
+    """The tree of one side's tokens (ending in END)."""
+    return Reader(tokens, names).parse()

@@ -1,0 +1,220 @@
+"""Matrix claims (claims/matrix): each verdict against truth the test computes itself.
+
+The test builds every network in plain SymPy (its own matrices, activations and
+``sympy.diff``), writes each claim twice -- as text for symgrad and as a matrix
+expression over its own objects -- and expects symgrad's verdict and wrong entries
+to match what its own matrices say.  Batch claims are checked against the numpy
+reference backprop.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from symgrad import Network
+from symgrad.claims.matrix.check import verify_matrix
+from symgrad.claims.matrix.equations import backprop_equations
+from symgrad.claims.matrix.layers import Layers, Ref
+from symgrad.errors import ParseError
+from symgrad.references.backprop import backprop
+from symgrad.spec import ACTIVATIONS
+
+_t = sp.Symbol("t", real=True)
+ACTS = {"linear": _t, "sigmoid": 1 / (1 + sp.exp(-_t)), "tanh": sp.tanh(_t),
+        "softplus": sp.log(1 + sp.exp(_t)), "relu": sp.Piecewise((_t, _t > 0), (0, True)),
+        "leaky_relu": sp.Piecewise((_t, _t > 0), (_t / 100, True))}
+
+
+def _s(name):
+    return sp.Symbol(name, real=True)
+
+
+class Reference:
+    """One network in plain SymPy: W, b, z, a, delta and the per-entry truth by diff."""
+
+    def __init__(self, widths, act, bias=False):
+        self.widths, self.L = widths, len(widths) - 1
+        self.f = lambda u, l: ACTS[act if l < self.L else "linear"].subs(_t, u)
+        self.W = {l: sp.Matrix(widths[l], widths[l - 1],
+                               lambda j, k, l=l: _s(f"w{l}{j + 1}{k + 1}"))
+                  for l in range(1, self.L + 1)}
+        self.b = {l: sp.Matrix(widths[l], 1, lambda j, _, l=l: _s(f"b{l}{j + 1}") if bias else 0)
+                  for l in range(1, self.L + 1)}
+        self.a = {0: sp.Matrix(widths[0], 1, lambda k, _: _s(f"x{k + 1}"))}
+        self.z = {}
+        for l in range(1, self.L + 1):
+            self.z[l] = self.W[l] * self.a[l - 1] + self.b[l]
+            self.a[l] = self.z[l].applyfunc(lambda u, l=l: self.f(u, l))
+        self.y = _s("y")
+        self.loss = (self.a[self.L][0] - self.y) ** 2 / 2
+
+    def loss_from(self, l, zs):
+        """L as a function of layer l's pre-activations ``zs`` (the cut network)."""
+        a = zs.applyfunc(lambda u: self.f(u, l))
+        for k in range(l + 1, self.L + 1):
+            a = (self.W[k] * a + self.b[k]).applyfunc(lambda u, k=k: self.f(u, k))
+        return (a[0] - self.y) ** 2 / 2
+
+    def delta(self, l):
+        ts = sp.Matrix(self.widths[l], 1, lambda j, _: _s(f"t{j}"))
+        loss = self.loss_from(l, ts)
+        return ts.applyfunc(lambda t: sp.diff(loss, t)).subs(dict(zip(ts, self.z[l])))
+
+    def fprime(self, l):
+        slope = sp.diff(self.f(_t, l), _t)
+        return self.z[l].applyfunc(lambda u: slope.subs(_t, u))
+
+    def grad(self, M):
+        return M.applyfunc(lambda p: sp.diff(self.loss, p))
+
+
+def _point(exprs, seed=3):
+    rng = random.Random(seed)
+    free = set().union(*(e.free_symbols for e in exprs))
+    return {s: sp.Float(rng.choice([-1, 1]) * rng.randint(2, 9) / rng.randint(2, 7), 30)
+            for s in sorted(free, key=str)}
+
+
+def _differ(A, B):
+    """Flat indices where A and B differ (at two random points)."""
+    out = []
+    for i in range(len(A)):
+        for seed in (3, 4):
+            p = _point([A[i], B[i]], seed)
+            if abs(sp.N(A[i].xreplace(p) - B[i].xreplace(p), 30)) > 1e-12:
+                out.append(i)
+                break
+    return out
+
+
+def _check(widths, act, text, lhs, rhs, bias=False):
+    """symgrad's verdict on ``text`` agrees with the reference: ``lhs(ref)`` is the truth
+    and ``rhs(ref)`` the claim, both built by the test."""
+    ref = Reference(widths, act, bias)
+    differ = _differ(rhs(ref), lhs(ref))
+    net = Network(widths, activation=act, bias=bias)
+    [v] = verify_matrix(net, text)
+    assert v.correct is (not differ), (text, v.to_text())
+    assert len(v.wrong_entries) == len(differ)
+    return v
+
+
+@pytest.mark.parametrize("act", ACTIVATIONS)
+def test_the_textbook_equations_hold_for_every_activation(act):
+    if act in ACTS:                    # the test's own truth, for the activations it writes
+        ref = Reference([2, 3, 1], act)
+        assert not _differ(ref.delta(1), (ref.W[2].T * ref.delta(2)).multiply_elementwise(
+            ref.fprime(1)))
+    net = Network([2, 3, 1], activation=act)
+    texts = [f"{e.lhs} = {e.rhs}" for e in backprop_equations(net) if e.label != "forward"]
+    assert all(v.correct for v in verify_matrix(net, texts)), texts
+
+
+@pytest.mark.parametrize("widths", [[2, 2, 1], [2, 3, 1], [2, 3, 3, 1]])
+def test_gradients_by_weights_entry_by_entry(widths):
+    L = len(widths) - 1
+    _check(widths, "tanh", f"dL/dW{L} = delta{L} a{L - 1}^T", lambda r: r.grad(r.W[L]),
+           lambda r: r.delta(L) * r.a[L - 1].T)
+    _check(widths, "tanh", "dL/dW1 = delta1 x^T", lambda r: r.grad(r.W[1]),
+           lambda r: r.delta(1) * r.a[0].T)
+
+
+def test_w_for_w_transposed_type_checks_on_square_layers_and_is_diagnosed():
+    v = _check([2, 3, 3, 1], "sigmoid", "delta1 = W2 delta2 ⊙ f'(z1)",
+               lambda r: r.delta(1),
+               lambda r: (r.W[2] * r.delta(2)).multiply_elementwise(r.fprime(1)))
+    assert v.diagnosis.kind == "transposed-index"
+    assert "used W2 where W2^T belongs" in v.diagnosis.detail
+    assert v.counterexample["entry"] == v.wrong_entries[0]
+
+
+def test_missing_activation_derivative_and_wrong_layer():
+    v = _check([2, 3, 1], "tanh", "delta1 = W2^T delta2", lambda r: r.delta(1),
+               lambda r: r.W[2].T * r.delta(2))
+    assert v.diagnosis.kind == "pre-activation" and "f'(z1)" in v.diagnosis.detail
+    v = _check([2, 3, 3, 1], "tanh", "dL/dW2 = delta2 a2^T", lambda r: r.grad(r.W[2]),
+               lambda r: r.delta(2) * r.a[2].T)
+    assert v.diagnosis.kind == "wrong-parameter" and "a1 belongs" in v.diagnosis.detail
+
+
+def test_a_transposed_gradient_is_wrong_not_unreadable():
+    [v] = verify_matrix(Network([2, 3, 1]), "dL/dW1 = x delta1^T")
+    assert v.correct is False and v.diagnosis.kind == "transposed-index"
+    ref = Reference([2, 3, 1], "linear")
+    assert not _differ((ref.a[0] * ref.delta(1).T).T, ref.grad(ref.W[1]))
+
+
+@pytest.mark.parametrize("text, message", [
+    ("delta1 = W2 delta2 ⊙ f'(z1)", "W2 (1×3) times delta2 (1×1) is undefined; did you mean "
+                                     "W2^T delta2?"),
+    ("delta1 = W2^T delta2 f'(z1)", "write W2^T delta2 ⊙ f'(z1)"),
+    ("dL/dW1 = delta1", "dL/dW1 is 3×2 but the right side delta1 is 3×1"),
+    ("dL/dW1 = delta1 ⊙ x", "the elementwise product needs equal shapes"),
+    ("dL/dW2 = dZ2 A1^T", "batch name"),
+    ("delta3 = a2", "'delta3': the 2-3-1 network has layers 1..2 of deltas dL/dz"),
+    ("dW1 = dZ1.T @ X / m", "'dZ1' is a batch name; give --layout columns or --layout rows"),
+])
+def test_shape_and_name_errors_are_one_line_input_errors(text, message, cli):
+    with pytest.raises(ParseError, match=None) as info:
+        verify_matrix(Network([2, 3, 1]), text)
+    assert message in str(info.value)
+    r = cli("verify", "2-3-1", text)
+    assert r.returncode == 2 and message in r.stderr and len(r.stderr.splitlines()) == 1
+
+
+def test_latex_and_unicode_spellings_read_the_same():
+    net = Network([2, 3, 1], activation="sigmoid", bias=True)
+    texts = [r"\frac{\partial L}{\partial W^{(2)}} = \delta^{(2)} (a^{(1)})^\top",
+             r"δ^{[1]} = (W_2)^{\mathsf T} δ_2 \odot \sigma'(z^{(1)})",
+             "dL/db1 = W2.T @ delta2 * sigma'(z1)", "dL/da1 = W2ᵀ delta2"]
+    assert [v.correct for v in verify_matrix(net, texts)] == [True] * 4
+
+
+def _numpy_batch(widths, act, layout):
+    """dW1 of a tanh/sigmoid batch by the reference backprop, and the test's own dZ1."""
+    rng = np.random.default_rng(0)
+    spec = Network(widths, activation=act).spec
+    params = rng.normal(size=spec.n_parameters)
+    X, y = rng.normal(size=(3, widths[0])), rng.normal(size=3)
+    _, grad = backprop(spec, params, X, y)
+    return spec, params, X, y, grad
+
+
+@pytest.mark.parametrize("layout, right, wrong", [
+    ("rows", "dW1 = dZ1.T @ X / m", "dW1 = dZ1.T @ X"),
+    ("columns", r"dW1 = \frac{1}{m} dZ1 X^T", "dW1 = (1/m) X dZ1^T"),
+])
+def test_batch_layouts_against_the_numpy_reference(layout, right, wrong):
+    widths = [2, 3, 1]
+    spec, params, X, y, grad = _numpy_batch(widths, "tanh", layout)
+    net = Network(widths, activation="tanh")
+    layers = Layers(net, layout, 3)
+    dW1 = layers.entries(Ref("dW", 1, "dW1")).xreplace(layers.definitions)
+    values = dict(zip(net.parameters, params))
+    for i, r in enumerate(layers.renames):
+        values.update({r[s]: v for s, v in zip(net.inputs, X[i])})
+        values[r[net.targets[0]]] = y[i]
+    ours = np.array(dW1.xreplace(values).evalf(), dtype=float)
+    assert np.allclose(ours.ravel(), grad[:6])          # dC/dW1, the reference's first 6
+    good, bad = verify_matrix(net, [right, wrong], layout=layout, errors="report")
+    assert good.correct is True and bad.correct is False
+    assert bad.diagnosis.kind in ("scale", "transposed-index")
+
+
+def test_cli_routes_matrix_claims_and_reports_entries_in_json(cli):
+    import json
+
+    r = cli("verify", "2-3-3-1", "--activation", "tanh", "--json",
+            "delta1 = W2 delta2 ⊙ f'(z1)", "dz21/dw211 = a11", "delta31 = a31 - y")
+    assert r.returncode == 1, r.stderr
+    first, second, third = json.loads(r.stdout)["claims"]
+    assert "entries" not in second and "entries" not in third     # scalar claims stay scalar
+    assert third["correct"] is True
+    assert first["diagnosis"]["kind"] == "transposed-index"
+    assert first["wrong_entries"] == ["dL/dz11", "dL/dz12", "dL/dz13"]
+    assert first["counterexample"]["entry"] == "dL/dz11"
+    assert second["correct"] is True
