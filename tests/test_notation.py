@@ -149,3 +149,21 @@ def test_cli_notation(cli):
     r = cli("verify", "2-2-1", "--notation", "nielsen", "dC/dw^2_{11} = (a^3_1 - y) a^1_1")
     assert r.returncode == 1
     assert "w^3_11" in r.stdout          # the missing factor, in Nielsen's names
+
+
+def test_the_delta_name_is_configurable(cli):
+    import dataclasses
+
+    # dL/dz11 = (z21 - y) w211 on the seed network (linear)
+    d = sp.diff(LOSS, W["w111"]) / x1
+    assert sp.expand(d - (Z21 - y) * W["w211"]) == 0
+    mine = dataclasses.replace(get_notation("default"), derivatives={"e": ("z", "L")})
+    [v] = verify(NET, "e11 = (yhat - y) w211", notation=mine)
+    assert v.correct is True
+    r = cli("verify", "2-2-1", "--delta-name", "e", "e11 = (yhat - y) w211",
+            "dL/dw111 = e11 x1")
+    assert r.returncode == 0, r.stderr
+    r = cli("verify", "2-2-1", "--delta-name", "e", "delta11 = (yhat - y) w211")
+    assert r.returncode == 2                     # delta is no longer a delta
+    r = cli("verify", "2-2-1", "--delta-name", "w", "w11 = 0")
+    assert r.returncode == 2 and "--delta-name" in r.stderr

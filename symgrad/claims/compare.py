@@ -363,8 +363,10 @@ def _compare_task(spec, first, second, options) -> Comparison:
         of = first[0] if isinstance(first, tuple) else label1[1:].split("/")[0]
         grads = truths(net, key1, "expanded")
         result.symmetry = symmetry(net, grads, n1[0], n1[1], n2[1], of, show) or None
-    if question and result.equal is not None:
-        result.answer = weights_answer(net, pair[0], pair[1], show, not result.equal)
+    two = key1 == key2 == "loss" and p1 != p2 \
+        and p1 in net.parameters and p2 in net.parameters
+    if two and result.equal is not None:      # the same for dL/dw111 vs dL/dw211
+        result.answer = weights_answer(net, p1, p2, show, not result.equal)
     return result
 
 

@@ -25,6 +25,7 @@ from symgrad.cli.verify import (
     budget_from_args,
     can_encode,
     emit,
+    notation_from_args,
     parse_aliases,
 )
 
@@ -56,7 +57,7 @@ def run_compare(args) -> int:
     aliases = parse_aliases(args.alias)
     with Pool(budget_from_args(args)) as pool:
         result = compare(net, args.first, args.second, aliases, weight_template=template,
-                         pool=pool, notation=args.notation)
+                         pool=pool, notation=notation_from_args(args))
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:

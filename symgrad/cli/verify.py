@@ -102,6 +102,25 @@ def read_claims(path: str) -> list[tuple[str, str]]:
     return [(f"{where}:{n}", claim) for n, claim in claims_from_text(read_text(path))]
 
 
+def notation_from_args(args):
+    """The notation of --notation, with --delta-name's delta when given."""
+    import dataclasses
+
+    from symgrad.claims.notation import get_notation
+
+    notation = get_notation(args.notation)
+    name = getattr(args, "delta_name", None)
+    if name is None:
+        return notation
+    taken = ("a", "b", "d", "w", "x", "y", "z", "L", "C", "m", "n", "N")
+    if not re.fullmatch(r"[A-Za-z]{1,16}", name) or name in taken:
+        raise UsageError(f"--delta-name needs a word of letters other than {', '.join(taken)} "
+                         f"(names the network or a derivative uses), e.g. --delta-name e; "
+                         f"got {name!r}")
+    derivatives = {k: v for k, v in notation.derivatives.items() if k != "delta"}
+    return dataclasses.replace(notation, derivatives={**derivatives, name: ("z", "L")})
+
+
 def parse_aliases(items: Iterable[str] | None) -> dict[str, str]:
     """``["z_b=z21", ...]`` -> ``{"z_b": "z21"}``; the parser checks names and expressions."""
     aliases: dict[str, str] = {}
@@ -168,6 +187,9 @@ def add_claim_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--notation", default="default", choices=NOTATION_NAMES, metavar="NAME",
                    help="read and answer in a course's notation: "
                         f"{', '.join(NOTATION_NAMES)} (docs/claims.md#notation-presets)")
+    p.add_argument("--delta-name", metavar="NAME",
+                   help="the name your course gives backprop's delta dL/dz (default delta; "
+                        "e.g. --delta-name e reads e11 as dL/dz11)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     add_explain_option(p)
 
@@ -251,6 +273,7 @@ def run_verify(args) -> int:
     net = network_from_args(args)
     template = check_weight_template(args.weight_name)
     aliases = parse_aliases(args.alias)
+    notation = notation_from_args(args)
     limits = budget_from_args(args)
     if args.derivation is not None:
         if args.claims or args.file:
@@ -272,7 +295,7 @@ def run_verify(args) -> int:
                                                        weight_template=template, pool=pool))
                     continue
                 verdicts.append(check_claim(net, text, aliases=aliases, weight_template=template,
-                                            pool=pool, notation=args.notation))
+                                            pool=pool, notation=notation))
             except SymgradError as exc:
                 invalid += 1
                 emit(f"symgrad: {where}: {exc}", sys.stderr)
@@ -307,7 +330,8 @@ def _run_derivation(args, net, template, aliases, limits) -> int:
     with Pool(limits) as pool:
         try:
             result = verify_derivation(net, text, aliases=aliases, weight_template=template,
-                                       errors="report", pool=pool, notation=args.notation)
+                                       errors="report", pool=pool,
+                                       notation=notation_from_args(args))
         except ParseError as exc:
             raise ParseError(f"{where}: {exc}") from None
     for step in result.steps:
