@@ -10,8 +10,10 @@ import math
 import numpy as np
 import pytest
 import sympy as sp
+from hypothesis import given, note, settings
 
 from symgrad import Network, compile_gradients, gradients, verify
+from symgrad import strategies as sgst
 from symgrad.errors import ShapeError, SpecError, SpecTypeError
 from symgrad.references.backprop import backprop
 from symgrad.references.finite_diff import _erf, finite_differences
@@ -133,8 +135,11 @@ def test_the_flat_diff_kernel_agrees_too(kw):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("widths,kw", [([3, 3, 3, 3], SMOOTH), ([4, 8, 8, 3], KINKED)],
-                         ids=["fused-smooth", "stacked-kinked"])
+@pytest.mark.parametrize("widths,kw", [
+    ([2, 2, 3], dict(activation="gelu_tanh", output_activation="softmax", l2=0.1)),
+    ([3, 5, 5, 5, 5, 3], dict(activation=["gelu", "silu", "elu", "hardtanh"],
+                              output_activation="softmax", bias=True, l2=0.1, l2_bias=True))],
+    ids=["fused", "stacked-every-activation"])
 def test_numba_backend_agrees_with_backprop(widths, kw):
     pytest.importorskip("numba")
     net = Network(widths, **kw)
@@ -236,3 +241,43 @@ def test_assert_backprop_matches_covers_softmax_and_l2():
 
     with pytest.raises(BackpropMismatch):
         assert_backprop_matches(forgets_l2, net, layout="vector", batches=2)
+
+
+def test_train_reads_a_class_column_and_reports_accuracy(cli, tmp_path):
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, size=30)
+    X = rng.normal(scale=0.3, size=(30, 2)) + np.array([[0, 2], [2, 0], [-2, -1]])[labels]
+    path = tmp_path / "classes.csv"
+    path.write_text("label,x1,x2\n" + "".join(f"{c},{a:.4f},{b:.4f}\n"
+                                              for c, (a, b) in zip(labels, X)))
+    r = cli("train", "2-3", "--output-activation", "softmax", "--bias", "--data", str(path),
+            "--target-class", "label", "--epochs", "200", "--lr", "0.5", "--l2", "0.001",
+            "--backend", "numpy", "--quiet", "--json")
+    assert r.returncode == 0, r.stderr
+    import json
+
+    result = json.loads(r.stdout)
+    # the accuracy the report gives is the share of samples whose largest output
+    # is their class, recomputed here from the final parameters
+    p = np.array(list(result["parameters"].values()))
+    logits = X @ p[:6].reshape(3, 2).T + p[6:9]
+    assert result["accuracy"] == pytest.approx(np.mean(logits.argmax(axis=1) == labels))
+    assert result["accuracy"] > 0.9
+    bad = tmp_path / "bad.csv"
+    bad.write_text("label,x1,x2\n3,0.1,0.2\n")
+    r = cli("train", "2-3", "--output-activation", "softmax", "--data", str(bad),
+            "--target-class", "label", "--quiet")
+    assert r.returncode == 2 and "not an integer from 0 to 2" in r.stderr
+
+
+@settings(max_examples=max(1, settings.default.max_examples * 3 // 25), deadline=None)
+@given(sgst.problems(networks=sgst.networks(max_depth=2, max_width=3, l2=True,
+                                            losses=["cross-entropy", "bce"])))
+def test_compiled_gradient_equals_backprop_on_drawn_classifiers(problem):
+    net, params, X, y = problem
+    assert net.activations[-1] in ("softmax", "sigmoid")
+    cost, grad = compile_gradients(net)(params, X, y)
+    ref_cost, ref = backprop(net, params, X, y)
+    note(f"{net.describe()}\nsymbolic {grad}\nbackprop {ref}")
+    assert cost == pytest.approx(ref_cost, rel=1e-12, abs=1e-12)
+    np.testing.assert_allclose(grad, ref, rtol=1e-9, atol=1e-11)
