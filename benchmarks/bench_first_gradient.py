@@ -60,11 +60,11 @@ COMPILE_NETS = {"2-2-1": [2, 2, 1], "4-16-16-1 tanh": [4, 16, 16, 1],
                 "4-16x19-1 tanh (20 layers)": [4] + [16] * 19 + [1]}
 _COMPILE = """
 import time
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 from symgrad import Network, compile_gradients
 net = Network({widths}, activation="tanh" if len({widths}) > 3 else "linear", bias=True)
 compile_gradients(net, backend={backend!r})
-print(time.perf_counter() - t)
+print(time.perf_counter() - t, time.process_time() - c)
 """
 
 
@@ -81,6 +81,12 @@ def run_process(args: list[str], env: dict | None = None) -> tuple[float, str]:
     start = time.perf_counter()
     out = subprocess.run(args, env=env, capture_output=True, text=True)
     return time.perf_counter() - start, out.stdout
+
+
+def timed_pair(code: str, env: dict | None = None) -> tuple[float, float]:
+    """(wall, CPU) seconds a child running ``code`` prints."""
+    wall, cpu = run_process([PY, "-c", code], env)[1].split()[-2:]
+    return float(wall), float(cpu)
 
 
 def starts(reps: int) -> None:
@@ -121,7 +127,8 @@ def first_trains(reps: int, large: bool) -> None:
 
 
 def cold_compiles(reps: int) -> None:
-    print("\n3. numba compile_gradients in a fresh process (import included)")
+    print("\n3. numba compile_gradients in a fresh process (imports included): wall, and CPU"
+          "\n   time of the process (less sensitive to other work on the machine)")
     for name, widths in COMPILE_NETS.items():
         first, cached = [], []
         for _ in range(reps):
@@ -129,15 +136,17 @@ def cold_compiles(reps: int) -> None:
                 env = {**os.environ, "SYMGRAD_CACHE_DIR": cache}
                 code = _COMPILE.format(widths=widths, backend="numba")
                 for bucket in (first, cached):
-                    bucket.append(float(run_process([PY, "-c", code], env)[1].split()[-1]))
-        print(f"  {name:<28} cold {spread(first)}   cached {spread(cached)}")
+                    bucket.append(timed_pair(code, env))
+        print(f"  {name:<28} cold {spread([w for w, _ in first])} cpu "
+              f"{spread([c for _, c in first])}   cached {spread([w for w, _ in cached])}")
 
 
 def derive_compile(reps: int) -> None:
     print("\n4. derive + compile, numpy backend, fresh process (SymPy import included)")
     code = _COMPILE.format(widths=[32, 128, 128, 1], backend="numpy")
-    values = [float(run_process([PY, "-c", code])[1].split()[-1]) for _ in range(reps)]
-    print(f"  32-128-128-1 tanh, biases (20865 parameters)   {spread(values)}")
+    pairs = [timed_pair(code) for _ in range(reps)]
+    print(f"  32-128-128-1 tanh, biases (20865 parameters)   {spread([w for w, _ in pairs])}"
+          f" cpu {spread([c for _, c in pairs])}")
 
 
 def ratios(reps: int) -> None:

@@ -46,7 +46,7 @@ NETS = {
                                                             "loss": "bce", "bias": True}, True),
     "stacked 3-4-2 relu/softplus": ([3, 4, 2], {"activation": "relu",
                                                 "output_activation": "softplus"}, True),
-    # widths 13 = 8 + 4 + 1 and 6 = 4 + 1 + 1 take every pass of the weighted sums;
+    # widths 13 and 6 leave remainders after the 4-term passes of the weighted sums;
     # two hidden activations take two branches of the layer loop
     "stacked 3-13-6-2 tanh,sigmoid bias": ([3, 13, 6, 2], {"activation": ["tanh", "sigmoid"],
                                                           "bias": True}, True),

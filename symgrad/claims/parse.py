@@ -180,7 +180,8 @@ def _read_partial(toks, names, text):
         of, sym = delta[2], delta[1]
         of_text = "L" if of == "L" else names.notation.cost
         what = "the delta of one sample" if of == "L" else "the cost"
-        return Partial(text, of, of_text, sym, (f"read {flat} as d{of_text}/d{sym.name} "
+        shown = names.notation.name_of(names.net, sym)
+        return Partial(text, of, of_text, sym, (f"read {flat} as d{of_text}/d{shown} "
                                                 f"({what})",))
     num, den = _split_lhs(toks)
     col = toks[0].col

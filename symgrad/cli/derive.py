@@ -44,6 +44,7 @@ def _derivation_text(spec, param: str, of: str, weight_template: str, options,
     from symgrad.render.matrix import matrix_equations
 
     if form == "matrix":
-        return render(matrix_equations(network_for(spec), of=of, parameter=param), options)
+        return render(matrix_equations(network_for(spec), of=of, parameter=param,
+                                       weight_template=weight_template), options)
     d = derivation(network_for(spec), param, of=of, weight_template=weight_template)
     return render(d, options)

@@ -114,7 +114,8 @@ def _table_text(spec, of: str, form: str, weight_template: str, options) -> str:
 
     check_choice("form", form, (*FORMS, "matrix"))
     if form == "matrix":
-        return render(matrix_equations(network_for(spec), of=of), options)
+        return render(matrix_equations(network_for(spec), of=of,
+                                       weight_template=weight_template), options)
     table = gradient_table(network_for(spec), of=of, form=form,
                            weight_template=weight_template)
     return render(table, options)

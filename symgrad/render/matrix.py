@@ -25,6 +25,7 @@ from symgrad import activations
 from symgrad.claims.matrix.equations import Equation, backprop_equations
 from symgrad.errors import ParseError, SpecError
 from symgrad.render import printing
+from symgrad.spec import WEIGHT_TEMPLATE, weight_label
 
 _TITLES = {"sample": "the loss L of one sample",
            "columns": "the cost C of a batch, samples as columns (X is n0×m)",
@@ -42,8 +43,10 @@ def _latex_shape(shape) -> str:
 class MatrixEquations:
     """The equations of one network in one or more layouts (see the module notes)."""
 
-    def __init__(self, net, layouts, parameter: tuple[str, int] | None = None):
+    def __init__(self, net, layouts, parameter: tuple[str, int] | None = None,
+                 weight_template: str = WEIGHT_TEMPLATE):
         self.net, self.layouts, self.parameter = net, tuple(layouts), parameter
+        self.template = weight_template
         self.blocks = [(layout, self._kept(backprop_equations(net, layout)))
                        for layout in self.layouts]
 
@@ -70,7 +73,8 @@ class MatrixEquations:
                 slopes.append(f"da{l}/dz{l} = diag(a{l}) - a{l} a{l}ᵀ (softmax)")
                 continue
             slopes.append(f"f'(z{l}) = {sp.sstr(activations.derivative(act, z, a))} ({act})")
-        return ["⊙: elementwise product; W_l is n_l×n_(l-1) with entry (j, k) = w{l}{j}{k}: "
+        return ["⊙: elementwise product; W_l is n_l×n_(l-1) with entry (j, k) = "
+                f"{self.template}: "
                 + shapes, "entrywise " + "; ".join(slopes)]
 
     # -- formats ----------------------------------------------------------------
@@ -134,25 +138,29 @@ def _latex_text(text: str) -> str:
     return text.replace("×", r"$\times$").replace("_", r"\_")
 
 
-def matrix_equations(net, of: str = "loss", parameter: str | None = None) -> MatrixEquations:
+def matrix_equations(net, of: str = "loss", parameter: str | None = None,
+                     weight_template: str = WEIGHT_TEMPLATE) -> MatrixEquations:
     """The backprop equations of ``net`` in matrix form.
 
     ``of`` is ``"loss"`` (or ``"output"``: one sample, of the loss L) or ``"cost"``
     (both batch layouts).  ``parameter`` (``"W2"``, ``"b1"``, or a weight or bias
-    name such as ``"w211"``) keeps only the equations its gradient needs.
+    name such as ``"w211"`` under ``weight_template``) keeps only the equations its
+    gradient needs.
     """
     layouts = ("columns", "rows") if of == "cost" else ("sample",)
     chosen = None
     if parameter is not None:
-        chosen = _layer_of(net, parameter)
-    return MatrixEquations(net, layouts, chosen)
+        chosen = _layer_of(net, parameter, weight_template)
+    return MatrixEquations(net, layouts, chosen, weight_template)
 
 
-def _layer_of(net, parameter: str) -> tuple[str, int]:
+def _layer_of(net, parameter: str, weight_template: str) -> tuple[str, int]:
     m = re.fullmatch(r"([Wb])(?:_|\^\{?[(\[]?)?(\d+)[)\]]?\}?", parameter.strip())
     if m and 1 <= int(m.group(2)) <= net.depth:
         return m.group(1), int(m.group(2))
-    sym = net.symbols.get(parameter.strip())
+    named = {weight_label(l, j, k, weight_template): w
+             for w, (l, j, k) in zip(net.weights, net.spec.weight_index())}
+    sym = named.get(parameter.strip()) or net.symbols.get(parameter.strip())
     node = net.neuron_of(sym) if sym is not None else None
     if node is None:
         raise ParseError(f"unknown parameter {parameter!r} for --form matrix: give a layer's "

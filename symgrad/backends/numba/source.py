@@ -100,7 +100,7 @@ CHUNK = 1024
 #: Samples per block of the stacked kernel (a divisor of CHUNK, a multiple of LANES).
 BLOCK = 128
 #: Terms of a weighted sum added per pass over a block (stacked kernel).
-GROUP = 8
+GROUP = 4
 #: SIMD lanes: sample blocks are padded to a multiple of this.
 LANES = 8
 

@@ -13,9 +13,10 @@ gets one branch (``if ACT[l] == 1:``) around its own loop over the samples.
 
 The weighted sums ``z{l}{j} = b{l}{j} + sum_k w{l}{j}{k} a{l-1}{k}`` and
 ``sum_j w{l+1}{j}{k} delta{l+1}{j}`` add :data:`~symgrad.backends.numba.source.GROUP`
-terms per pass over the block (then 4 at a time, then one), in the order of a
-plain loop over the terms, so the order of the additions depends only on the
-widths: results are deterministic.
+terms per pass over the block (then one at a time), in the order of a plain
+loop over the terms, so the order of the additions depends only on the widths:
+results are deterministic.  (The rows of a block sit in the L1 cache: 4 terms
+per pass ran as fast as 8 on 4-16-16-1 and 8-64-64-1 tanh, and compile faster.)
 """
 
 from __future__ import annotations

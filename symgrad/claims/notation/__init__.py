@@ -87,6 +87,20 @@ class Notation:
         sub = f"{{{sub}}}" if "," in sub else sub
         return letter + self.marks.format(layer) + "_" + sub
 
+    def name_of(self, net, sym) -> str:
+        """``sym`` (a weight, bias or node of ``net``) in this notation's names."""
+        if self.marks:
+            if sym in net.weights:
+                return self.show("w", *list(net.spec.weight_index())[net.weights.index(sym)])
+            if sym in net.biases:
+                return self.show("b", *net.neuron_of(sym))
+            for l in range(1, net.depth + 1):
+                for j in range(1, net.widths[l] + 1):
+                    for kind in ("z", "a"):
+                        if sym == (net.z_symbol if kind == "z" else net.a_symbol)(l, j):
+                            return self.show(kind, l, j)
+        return str(sym.name)
+
     def describe(self) -> str:
         """One line: the preset, its source and its main names, for messages."""
         w = self.show("w", 1, 1, 1)
