@@ -174,6 +174,13 @@ class _Piecewise(sp.Function):
         return f"{self._tex.lower()}({printer._print(self.args[0])})"
 
 
+def _scalar_module(printer, name: str) -> str:
+    """``math.<name>``, or ``mpmath.<name>`` for SymPy's mpmath printer (lambdify's
+    ``modules="mpmath"``, where ``math`` is not defined and would lose the digits)."""
+    module = "mpmath" if type(printer).__name__.startswith("Mpmath") else "math"
+    return printer._module_format(f"{module}.{name}")
+
+
 class elu_slope(_Piecewise):
     """elu's derivative: 1 for z > 0, exp(z) for z <= 0 (1 at 0 either way)."""
 
@@ -188,7 +195,7 @@ class elu_slope(_Piecewise):
 
     def _pythoncode(self, printer):
         z = printer._print(self.args[0])
-        return f"(1.0 if ({z}) > 0 else math.exp({z}))"
+        return f"(1.0 if ({z}) > 0 else {_scalar_module(printer, 'exp')}({z}))"
 
     def _numpycode(self, printer):
         z = printer._print(self.args[0])
@@ -209,7 +216,7 @@ class elu(_Piecewise):
 
     def _pythoncode(self, printer):
         z = printer._print(self.args[0])
-        return f"(({z}) if ({z}) > 0 else math.expm1({z}))"
+        return f"(({z}) if ({z}) > 0 else {_scalar_module(printer, 'expm1')}({z}))"
 
     def _numpycode(self, printer):
         z = printer._print(self.args[0])
