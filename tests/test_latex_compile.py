@@ -47,6 +47,10 @@ DOCUMENTS = {
     "derive-2-3-3-softmax-l2": lambda: derivation(
         Network([2, 3, 3], activation="tanh", output_activation="softmax", l2=0.01),
         "w111", of="cost"),
+    # A long fraction, \frac{50 x (1 + ...)}{100}, broken over lines: the braces of
+    # \frac must stay (they were once taken for a function's and dropped).
+    "derive-2-2-1-gelu-l2-cost": lambda: derivation(
+        Network([2, 2, 1], activation="gelu", l2=0.01), "w111", of="cost"),
 }
 
 

@@ -127,12 +127,19 @@ def _pairs(tex: str, opener: str, closer: str) -> dict:
     return pairs
 
 
+#: Commands whose braces hold an argument of their own (``\frac{..}{..}``): kept.
+_BRACED = re.compile(r"\\(frac|dfrac|tfrac|sqrt|binom|hat|bar|tilde|overline|underline"
+                     r"|mathrm|mathbf|mathit|mathsf|operatorname|text)$")
+
+
 def unbrace_functions(tex: str) -> str:
     r"""``\tanh{\left(..\right)}`` -> ``\tanh\left(..\right)``: SymPy's braces around a
     function's argument would hide the argument's signs from line breaking.
 
     >>> unbrace_functions(r"\tanh^{2}{\left(a + b \right)} c")
     '\\tanh^{2}\\left(a + b \\right) c'
+    >>> unbrace_functions(r"\frac{\left(a + b\right)}{2}")
+    '\\frac{\\left(a + b\\right)}{2}'
     """
     braces = _pairs(tex, r"(?<!\\)\{", r"(?<!\\)\}")
     lefts = _pairs(tex, r"\\left(?![A-Za-z])", r"\\right(?![A-Za-z])")
@@ -141,7 +148,8 @@ def unbrace_functions(tex: str) -> str:
         inner = lefts.get(start + 1)
         if (inner is not None and tex[inner.end():inner.end() + 1] in ")]"
                 and inner.end() + 1 == close.start()
-                and re.search(r"\\[A-Za-z]+(\^\{[^{}]*\})?$", tex[:start])):
+                and re.search(r"\\[A-Za-z]+(\^\{[^{}]*\})?$", tex[:start])
+                and not _BRACED.search(tex[:start])):
             drop |= {start, close.start()}
     return "".join(ch for i, ch in enumerate(tex) if i not in drop)
 
