@@ -132,7 +132,9 @@ def test_compensating_mistakes_are_named(net, cli, tmp_path):
     done = cli("verify", "2-2-1", "--derivation", "d.txt", cwd=tmp_path)
     assert done.returncode == 1
     assert "undoes the mistake of step 2" in done.stdout
-    assert done.stdout.rstrip().endswith("first wrong step: step 2 (line 2)")
+    assert done.stdout.rstrip().endswith("first wrong step: step 2 (line 2)\n"
+                                         "the right chain: symgrad derive 2-2-1 w111 --of loss")
+    assert done.stdout.count("the right chain:") == 1      # once, not under every step
 
 
 def test_a_wrong_step_that_follows_from_a_wrong_one_carries_it(net):

@@ -134,11 +134,8 @@ def diagnose(case) -> Diagnosis:
 
 def _scale(case, c) -> Diagnosis:
     loss = case.net.loss_name
-    if c == -1:
-        detail = "wrong sign: claimed = -true"
-        if case.of_loss and loss in ("half-squared", "squared"):
-            detail += " (the loss (y - yhat)**2 gives dL/dyhat = yhat - y, not y - yhat)"
-        return Diagnosis("sign", detail, (case.claimed, -case.true))
+    if c == -1:      # why (dL/dyhat = yhat - y) is the verdict's own line, in the claim's symbols
+        return Diagnosis("sign", "wrong sign: claimed = -true", (case.claimed, -case.true))
     detail = f"claimed = {c}*true"
     if case.of_loss and abs(c) == 2 and loss == "half-squared":
         detail += (": factor 2, the derivative of (y - yhat)**2 without the 1/2 of the "

@@ -173,6 +173,9 @@ def read_steps(text: str) -> tuple[Row, list[Written]]:
     return Row(lhs, first.line, first.column), steps
 
 
+_CHAIN = "    the right chain:"
+
+
 @dataclass
 class Step:
     """The verdict on one step: ``verdict`` as for a claim, and how it relates to the last."""
@@ -204,7 +207,8 @@ class Step:
             lines = [f"{'!' if ascii else '?'} {head} {self.text}",
                      f"    error:          {self.verdict.error}"]
         else:
-            lines = self.verdict.to_text(ascii=ascii).split("\n")
+            lines = [line for line in self.verdict.to_text(ascii=ascii).split("\n")
+                     if not line.startswith(_CHAIN)]     # said once, under the steps
             mark = (ASCII_MARKS if ascii else MARKS)[self.status]
             lines[0] = f"{mark} {head} {lines[0][len(mark) + 1:]}"
         if self.relation:
@@ -249,7 +253,10 @@ class DerivationVerdict:
         lines += [s.to_text(ascii=ascii) for s in self.steps]
         first = self.first_wrong_step
         if first is not None:
-            lines.append(f"first wrong step: step {first} (line {self.steps[first - 1].line})")
+            wrong = self.steps[first - 1]
+            lines.append(f"first wrong step: step {first} (line {wrong.line})")
+            if wrong.verdict.see:
+                lines.append(f"the right chain: {wrong.verdict.see}")
         elif self.correct:
             lines.append("every step is right")
         else:
