@@ -50,7 +50,7 @@ def test_wrong_claim_exits_1_with_its_report_on_stdout():
     assert r.returncode == 1, r.stderr
     lines = r.stdout.splitlines()
     assert lines[0] == "\u2717 dz21/dw111 = x1"
-    assert lines[1] == "    true:           w211*x1"
+    assert lines[1] == "    true:           x1*w211"
     assert "counterexample: x1=1, w211=2 (other symbols any value): claimed 1, true 2" \
         in r.stdout
     assert r.stderr == ""

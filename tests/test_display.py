@@ -49,7 +49,7 @@ def test_verdict_display_says_what_print_says():
     (math,) = re.findall(r"\$([^$]+)\$", markdown)
     assert {"w_{211}", "x_{1}", "a_{11}^{2}"} <= set(re.findall(r"[a-z]_\{\d+\}(?:\^\{2\})?",
                                                                  math))
-    assert r"$w_{211}" in v._repr_latex_() and "WRONG" in v._repr_latex_()
+    assert r"w_{211}$" in v._repr_latex_() and "WRONG" in v._repr_latex_()
 
 
 def test_a_list_of_verdicts_displays_each():

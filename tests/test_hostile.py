@@ -142,9 +142,9 @@ def test_a_batch_with_hostile_claims_keeps_every_valid_verdict():
     ended_well(done, problems=len(MIXED))              # refused claims: a line each
     assert done.returncode in (1, 2)                   # wrong, or refused by the parser
     out = done.stdout
-    assert "\u2713 dz21/dw111 = w211*x1   (proved symbolically)" in out
+    assert "\u2713 dz21/dw111 = x1*w211   (proved symbolically)" in out
     assert "\u2713 dz21/dw211 = z11   (proved symbolically)" in out
-    assert "\u2713 dz21/dw112 = w211*x2   (proved symbolically)" in out
+    assert "\u2713 dz21/dw112 = x2*w211   (proved symbolically)" in out
     assert "claim 8" in done.stderr                    # the unreadable one, by number
 
 
@@ -185,10 +185,10 @@ def test_the_seed_claim_keeps_its_verdicts_under_the_harness():
     done = limited("verify", "2-2-1", "dz21/dw111 = x1", CORRECT)
     ended_well(done, problems=0)
     assert done.returncode == 1
-    assert done.stdout.startswith("\u2717 dz21/dw111 = x1\n    true:           w211*x1\n")
+    assert done.stdout.startswith("\u2717 dz21/dw111 = x1\n    true:           x1*w211\n")
     assert "counterexample: x1=1, w211=2 (other symbols any value): claimed 1, true 2" \
         in done.stdout
-    assert "\u2713 dz21/dw111 = w211*x1   (proved symbolically)" in done.stdout
+    assert "\u2713 dz21/dw111 = x1*w211   (proved symbolically)" in done.stdout
 
 
 def test_out_of_memory_message_names_the_option(capsys):

@@ -108,7 +108,7 @@ def test_every_sign_mistake_says_why_and_right_claims_get_no_command():
     assert right.correct is True and "the right chain" not in right.to_text()
 
 
-def test_answers_follow_the_chain_rule_and_read_back_as_the_truth():
+def test_answers_in_forward_order_read_back_as_the_truth():
     net = Network([2, 3, 1], activation="tanh")
     x1, x2, y = (sp.Symbol(n, real=True) for n in ("x1", "x2", "y"))
     w = {n: sp.Symbol(n, real=True) for n in
@@ -117,8 +117,8 @@ def test_answers_follow_the_chain_rule_and_read_back_as_the_truth():
     out = sum(w[f"w21{j}"] * h for j, h in zip((1, 2, 3), hidden))
     truth = sp.diff((y - out) ** 2 / 2, w["w112"])
     [v] = verify(net, "dL/dw112 = 0")
-    # dL/dyhat first, then the output weight, then f'(z11), then the input
-    assert v.true.startswith("(z21 - y)*w211*(1 - a11**2)*x2")
+    # forward order, as tables write it: the input, f'(z11), the output weight, dL/dyhat
+    assert v.true.startswith("x2*(1 - a11**2)*w211*(z21 - y)")
     from symgrad.claims.parse import parse_expression
     back = parse_expression(v.true, net).xreplace(net.intermediate_definitions)
     back = back.xreplace({net.symbols[n]: s for n, s in {**w, "x1": x1, "x2": x2, "y": y}.items()})

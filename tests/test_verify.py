@@ -42,7 +42,7 @@ def test_seed_claim_missing_factor_w211():
     assert v.correct is False
     assert v.diagnosis.kind == "missing-factor"
     assert "w211" in v.diagnosis.detail and "output weight" in v.diagnosis.detail
-    assert v.true == "w211*x1"
+    assert v.true == "x1*w211"
     assert v.counterexample == {"values": {"x1": 1, "w211": 2}, "claimed": 1, "true": 2}
     recompute(SEED, v, "z21", S["w111"], S["x1"])
 
@@ -228,7 +228,7 @@ def test_verdict_dict_has_the_contract_keys():
 
 def test_weight_template_renames_the_report():
     v = verify_expression(SEED, "z21", S["w121"], S["x1"], weight_template="w{l}{k}{j}")
-    assert v.parameter == "w112" and v.true == "w221*x1"
+    assert v.parameter == "w112" and v.true == "x1*w221"
 
 
 def test_compare_seed_conditions_and_symmetry():
@@ -252,7 +252,7 @@ def test_compare_equal_and_different_layers():
     assert c.equal and c.method == "proved symbolically" and c.symmetry is None
     c = compare(SEED, ("L", S["w111"]), ("L", S["w211"]))
     assert not c.equal and c.symmetry is None
-    assert "z11 = w211*x1" in c.conditions
+    assert "z11 = x1*w211" in c.conditions
 
 
 def test_speed_of_one_verdict_is_printed(capsys):

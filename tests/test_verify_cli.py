@@ -26,7 +26,7 @@ def run_process(*args, env=None):
 def test_correct_claim_exits_0(run):
     r = run("verify", "2-2-1", r"\frac{\partial z_{21}}{\partial w_{111}} = x_1 w_{211}")
     assert r.returncode == 0, r.stderr
-    assert "dz21/dw111 = w211*x1" in r.stdout and "proved symbolically" in r.stdout
+    assert "dz21/dw111 = x1*w211" in r.stdout and "proved symbolically" in r.stdout
 
 
 def test_wrong_claim_exits_1_with_true_diagnosis_counterexample(run):
@@ -34,7 +34,7 @@ def test_wrong_claim_exits_1_with_true_diagnosis_counterexample(run):
     assert r.returncode == 1
     lines = r.stdout.splitlines()
     assert lines[0].endswith("dz21/dw111 = x1")
-    assert "true:           w211*x1" in r.stdout
+    assert "true:           x1*w211" in r.stdout
     assert "missing factor w211" in r.stdout
     assert "counterexample: x1=1, w211=2 (other symbols any value): claimed 1, true 2" in r.stdout
     assert r.stderr == ""
@@ -205,6 +205,6 @@ def test_file_dash_reads_claims_from_standard_input(run, monkeypatch):
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
     r = run("verify", "2-2-1", "--file", "-")
     assert r.returncode == 2
-    assert "dz21/dw111 = w211*x1   (proved symbolically)" in r.stdout
+    assert "dz21/dw111 = x1*w211   (proved symbolically)" in r.stdout
     [line] = r.stderr.splitlines()
     assert line.startswith("symgrad: standard input:2: ")

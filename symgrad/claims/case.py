@@ -24,6 +24,7 @@ from symgrad.claims.proof.compact import compress
 from symgrad.claims.proof.kinks import values
 from symgrad.derive import gradients
 from symgrad.errors import SpecError, SpecTypeError
+from symgrad.render.printing import rank_key
 from symgrad.spec import WEIGHT_TEMPLATE, weight_label
 
 
@@ -80,6 +81,7 @@ class Names:
                  notation=None, output: str | None = None):
         self.rename = {}
         self.net = net
+        self._key = None              # render.printing's factor order, built on first use
         self.notation = get_notation(notation)
         if self.notation.marks:
             self.rename.update(_course_names(net, self.notation))
@@ -100,33 +102,16 @@ class Names:
     def __call__(self, expr) -> str:
         if isinstance(expr, int):
             expr = sp.Integer(expr)
-        if expr.is_Mul:                    # in the chain rule's order, output error first
+        if expr.is_Mul:       # the one factor order of every surface (render.printing)
             coeff, factors = expr.as_coeff_mul()
-            factors = sorted(factors, key=lambda f: _chain_rank(self.net, f))
+            if self._key is None:
+                self._key = rank_key(self.net)
+            factors = sorted(factors, key=self._key)
             named = [f.xreplace(self.rename) for f in factors]
             if coeff != 1:
                 named.insert(0, coeff)
             return _Printer({"order": "none"}).doprint(sp.Mul(*named, evaluate=False))
         return show_expr(expr.xreplace(self.rename) if self.rename else expr)
-
-
-def _chain_rank(net, factor) -> int:
-    """Where ``factor`` stands in a chain-rule product: the output error first, then
-    each layer's weight and that layer's input (activation or its derivative), going
-    back from the output, the network inputs last.  Equal ranks keep SymPy's order."""
-    free = factor.free_symbols
-    depth = net.depth
-    if free & set(net.targets):
-        return 0
-    weights = [w for w in free if w in net.weights]
-    if weights:
-        return 2 * (depth - max(net.neuron_of(w)[0] for w in weights)) + 1
-    nodes = {sym: l for l in range(1, depth + 1) for j in range(1, net.widths[l] + 1)
-             for sym in (net.z_symbol(l, j), net.a_symbol(l, j))}
-    layers = [nodes[s] for s in free if s in nodes]
-    if layers:
-        return 2 * (depth - max(layers)) + 2
-    return 2 * depth + 2 if free & set(net.inputs) else 2 * depth + 3
 
 
 def _course_names(net, notation) -> dict:

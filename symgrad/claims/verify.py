@@ -26,7 +26,7 @@ is the same as ``L``; the verdict carries a note saying so.
 >>> v = verify_expression(net, "z21", w111, x1)
 >>> print(v.to_text(ascii=True))  # doctest: +ELLIPSIS
 WRONG dz21/dw111 = x1
-    true:           w211*x1
+    true:           x1*w211
     diagnosis:      missing factor w211 (the chain rule through the output weight w211) ...
     counterexample: x1=1, w211=2 (other symbols any value): claimed 1, true 2
     the right chain: symgrad derive 2-2-1 w111 --of output
