@@ -279,7 +279,7 @@ def test_a_long_node_derivative_is_shown_one_chain_rule_step_deep():
             a, b = complex(full.xreplace(point).evalf()), complex(theirs.xreplace(point).evalf())
             assert abs(a - b) <= 1e-9 * (1 + abs(b)), (name, shown)
     [verdict] = verify(net, "dL/dx1 = 0")
-    assert verdict.true == "delta11*w111 + delta12*w121 + delta13*w131"
+    assert verdict.true == "w111*delta11 + w121*delta12 + w131*delta13"   # forward order
     assert any(n.startswith("delta11, delta12, delta13: backprop's delta") for n in verdict.notes)
     [again] = verify(net, f"dL/dx1 = {verdict.true}")      # what it prints reads back
     assert again.correct is True

@@ -24,7 +24,7 @@ from symgrad.claims.proof.compact import compress
 from symgrad.claims.proof.kinks import values
 from symgrad.derive import gradients
 from symgrad.errors import SpecError, SpecTypeError
-from symgrad.render.printing import rank_key
+from symgrad.render.printing import OrderedText, rank_key
 from symgrad.spec import WEIGHT_TEMPLATE, weight_label
 
 
@@ -70,6 +70,16 @@ def show_expr(expr) -> str:
     return _Printer().doprint(expr)
 
 
+class _InOrder(OrderedText):
+    """render.printing's ordered text, safe for huge integers like :func:`show_expr`."""
+
+    def _print_Integer(self, expr):
+        return _Printer()._print_Integer(expr)
+
+    def _print_Rational(self, expr):
+        return _Printer()._print_Rational(expr)
+
+
 class Names:
     """How symbols are shown to the user: their weight-name template and aliases.
 
@@ -102,16 +112,12 @@ class Names:
     def __call__(self, expr) -> str:
         if isinstance(expr, int):
             expr = sp.Integer(expr)
-        if expr.is_Mul:       # the one factor order of every surface (render.printing)
-            coeff, factors = expr.as_coeff_mul()
-            if self._key is None:
-                self._key = rank_key(self.net)
-            factors = sorted(factors, key=self._key)
-            named = [f.xreplace(self.rename) for f in factors]
-            if coeff != 1:
-                named.insert(0, coeff)
-            return _Printer({"order": "none"}).doprint(sp.Mul(*named, evaluate=False))
-        return show_expr(expr.xreplace(self.rename) if self.rename else expr)
+        if self._key is None:
+            self._key = rank_key(self.net)
+        # The one factor order of every surface (render.printing), at every depth;
+        # symbols shown in the user's names.
+        shown = {s: str(self.rename[s]) for s in expr.free_symbols if s in self.rename}
+        return _InOrder(shown, self._key).doprint(expr)
 
 
 def _course_names(net, notation) -> dict:

@@ -158,7 +158,7 @@ class _OrderedLatex(LatexPrinter):
         return _join_terms(self, expr)
 
 
-class _OrderedText(StrPrinter):
+class OrderedText(StrPrinter):
     """Plain-text printer with the same order; names from the map."""
 
     def __init__(self, names_map, factor_key):
@@ -224,7 +224,7 @@ def to_latex(expr, names_map, factor_key) -> str:
 
 def to_text(expr, names_map, factor_key) -> str:
     """Plain text of ``expr`` with the given names and factor order."""
-    return _OrderedText(names_map, factor_key).doprint(tidy(expr))
+    return OrderedText(names_map, factor_key).doprint(tidy(expr))
 
 
 def parenthesized_latex(expr, names_map, factor_key) -> str:
@@ -236,7 +236,7 @@ def parenthesized_latex(expr, names_map, factor_key) -> str:
 
 def parenthesized_text(expr, names_map, factor_key) -> str:
     """Plain text of ``expr``, in parentheses when it is a sum or a negation."""
-    printer = _OrderedText(names_map, factor_key)
+    printer = OrderedText(names_map, factor_key)
     text = printer.parenthesize(tidy(expr), PRECEDENCE["Mul"], strict=True)
     return f"({text})" if text.startswith("-") else text
 
