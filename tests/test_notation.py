@@ -167,3 +167,14 @@ def test_the_delta_name_is_configurable(cli):
     assert r.returncode == 2                     # delta is no longer a delta
     r = cli("verify", "2-2-1", "--delta-name", "w", "w11 = 0")
     assert r.returncode == 2 and "--delta-name" in r.stderr
+
+
+def test_the_single_sample_note_names_the_presets_cost():
+    net = Network([2, 2, 1])
+    # The seed net's dL/dw111 written by hand: x1*w211*(yhat - y), with yhat = z21.
+    [v] = verify(net, "dJ/dW^{[1]}_{11} = x_1 W^{[2]}_{11} (ŷ - y)", notation="ng")
+    assert v.correct is True
+    assert any(n.startswith("J read as the cost of one sample") and "dJ/dw" in n
+               for n in v.notes), v.notes
+    [v] = verify(net, "dC/dw111 = x1*w211*(yhat - y)")
+    assert any(n.startswith("C read as the cost of one sample") for n in v.notes)

@@ -64,8 +64,8 @@ from symgrad.spec import WEIGHT_TEMPLATE
 #: Marks of the text report, and their ASCII fallbacks for terminals that lack them.
 MARKS = {"correct": "\u2713", "wrong": "\u2717", "undecided": "?"}
 ASCII_MARKS = {"correct": "OK", "wrong": "WRONG", "undecided": "UNDECIDED"}
-NOTE_SINGLE_SAMPLE = ("C read as the cost of one sample (m = 1), i.e. as L; for a batch write "
-                      "dC/dw = (1/m) sum_i ..., or claim dL/dw")
+NOTE_SINGLE_SAMPLE = ("{C} read as the cost of one sample (m = 1), i.e. as L; for a batch "
+                      "write d{C}/dw = (1/m) sum_i ..., or claim dL/dw")  # {C}: the notation's
 #: What an undecided verdict says when the work stopped (``{why}``: which limit ran out).
 BEFORE_EVALUATION = "the work {why} before any evaluation finished"
 PROOF_STOPPED = "equal at {n} random points; the symbolic proof {{why}}"
@@ -184,7 +184,7 @@ def verify_expression(net, of: str, parameter, claimed, *, per_sample_mean: bool
     show = Names(net, weight_template, aliases, notation, output_name)
     notes = tuple(notes)
     if of == "C" and not per_sample_mean:
-        notes += (NOTE_SINGLE_SAMPLE,)
+        notes += (NOTE_SINGLE_SAMPLE.format(C=show.notation.cost),)
     claimed_compact = claimed.xreplace(linear_names(net))
     if parameter in net.parameters:
         true_compact = truths(net, key, "compact")[parameter]
