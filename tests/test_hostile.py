@@ -116,6 +116,11 @@ CORPUS = [
     ("compare-cosh", ["compare", "2-2-1", "cosh(sinh(cosh(sinh(cosh(x1^64)))))", "x1"]),
     ("compare-powers", ["compare", "2-2-1",
                         "((x1+x2+w111+w112)^8 + (w121+w122+w211+w212)^8)^8", "x1"]),
+    # matrix claims: long chains of signs, transposes, powers and terms
+    ("matrix-signs", ["verify", "2-3-1", "dL/dW1 = " + "-" * 900 + "W1"]),
+    ("matrix-transposes", ["verify", "2-3-1", "dL/dW1 = W1" + "^T" * 950]),
+    ("matrix-power-tower", ["verify", "2-3-1", "dL/dW1 = W1" + "^2" * 450]),
+    ("matrix-long-sum", ["verify", "2-3-1", "dL/dW1 = " + "+".join(["W1"] * 490)]),
     # a three-layer network, a long hostile right side
     ("three-layers", ["verify", "2-3-3-1", "--activation", "tanh",
                       "dL/dw111 = (1-a11^2)*(1-a21^2)*(1-a31^2)*" + f"{SUM9}^{{-40}}"]),

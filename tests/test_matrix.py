@@ -157,6 +157,12 @@ def test_a_transposed_gradient_is_wrong_not_unreadable():
     ("dL/dW2 = dZ2 A1^T", "batch name"),
     ("delta3 = a2", "'delta3': the 2-3-1 network has layers 1..2 of deltas dL/dz"),
     ("dW1 = dZ1.T @ X / m", "'dZ1' is a batch name; give --layout columns or --layout rows"),
+    # Chains that would nest the tree past Python's recursion (they ended undecided
+    # on a RecursionError) or build a power tower: refused while reading.
+    ("dL/dW1 = " + "-" * 900 + "W1", "more than 200 operations deep"),
+    ("dL/dW1 = W1" + "^T" * 950, "more than 200 operations deep"),
+    ("dL/dW1 = " + "+".join(["W1"] * 201), "more than 200 operations deep"),
+    ("dL/dW1 = (W1^2)^2", "raises a power to a power; write one power"),
 ])
 def test_shape_and_name_errors_are_one_line_input_errors(text, message, cli):
     with pytest.raises(ParseError, match=None) as info:
@@ -164,6 +170,14 @@ def test_shape_and_name_errors_are_one_line_input_errors(text, message, cli):
     assert message in str(info.value)
     r = cli("verify", "2-3-1", text)
     assert r.returncode == 2 and message in r.stderr and len(r.stderr.splitlines()) == 1
+
+
+def test_a_run_of_signs_reads_without_recursion_and_keeps_its_value():
+    net = Network([2, 3, 1], activation="tanh")
+    [right, wrong, hundred] = verify_matrix(net, [
+        "dL/dW2 = - - delta2 a1^T", "dL/dW2 = - + - - delta2 a1^T",
+        "dL/dW2 = " + "+".join(["delta2 a1^T/100"] * 100)])
+    assert (right.correct, wrong.correct, hundred.correct) == (True, False, True)
 
 
 def test_latex_and_unicode_spellings_read_the_same():

@@ -81,6 +81,11 @@ def _wrapped(node: Node, level: int = 5) -> str:
     return f"({node.text()})" if _LEVEL.get(node.kind, 9) < level else node.text()
 
 
+#: Deepest tree of operations a matrix side may build (chains of signs, transposes
+#: and terms nest one node per operation; evaluation walks the tree recursively).
+MAX_HEIGHT = 5 * LIMITS["max_depth"]
+
+
 class Reader(Cursor):
     """Recursive descent over the tokens of one side (ending in END)."""
 
@@ -88,13 +93,21 @@ class Reader(Cursor):
         super().__init__(tokens)
         self.names = names
         self.count, self.depth = 0, 0
+        self.heights: dict[int, int] = {}     # id(node) -> operations below it, itself too
 
     def node(self, kind, args, col, op=""):
         self.count += 1
         if self.count > LIMITS["max_nodes"]:
             raise fail(f"expression too large (more than {LIMITS['max_nodes']:,} parts); "
                        "split it into smaller claims")
-        return Node(kind, tuple(args), col, op)
+        height = 1 + max((self.heights.get(id(a), 1) for a in args if isinstance(a, Node)),
+                         default=0)
+        if height > MAX_HEIGHT:     # the tree is evaluated recursively: keep it shallow
+            raise fail(f"expression more than {MAX_HEIGHT} operations deep at column {col} "
+                       "(a long chain of signs, transposes or terms); simplify it")
+        made = Node(kind, tuple(args), col, op)
+        self.heights[id(made)] = height
+        return made
 
     def op_is(self, *texts) -> bool:
         tok = self.peek()
@@ -146,13 +159,16 @@ class Reader(Cursor):
                 return left
 
     def unary(self) -> Node:
-        if self.op_is("-", "+"):
-            tok = self.take()
-            inner = self.unary()
-            return self.node("neg", (inner,), tok.col) if tok.text == "-" else inner
+        signs = []
+        while self.op_is("-", "+"):            # a loop: a run of signs is no recursion
+            signs.append(self.take())
         if self.peek().kind in ("END", "OP"):
             raise self.unexpected("a name, a number or '('")
-        return self.postfix()
+        node = self.postfix()
+        for tok in reversed(signs):
+            if tok.text == "-":
+                node = self.node("neg", (node,), tok.col)
+        return node
 
     def postfix(self) -> Node:
         base = self.primary()
@@ -172,6 +188,9 @@ class Reader(Cursor):
                     raise fail(f"'^' at column {tok.col}: in a matrix claim '^' is a "
                                "transpose (^T, ^\\top, .T) or an elementwise power by a whole "
                                "number up to 64, as in a1^2")
+                if base.kind == "pow":          # powers of powers grow as towers
+                    raise fail(f"'^' at column {tok.col} raises a power to a power; write "
+                               "one power, as in a1^4 for (a1^2)^2")
                 base = self.node("pow", (base, int(power.text)), tok.col)
             else:
                 return base
