@@ -177,7 +177,7 @@ class _Piecewise(sp.Function):
 def _scalar_module(printer, name: str) -> str:
     """``math.<name>``, or ``mpmath.<name>`` for SymPy's mpmath printer (lambdify's
     ``modules="mpmath"``, where ``math`` is not defined and would lose the digits)."""
-    module = "mpmath" if type(printer).__name__.startswith("Mpmath") else "math"
+    module = "mpmath" if printer.printmethod == "_mpmathcode" else "math"
     return printer._module_format(f"{module}.{name}")
 
 
