@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
 from typing import Any, TextIO, cast
 
@@ -150,4 +151,8 @@ def _main(argv) -> int:
 
 def run() -> None:
     """Console-script entry point."""
-    sys.exit(main())
+    code = main()
+    # Only exiting is left: a second Ctrl-C (people press again when the first seems
+    # slow) must not turn the documented exit code into a death by SIGINT.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(code)
