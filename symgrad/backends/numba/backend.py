@@ -89,11 +89,20 @@ class NumbaGradient(CompiledGradient):
     def __init__(self, net, module, method):
         super().__init__(net, self._serial, module.source, "numba", method)
         self.cache_path = module.cache_path
-        self._chunks = module.run_serial
+        self._run_serial = module.run_serial
+        self._scratch_shape = (module.SCRATCH_ROWS, module.BLOCK)
+        self._local = threading.local()       # each thread's scratch array
         self._shape = (net.spec.n_parameters, net.spec.n_inputs, net.spec.n_outputs)
         self._parallel_rows = max(2 * CHUNK, PARALLEL_WORK // (self._shape[0] + 1))
         # L2, (lambda/2) sum p**2 over the first n parameters: added once per batch
         self._l2 = (net.spec.l2, len(list(net.spec.penalised)))
+
+    def _chunks(self, params, X, Y, c0, c1, out):
+        """Chunks ``c0`` to ``c1 - 1`` in this thread, with this thread's scratch array."""
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = np.empty(self._scratch_shape)
+        self._run_serial(params, X, Y, c0, c1, out, scratch)
 
     def _serial(self, params, X, Y):
         """Every chunk in this thread; the rows of partial sums added in order."""

@@ -68,20 +68,26 @@ class Emitter:
         return "".join(line + "\n" for line in self.lines)
 
 
-#: The decorator of a kernel's entry point ``run_serial(params, X, Y, c0, c1, out)``:
+#: The decorator of a kernel's entry point ``run_serial(params, X, Y, c0, c1, out, S)``:
 #: compiled when the module is imported (the signature is given), cached on disk.
 #: It runs chunks ``c0`` to ``c1 - 1`` of the samples in the calling thread, chunk
-#: ``c`` summing into ``out[c]``; the backend adds the rows in order.
+#: ``c`` summing into ``out[c]``; the backend adds the rows in order.  ``S`` is the
+#: calling thread's scratch array, ``(SCRATCH_ROWS, BLOCK)`` (the module says how
+#: many rows; none for the unrolled shapes): handed in rather than made by
+#: ``np.empty`` in the kernel, because numba compiles its array constructors for
+#: a good part of a second in every new process.
 ENTRY = ("@njit('(float64[::1], float64[:, ::1], float64[:, ::1], int64, int64, "
-         "float64[:, ::1])', cache=True, fastmath={fastmath}, error_model='numpy', "
-         "nogil=True)")
+         "float64[:, ::1], float64[:, ::1])', cache=True, fastmath={fastmath}, "
+         "error_model='numpy', nogil=True)")
 
 
 @contextmanager
-def entry_point(e: Emitter, fastmath: str = "False") -> Iterator[None]:
-    """Emit ``run_serial``'s header; the block emitted inside is its set-up."""
+def entry_point(e: Emitter, fastmath: str = "False", scratch_rows: int = 0) -> Iterator[None]:
+    """Emit ``SCRATCH_ROWS`` and ``run_serial``'s header; the block emitted inside is its set-up."""
+    e.line(f"SCRATCH_ROWS = {scratch_rows}")
+    e.blank(2)
     e.line(ENTRY.format(fastmath=fastmath))
-    with e.block("def run_serial(params, X, Y, c0, c1, out):"):
+    with e.block("def run_serial(params, X, Y, c0, c1, out, S):"):
         yield
 
 

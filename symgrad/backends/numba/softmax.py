@@ -47,21 +47,23 @@ def softmax_scalars(e: Emitter, zs: list[str], outs: list[str]) -> None:
     e.line(*(f"{a} = {a} * _inv" for a in outs))
 
 
-def softmax_block(e: Emitter, width: str, z: str, a: str) -> None:
+def softmax_block(e: Emitter, width: str, z: str, a: str, sm: str) -> None:
     """Emit the softmax of a block: rows ``0 .. width-1`` of ``z`` into those of ``a``.
 
     ``z`` and ``a`` are element templates in the row ``{j}`` and the sample ``s``
-    (``"ZS[zr + {j}, s]"``); every step is a loop over the block's ``nv`` samples.
-    ``SM`` (3 rows) holds each sample's max, then 1/sum, and ``_lse`` in row 2.
+    (``"S[zr + {j}, s]"``); every step is a loop over the block's ``nv`` samples.
+    ``sm``, a template in ``{i}`` and ``s``, names 3 rows: each sample's max, then
+    1/sum, and ``_lse`` in row 2.
     """
+    top, inv, lse = (sm.format(i=i) for i in range(3))
+    zj, aj = z.format(j="j"), a.format(j="j")
     with e.block("for s in range(nv):"):
-        e.line(f"SM[0, s] = {z.format(j=0)}", "SM[1, s] = 0.0")
+        e.line(f"{top} = {z.format(j=0)}", f"{inv} = 0.0")
     with e.block(f"for j in range(1, {width}):"), e.block("for s in range(nv):"):
-        e.line(f"SM[0, s] = max(SM[0, s], {z.format(j='j')})")
+        e.line(f"{top} = max({top}, {zj})")
     with e.block(f"for j in range({width}):"), e.block("for s in range(nv):"):
-        e.line(f"_e = _exp_negative(max({z.format(j='j')} - SM[0, s], {_FLOOR}))",
-               f"{a.format(j='j')} = _e", "SM[1, s] += _e")
+        e.line(f"_e = _exp_negative(max({zj} - {top}, {_FLOOR}))", f"{aj} = _e", f"{inv} += _e")
     with e.block("for s in range(nv):"):
-        e.line("SM[2, s] = SM[0, s] + math.log(SM[1, s])", "SM[1, s] = 1.0 / SM[1, s]")
+        e.line(f"{lse} = {top} + math.log({inv})", f"{inv} = 1.0 / {inv}")
     with e.block(f"for j in range({width}):"), e.block("for s in range(nv):"):
-        e.line(f"{a.format(j='j')} = {a.format(j='j')} * SM[1, s]")
+        e.line(f"{aj} = {aj} * {inv}")
