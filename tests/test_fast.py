@@ -403,3 +403,20 @@ def test_second_process_loads_the_kernel_from_disk(tmp_path):
     print(f"compile in a fresh process: {float(runs[0][1][0]):.2f} s "
           f"(process {runs[0][0]:.2f} s); from the cache: {float(runs[1][1][0]):.2f} s "
           f"(process {runs[1][0]:.2f} s)")
+
+
+def test_tanh_coefficients_are_the_taylor_series():
+    """The kernels' tanh polynomial comes from a recurrence, not SymPy's series:
+    both give the same exact coefficients, and the printed floats round them."""
+    from fractions import Fraction
+
+    import sympy as sp
+
+    from symgrad.backends.numba.runtime import tanh_coefficients, tanh_polynomial
+
+    z = sp.Symbol("z")
+    series = sp.series(sp.tanh(z), z, 0, 24).removeO()
+    expected = [Fraction(int(c.p), int(c.q))
+                for c in (sp.Rational(series.coeff(z, 2 * k + 1)) for k in range(12))]
+    assert tanh_coefficients(12) == expected
+    assert repr(float(expected[11])) in tanh_polynomial()

@@ -95,7 +95,10 @@ def entry_point(e: Emitter, fastmath: str = "False", scratch_rows: int = 0) -> I
 def chunk_loop(e: Emitter) -> Iterator[None]:
     """Emit the loop over chunks: each pass sees ``start``, ``stop`` and its ``row``."""
     with e.block("for c in range(c0, c1):"):
-        e.line("start = c * CHUNK", "stop = min(X.shape[0], start + CHUNK)", "row = out[c]")
+        # a conditional, not min(): numba compiles min's implementation for each new process
+        e.line("start = c * CHUNK",
+               "stop = start + CHUNK if start + CHUNK < X.shape[0] else X.shape[0]",
+               "row = out[c]")
         yield
 
 

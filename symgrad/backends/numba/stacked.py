@@ -38,18 +38,29 @@ from symgrad.backends.numba.softmax import is_softmax, neuron_loss, softmax_bloc
 GROUP_WIDTH = 32
 
 
+def identity(layout: KernelLayout, l: int) -> bool:
+    """Whether layer ``l``'s activation is ``a = z``."""
+    return layout.activation_of(l) == layout.z
+
+
 def group_for(layout: KernelLayout, group: int) -> int:
     """Terms per pass of the weighted sums: ``group`` for wide networks, else 1."""
     return group if max(layout.widths) >= GROUP_WIDTH else 1
 
 
 class Rows:
-    """Where each block quantity starts in the scratch array ``S`` (one row per neuron)."""
+    """Where each block quantity starts in the scratch array ``S`` (one row per neuron).
 
-    def __init__(self, widths: tuple) -> None:
+    A layer whose activation is the identity (``a = z``) has its ``a`` in the
+    rows of its ``z``: nothing is copied.
+    """
+
+    def __init__(self, layout: KernelLayout) -> None:
+        widths = layout.widths
         hidden = sum(widths[1:])
-        self.a = [sum(widths[:l]) for l in range(len(widths))]          # a{l}, a0 = x
         self.z = [0, *(sum(widths) + sum(widths[1:l]) for l in range(1, len(widths)))]
+        self.a = [self.z[l] if l and identity(layout, l) else sum(widths[:l])  # a0 = x
+                  for l in range(len(widths))]
         self.d = [0, *(r + hidden for r in self.z[1:])]                    # delta{l}
         self.y = sum(widths) + 2 * hidden                                  # the targets
         self.sm = self.y + widths[-1]                                      # softmax: 3 rows
@@ -73,18 +84,25 @@ def _tables(e: Emitter, layout: KernelLayout, rows: Rows) -> dict:
     return codes
 
 
-def _weighted(e: Emitter, out: str, n: str, weight: str, stream: str, group: int) -> None:
-    """Emit ``out += sum_{q < n} weight(q) * stream(q)``, ``group``, 4, then 1 term per pass.
+def _weighted(e: Emitter, out: str, first: str, n: str, weight: str, stream: str,
+              group: int) -> None:
+    """Emit ``out = first + sum_{q < n} weight(q) * stream(q)``, added left to right.
 
-    ``weight`` and ``stream`` are templates in ``{q}`` (the term's index); ``out``
-    and ``stream`` are element expressions in the sample index ``s``.
+    The first term goes with ``first`` (one pass over the block, no separate
+    initialisation), then ``group``, 4, and 1 term per pass.  ``weight`` and
+    ``stream`` are templates in ``{q}`` (the term's index); ``out`` and ``stream``
+    are element expressions in the sample index ``s``.  ``n`` is at least 1.
     """
-    e.line("q = 0")
+    e.line(f"w0 = {weight.format(q='0')}")
+    with e.block("for s in range(nv):"):
+        e.line(f"{out} = {first} + w0 * {stream.format(q='0')}")
+    e.line("q = 1")
     for size in dict.fromkeys(x for x in (group, 4, 1) if x <= group):
         loop = "while" if size in (group, 1) else "if"
+        index = ["q", *(f"q + {i}" for i in range(1, size))]
         with e.block(f"{loop} q + {size} <= {n}:"):
-            e.line(*(f"w{i} = {weight.format(q=f'q + {i}')}" for i in range(size)))
-            terms = " + ".join(f"w{i} * {stream.format(q=f'q + {i}')}" for i in range(size))
+            e.line(*(f"w{i} = {weight.format(q=q)}" for i, q in enumerate(index)))
+            terms = " + ".join(f"w{i} * {stream.format(q=q)}" for i, q in enumerate(index))
             with e.block("for s in range(nv):"):
                 e.line(f"{out} = {out} + {terms}")
             e.line(f"q += {size}")
@@ -101,7 +119,7 @@ def _by_activation(e: Emitter, layout: KernelLayout, codes: dict, layer: str, la
 def _read_block(e: Emitter, layout: KernelLayout, rows: Rows) -> None:
     """Copy the block's X and y into the input and target rows; pad with x = 0 to nv columns."""
     n, k = layout.widths[0], layout.widths[layout.depth]
-    e.line("nb = min(BLOCK, stop - b0)", "ub = np.uint64(nb)",
+    e.line("nb = stop - b0 if stop - b0 < BLOCK else BLOCK", "ub = np.uint64(nb)",
            "nv = np.uint64((nb + LANES - 1) // LANES * LANES)  # pad: x = 0, delta = 0")
     with e.block("for s in range(nb):"):
         e.line("i = b0 + s", *(f"S[{q}, s] = X[i, {q}]" for q in range(n)),
@@ -118,13 +136,12 @@ def _forward(e: Emitter, layout: KernelLayout, codes: dict, tmp, group: int,
         with e.block("for j in range(WIDTH[l]):"):
             e.line("r = zr + j", "w_at = W_AT[l] + j * n_in",
                    "bj = params[B_AT[l] + j]" if layout.bias else "bj = 0.0")
-            with e.block("for s in range(nv):"):
-                e.line("S[r, s] = bj")
-            _weighted(e, "S[r, s]", "n_in", "params[w_at + {q}]", "S[a_in + {q}, s]", group)
+            _weighted(e, "S[r, s]", "bj", "n_in", "params[w_at + {q}]", "S[a_in + {q}, s]",
+                      group)
 
             def apply(name, l):
-                if name == "softmax":          # coupled: the whole layer, below
-                    return e.line("pass")
+                if name == "softmax" or identity(layout, l):   # softmax: the whole layer,
+                    return e.line("pass")                      # below; a = z: same rows
                 with e.block("for s in range(nv):"):
                     e.line("z = S[r, s]")
                     stage(e, [(layout.a, layout.activation_of(l))], tmp)
@@ -167,10 +184,8 @@ def _backward(e: Emitter, layout: KernelLayout, codes: dict, tmp, group: int) ->
         with e.block("if l > 1:"), e.block("for k in range(n_in):"):
             e.line("r = D_ROW[l - 1] + k", "zr = Z_ROW[l - 1] + k", "ar = a_in + k",
                    "w_at = W_AT[l] + k")
-            with e.block("for s in range(nv):"):
-                e.line("S[r, s] = 0.0")
-            _weighted(e, "S[r, s]", "n_out", "params[w_at + ({q}) * n_in]", "S[dr + {q}, s]",
-                      group)
+            _weighted(e, "S[r, s]", "0.0", "n_out", "params[w_at + ({q}) * n_in]",
+                      "S[dr + {q}, s]", group)
 
             def scale(name, l):
                 fprime = layout.local_derivative(l)
@@ -187,7 +202,7 @@ def stacked_chunk(e: Emitter, layout: KernelLayout, group: int) -> None:
     """``run_serial`` of the stacked kernel; up to ``group`` terms per pass (:func:`group_for`)."""
     tmp = temporaries()
     group = group_for(layout, group)
-    rows = Rows(layout.widths)
+    rows = Rows(layout)
     codes = _tables(e, layout, rows)
     with entry_point(e, scratch_rows=rows.total), chunk_loop(e):
         with e.block("for q in range(P + 1):"):
@@ -199,4 +214,5 @@ def stacked_chunk(e: Emitter, layout: KernelLayout, group: int) -> None:
             _forward(e, layout, codes, tmp, group, rows)
             _loss(e, layout, tmp, rows)
             _backward(e, layout, codes, tmp, group)
-        e.line(f"row[0] = _sum(S, {rows.cost}, np.uint64(BLOCK))")
+        # np.int64: a literal row would compile _sum a second time, for Literal[int]
+        e.line(f"row[0] = _sum(S, np.int64({rows.cost}), np.uint64(BLOCK))")
