@@ -40,7 +40,7 @@ from symgrad.backends.base import CompiledGradient
 #: Seconds to import numba and load a kernel that is already compiled and cached.
 NUMBA_WARM_START = 1.0
 #: Seconds of numba's first compile of a kernel, by code shape (on top of the start).
-NUMBA_COMPILE = {"fused": 1.0, "stacked": 2.5}
+NUMBA_COMPILE = {"fused": 1.0, "stacked": 1.5}
 #: Seconds per call of a numba kernel beyond its per-sample work.
 NUMBA_PER_CALL = 5e-6
 #: Seconds per sample and (parameter + 1) of a numba kernel, one thread.

@@ -23,12 +23,13 @@ several threads on contiguous runs of chunks for large batches).
   and the chunk's length: results stay deterministic.
 * **Stacked** (``method="reverse"`` kernels of larger networks,
   :mod:`~symgrad.backends.numba.stacked`): samples go in blocks of
-  :data:`BLOCK`, every layer's values in three arrays shared by all layers (one
-  row per neuron, one column per sample), and loops over layers and neurons
-  read widths and offsets from constant tables, so the code is the same
-  whatever the depth and width: numba's compile time does not grow with the
-  network.  Weighted sums add :data:`GROUP` terms per pass over a block (then
-  4, then 1) in the order of a plain loop; each gradient adds the block's
+  :data:`BLOCK`, every layer's values in one scratch array ``S`` handed in by
+  the caller (one row per neuron, one column per sample: no array is made in
+  the kernel), and loops over layers and neurons read widths and offsets from
+  constant tables, so the code is the same whatever the depth and width:
+  numba's compile time does not grow with the network.  Weighted sums add up
+  to :data:`GROUP` terms per pass over a block (then 4, then 1; one per pass
+  for narrow networks) in the order of a plain loop; each gradient adds the block's
   ``sum_s delta a`` (a dot product, the only code compiled with
   ``fastmath={'reassoc'}``).  Sample indices are unsigned (numba then drops the
   negative-index wrap-around, which turns vector loads into gathers), and a
