@@ -38,6 +38,7 @@ asserts nothing.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import statistics
 import subprocess
@@ -82,10 +83,30 @@ def spread(values: list[float]) -> str:
 
 
 def run_process(args: list[str], env: dict | None = None) -> tuple[float, str]:
-    """Seconds of one process, and its stdout."""
+    """Seconds of one process, and its stdout.
+
+    The child may write and read bytecode caches (``PYTHONDONTWRITEBYTECODE`` is
+    dropped from its environment): after ``pip install`` every module has its
+    ``.pyc``, and timing the compilation of symgrad's own sources to bytecode in
+    every process would measure the machine's settings, not symgrad.
+    """
+    env = {k: v for k, v in (os.environ if env is None else env).items()
+           if k != "PYTHONDONTWRITEBYTECODE"}
     start = time.perf_counter()
     out = subprocess.run(args, env=env, capture_output=True, text=True)
     return time.perf_counter() - start, out.stdout
+
+
+def prepare() -> None:
+    """Write the bytecode caches of the modules the children import (untimed), and say
+    whether SciPy is installed: numba's first compile in a process imports
+    ``scipy.linalg`` when it is (about 0.2 s of every cold and cached figure below)."""
+    with tempfile.TemporaryDirectory() as cache:
+        run_process([PY, "-c", _COMPILE.format(widths=[2, 3, 1], backend="numba")],
+                    {**os.environ, "SYMGRAD_CACHE_DIR": cache})
+    run_process([PY, "-m", "symgrad", "--help"])
+    scipy = importlib.util.find_spec("scipy") is not None
+    print(f"bytecode caches written; SciPy {'installed' if scipy else 'not installed'}")
 
 
 def timed_compile(code: str, env: dict | None = None) -> tuple[float, float, float]:
@@ -182,6 +203,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     reps = 1 if args.quick else args.reps
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the start")
+    prepare()
     starts(reps)
     first_trains(reps, large=not args.quick)
     cold_compiles(reps)
