@@ -200,15 +200,17 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=3, help="repetitions (default 3)")
     parser.add_argument("--quick", action="store_true", help="one repetition, no large job")
+    parser.add_argument("--part", type=int, action="append", choices=range(1, 6),
+                        help="run only this part (1-5; may be repeated)")
     args = parser.parse_args(argv)
     reps = 1 if args.quick else args.reps
+    parts = [lambda: starts(reps), lambda: first_trains(reps, large=not args.quick),
+             lambda: cold_compiles(reps), lambda: derive_compile(reps), lambda: ratios(reps)]
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the start")
     prepare()
-    starts(reps)
-    first_trains(reps, large=not args.quick)
-    cold_compiles(reps)
-    derive_compile(reps)
-    ratios(reps)
+    for number, part in enumerate(parts, 1):
+        if not args.part or number in args.part:
+            part()
     print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")
 
 

@@ -46,9 +46,12 @@ NETS = {
                                                             "loss": "bce", "bias": True}, True),
     "stacked 3-4-2 relu/softplus": ([3, 4, 2], {"activation": "relu",
                                                 "output_activation": "softplus"}, True),
-    # widths 13 and 6 leave remainders after the 4-term passes of the weighted sums;
-    # two hidden activations take two branches of the layer loop
+    # narrower than GROUP_WIDTH: one term per pass; two hidden activations take two
+    # branches of the layer loop
     "stacked 3-13-6-2 tanh,sigmoid bias": ([3, 13, 6, 2], {"activation": ["tanh", "sigmoid"],
+                                                          "bias": True}, True),
+    # a 34-wide layer: 4 terms per pass, and widths 34 and 6 leave remainders after them
+    "stacked 3-34-6-2 tanh,sigmoid bias": ([3, 34, 6, 2], {"activation": ["tanh", "sigmoid"],
                                                           "bias": True}, True),
 }
 _compiled = {}
@@ -420,3 +423,20 @@ def test_tanh_coefficients_are_the_taylor_series():
                 for c in (sp.Rational(series.coeff(z, 2 * k + 1)) for k in range(12))]
     assert tanh_coefficients(12) == expected
     assert repr(float(expected[11])) in tanh_polynomial()
+
+
+def test_stacked_layout_groups_terms_on_wide_networks_and_aliases_identity(monkeypatch):
+    """4 terms per pass only where a layer is GROUP_WIDTH wide (the sums are added in
+    the same order either way); a layer with a = z keeps a in z's rows (no copy)."""
+    from symgrad.backends.numba import stacked
+
+    monkeypatch.setattr(fast_source, "UNROLL_MAX", 0)
+    narrow = fast_source.kernel_source(Network([3, 13, 6, 2], activation="tanh"))
+    wide = fast_source.kernel_source(Network([3, stacked.GROUP_WIDTH, 6, 2],
+                                             activation="tanh"))
+    assert "while q + 4 <=" not in narrow and "while q + 4 <=" in wide
+    linear = fast_source.kernel_source(Network([3, 6, 6, 2], activation=["linear", "tanh"],
+                                               output_activation="linear"))
+    rows = stacked.Rows(KernelLayout.of(Network([3, 6, 6, 2], activation=["linear", "tanh"])))
+    assert rows.a[1] == rows.z[1] and rows.a[3] == rows.z[3] and rows.a[2] != rows.z[2]
+    assert f"A_ROW = np.array({rows.a})" in linear and f"SCRATCH_ROWS = {rows.total}" in linear

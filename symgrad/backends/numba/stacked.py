@@ -57,12 +57,12 @@ class Rows:
 
     def __init__(self, layout: KernelLayout) -> None:
         widths = layout.widths
-        hidden = sum(widths[1:])
+        neurons = sum(widths[1:])                                          # all but x
         self.z = [0, *(sum(widths) + sum(widths[1:l]) for l in range(1, len(widths)))]
         self.a = [self.z[l] if l and identity(layout, l) else sum(widths[:l])  # a0 = x
                   for l in range(len(widths))]
-        self.d = [0, *(r + hidden for r in self.z[1:])]                    # delta{l}
-        self.y = sum(widths) + 2 * hidden                                  # the targets
+        self.d = [0, *(r + neurons for r in self.z[1:])]                    # delta{l}
+        self.y = sum(widths) + 2 * neurons                                 # the targets
         self.sm = self.y + widths[-1]                                      # softmax: 3 rows
         self.cost = self.sm + 3                                            # the losses
         self.total = self.cost + 1
