@@ -2,8 +2,8 @@
 
 :mod:`symgrad.backends.numba.source` prints the network-specific chunk functions from the
 reverse-mode program; this module holds the text around them (imports, the
-branch-free ``exp``/``tanh`` that LLVM can vectorise, block sums and dot
-products) and the Taylor coefficients of
+branch-free ``exp``/``tanh`` that LLVM can vectorise, and the dot product of
+two rows of a block) and the Taylor coefficients of
 ``tanh`` and ``exp`` those helpers use.  Nothing here is compiled by itself.
 """
 
@@ -66,24 +66,15 @@ def _tanh(z):
     s = z * z
 {poly}
     small = z + z * s * p
-    e = _exp_negative(-2.0 * min(u, 20.0))
+    e = _exp_negative(-2.0 * (u if u < 20.0 else 20.0))   # not min(): compiled per process
     large = math.copysign((1.0 - e) / (1.0 + e), z)
     return large if u >= 0.2 else small      # NaN takes `small`: NaN
 
 
 @njit(cache=True, error_model='numpy', nogil=True, fastmath={{'reassoc'}})
-def _sum(u, r, n):
-    # sum of u[r, :n] (n unsigned); 'reassoc' lets LLVM add in SIMD lanes, in an
-    # order fixed by the compiled code and n alone
-    s = 0.0
-    for i in range(n):
-        s += u[r, i]
-    return s
-
-
-@njit(cache=True, error_model='numpy', nogil=True, fastmath={{'reassoc'}})
 def _dot(u, r, v, q, n):
-    # sum of u[r, :n] * v[q, :n] (n unsigned), like _sum
+    # sum of u[r, :n] * v[q, :n] (n unsigned); 'reassoc' lets LLVM add in SIMD lanes,
+    # in an order fixed by the compiled code and n alone
     s = 0.0
     for i in range(n):
         s += u[r, i] * v[q, i]

@@ -65,7 +65,8 @@ class Rows:
         self.y = sum(widths) + 2 * neurons                                 # the targets
         self.sm = self.y + widths[-1]                                      # softmax: 3 rows
         self.cost = self.sm + 3                                            # the losses
-        self.total = self.cost + 1
+        self.ones = self.cost + 1                     # 1.0: sums are dot products with it
+        self.total = self.ones + 1
 
 
 def _tables(e: Emitter, layout: KernelLayout, rows: Rows) -> dict:
@@ -168,14 +169,15 @@ def _loss(e: Emitter, layout: KernelLayout, tmp, rows: Rows) -> None:
             e.line(f"S[{dr} + j, s] = 0.0")
 
 
-def _backward(e: Emitter, layout: KernelLayout, codes: dict, tmp, group: int) -> None:
+def _backward(e: Emitter, layout: KernelLayout, codes: dict, tmp, group: int,
+              rows: Rows) -> None:
     with e.block(f"for l in range({layout.depth}, 0, -1):"):
         e.line("n_in, n_out = WIDTH[l - 1], WIDTH[l]", "a_in = A_ROW[l - 1]",
                "dr = D_ROW[l]", "w_at = W_AT[l]")
         # dC/dw{l}{j}{k} += sum_s delta{l}{j} a{l-1}{k};  dC/db{l}{j} += sum_s delta{l}{j}
         with e.block("for j in range(n_out):"):
             if layout.bias:
-                e.line("row[B_AT[l] + 1 + j] += _sum(S, dr + j, nv)")
+                e.line(f"row[B_AT[l] + 1 + j] += _dot(S, dr + j, S, np.int64({rows.ones}), nv)")
             with e.block("for k in range(n_in):"):
                 e.line("row[w_at + 1 + j * n_in + k] += _dot(S, dr + j, S, a_in + k, nv)")
         if layout.depth == 1:
@@ -208,11 +210,12 @@ def stacked_chunk(e: Emitter, layout: KernelLayout, group: int) -> None:
         with e.block("for q in range(P + 1):"):
             e.line("row[q] = 0.0")
         with e.block("for s in range(BLOCK):"):
-            e.line(f"S[{rows.cost}, s] = 0.0")
+            e.line(f"S[{rows.cost}, s] = 0.0", f"S[{rows.ones}, s] = 1.0")
         with e.block("for b0 in range(start, stop, BLOCK):"):
             _read_block(e, layout, rows)
             _forward(e, layout, codes, tmp, group, rows)
             _loss(e, layout, tmp, rows)
-            _backward(e, layout, codes, tmp, group)
-        # np.int64: a literal row would compile _sum a second time, for Literal[int]
-        e.line(f"row[0] = _sum(S, np.int64({rows.cost}), np.uint64(BLOCK))")
+            _backward(e, layout, codes, tmp, group, rows)
+        # np.int64: a literal row would compile _dot a second time, for Literal[int]
+        e.line(f"row[0] = _dot(S, np.int64({rows.cost}), S, np.int64({rows.ones}), "
+               "np.uint64(BLOCK))")
