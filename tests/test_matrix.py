@@ -232,3 +232,21 @@ def test_cli_routes_matrix_claims_and_reports_entries_in_json(cli):
     assert first["wrong_entries"] == ["dL/dz11", "dL/dz12", "dL/dz13"]
     assert first["counterexample"]["entry"] == "dL/dz11"
     assert second["correct"] is True
+
+
+def test_symgrad_verify_routes_matrix_claims_like_the_cli():
+    """sg.verify used to fail on a matrix claim with "unknown name 'W2'"; it now checks
+    each claim in its own reader, in order, scalar and matrix mixed."""
+    import symgrad as sg
+    from symgrad.claims.matrix.check import MatrixVerdict
+
+    net = Network([2, 3, 1], activation="tanh")
+    texts = ["dL/dW2 = delta2 a1^T", "dz21/dw111 = w211*x1",
+             "delta1 = W2^T delta2 ⊙ tanh'(z1)", "delta1 = W2 delta2", "dL/dW2 = a1^T"]
+    verdicts = sg.verify(net, texts, errors="report")
+    kinds = [(type(v) is MatrixVerdict, v.status) for v in verdicts]
+    assert kinds == [(True, "correct"), (False, "wrong"), (True, "correct"),
+                     (False, "unreadable"), (True, "wrong")]
+    assert "W2^T delta2" in verdicts[3].error          # the shape error's suggestion
+    with pytest.raises(ParseError, match="is undefined"):
+        sg.verify(net, "delta1 = W2 delta2")
