@@ -250,3 +250,48 @@ def test_symgrad_verify_routes_matrix_claims_like_the_cli():
     assert "W2^T delta2" in verdicts[3].error          # the shape error's suggestion
     with pytest.raises(ParseError, match="is undefined"):
         sg.verify(net, "delta1 = W2 delta2")
+
+
+@pytest.mark.parametrize("plain,nielsen", [
+    ("delta2 = W3^T delta3 ⊙ sigma'(z2)", "δ^2 = ((w^3)^T δ^3) ⊙ σ'(z^2)"),
+    ("delta2 = w3 delta3 ⊙ sigma'(z2)", r"\delta^{2} = w^{3} \delta^{3} \odot \sigma'(z^2)"),
+    ("dL/dW3 = delta3 a2^T", "dC/dw^3 = delta^3 (a^2)^T"),
+    ("dL/dW2 = delta2 a1^T", r"\frac{\partial C}{\partial w^2} = \delta^2 (a^1)^T"),
+    ("dL/db2 = delta2", "∂C/∂b^2 = δ^2"),
+    ("delta2 = W3^T delta3 ⊙ (1 - a2^2)", "δ^2 = (w^3)^T δ^3 ⊙ (1 - a2^2)"),
+])
+def test_plain_superscript_layers_read_as_in_nielsen(plain, nielsen):
+    """A plain superscript number after a layer name without its layer is that layer
+    (w^3 = W3, as Nielsen writes BP1-BP4); after a name with its layer (a2^2) it is a
+    power.  Both spellings get the same verdict and the same wrong entries."""
+    import symgrad as sg
+
+    net = Network([2, 3, 3, 1], activation="sigmoid", output_activation="sigmoid", bias=True)
+    a, b = sg.verify(net, [plain, nielsen], errors="report")
+    def seen(v):
+        return v.status, getattr(v, "wrong_entries", None), v.error
+
+    assert seen(a) == seen(b)
+    assert a.status in ("correct", "wrong") or "did you mean w3^T delta3?" in a.error
+
+
+def test_elementwise_product_outside_a_matrix_claim_says_where_it_belongs():
+    import symgrad as sg
+
+    with pytest.raises(ParseError, match=r"⊙, the elementwise product\) at column 24 belongs "
+                                         r"to a matrix claim"):
+        sg.verify(Network([2, 3, 3, 1]), "delta21 = w311*delta31 ⊙ x1")
+
+
+@pytest.mark.parametrize("plain,ng", [
+    ("dW2 = 1/m dZ2 A1^T", r"dW^{[2]} = \frac{1}{m} dZ^{[2]} A^{[1]T}"),
+    ("dW2 = 1/m dZ2 A1", r"dW^{[2]} = \frac{1}{m} dZ^{[2]} A^{[1]}"),
+    ("dZ1 = W2^T dZ2 * tanh'(Z1)", "dZ^{[1]} = W^{[2]T} dZ^{[2]} * g'(Z^{[1]})"),
+    ("dZ1 = W2 dZ2 * tanh'(Z1)", r"dZ^{[1]} = W^{[2]} dZ^{[2]} * g'(Z^{[1]})"),
+])
+def test_layer_and_transpose_in_one_superscript_as_in_ng(plain, ng):
+    """Andrew Ng writes the layer and the transpose in one superscript (A^{[1]T})."""
+    net = Network([2, 3, 3, 1], activation="tanh")
+    a, b = verify_matrix(net, [plain, ng], layout="columns", errors="report")
+    assert (a.status, a.error) == (b.status, b.error)
+    assert (a.status == "correct") == ("^T" in plain)

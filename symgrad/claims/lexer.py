@@ -273,7 +273,12 @@ class _Lexer:
                            "time, or use --file for several")
             raise fail(f"unexpected {s[i:i + 2]!r} at column {self.col(i)}")
         name, end = m.group(), m.end()
-        if self.matrix and name in matrix_tokens.COMMANDS:
+        if name in matrix_tokens.COMMANDS:
+            if not self.matrix:
+                raise fail(f"'\\{name}' (⊙, the elementwise product) at column {self.col(i)} "
+                           "belongs to a matrix claim, whose left side is a whole layer: "
+                           "dL/dW2, dL/db2, delta2 (also W^{(2)}, \\delta^2); see "
+                           "docs/matrix.md")
             self.add("OP", matrix_tokens.COMMANDS[name], i)
         elif name in _COMMANDS:
             kind, text = _COMMANDS[name]
@@ -317,7 +322,9 @@ class _Lexer:
         c, two = s[i], s[i:i + 2]
         found = self.matrix and matrix_tokens.scan(s, i, self.toks[-1] if self.toks else None)
         if found:
-            self.add(found[0], found[1], i)
+            self.add("SUB" if found[0] == "SUBT" else found[0], found[1], i)
+            if found[0] == "SUBT":
+                self.add("TRANSPOSE", "T", i)
             return found[2]
         if c == "^":
             end = self.layer_superscript(s, i)

@@ -38,7 +38,7 @@ LAYOUTS = ("sample", "columns", "rows")
 BATCH_SIZES = (2, 3)
 
 #: One-sample names: pattern -> kind (the layer index is the number).
-_SAMPLE_NAMES = {r"W(\d+)": "W", r"b(\d+)": "b", r"z(\d+)": "z", r"a(\d+)": "a",
+_SAMPLE_NAMES = {r"[Ww](\d+)": "W", r"b(\d+)": "b", r"z(\d+)": "z", r"a(\d+)": "a",
                  r"(?:delta|dz)(\d+)": "delta", r"da(\d+)": "da", r"dW(\d+)": "dW",
                  r"db(\d+)": "db"}
 _BATCH_NAMES = {r"W(\d+)": "W", r"b(\d+)": "b", r"Z(\d+)": "z", r"A(\d+)": "a",
