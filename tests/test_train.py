@@ -342,3 +342,17 @@ def test_ctrl_c_in_the_middle_of_an_epoch_undoes_it():
     assert np.array_equal(loop.p, ref.p) and np.array_equal(loop.v, ref.v)
     assert loop.cost == ref.cost
     assert loop.rng.bit_generator.state == ref.rng.bit_generator.state
+
+
+def test_data_line_maps_the_data_columns_to_the_networks_inputs():
+    """The report speaks of x1, x2 (the network's inputs): a data line whose columns have
+    other names says which is which; columns already named x1, x2 need no mapping."""
+    from symgrad.training.data import Dataset
+
+    X, y = np.zeros((3, 2)), np.zeros(3)
+    named = Dataset(X, y, ("age", "income"), ("y",), "d.csv")
+    assert named.describe() == ("d.csv: 3 samples, inputs age, income, target y "
+                                "(age is x1, income is x2 below)")
+    assert "below" not in Dataset(X, y, ("x1", "x2"), ("y",), "d.csv").describe()
+    assert synthetic(samples=3).describe().endswith("target y (x is x1 below)")
+    assert "below" not in split_feature(synthetic(samples=3), 0.3).describe()

@@ -75,6 +75,11 @@ class Dataset:
         ins = ", ".join(self.input_names)
         text = (f"{self.source}: {self.n_samples} samples, input{'s' if self.n_inputs > 1 else ''}"
                 f" {ins}, target{'s' if self.n_targets > 1 else ''} {', '.join(self.target_names)}")
+        network = [f"x{k}" for k in range(1, self.n_inputs + 1)]
+        if self.split is None and list(self.input_names) != network:
+            # the report below speaks of the network's inputs x1, x2, ...
+            text += " (" + ", ".join(f"{n} is {x}" for n, x in zip(self.input_names, network))
+            text += " below)"
         if self.split is not None:
             a = self.split
             text += f"; split a = {a:g}: x1 = {a:g}*x, x2 = {1 - a:g}*x"
