@@ -234,22 +234,19 @@ def test_cli_routes_matrix_claims_and_reports_entries_in_json(cli):
     assert second["correct"] is True
 
 
-def test_symgrad_verify_routes_matrix_claims_like_the_cli():
-    """sg.verify used to fail on a matrix claim with "unknown name 'W2'"; it now checks
-    each claim in its own reader, in order, scalar and matrix mixed."""
+def test_symgrad_verify_points_matrix_claims_to_verify_matrix():
+    """sg.verify (scalar claims) used to fail on a matrix claim with "unknown name 'W2'";
+    it now says which function checks it, and verify_matrix does."""
     import symgrad as sg
-    from symgrad.claims.matrix.check import MatrixVerdict
 
     net = Network([2, 3, 1], activation="tanh")
-    texts = ["dL/dW2 = delta2 a1^T", "dz21/dw111 = w211*x1",
-             "delta1 = W2^T delta2 ⊙ tanh'(z1)", "delta1 = W2 delta2", "dL/dW2 = a1^T"]
-    verdicts = sg.verify(net, texts, errors="report")
-    kinds = [(type(v) is MatrixVerdict, v.status) for v in verdicts]
-    assert kinds == [(True, "correct"), (False, "wrong"), (True, "correct"),
-                     (False, "unreadable"), (True, "wrong")]
-    assert "W2^T delta2" in verdicts[3].error          # the shape error's suggestion
-    with pytest.raises(ParseError, match="is undefined"):
-        sg.verify(net, "delta1 = W2 delta2")
+    with pytest.raises(ParseError, match=r"is a matrix claim .* symgrad.verify_matrix"):
+        sg.verify(net, "dL/dW2 = delta2 a1^T")
+    [v] = sg.verify(net, ["delta1 = W2^T delta2 ⊙ tanh'(z1)"], errors="report")
+    assert v.status == "unreadable" and "verify_matrix" in v.error
+    assert [v.status for v in verify_matrix(net, ["dL/dW2 = delta2 a1^T"])] == ["correct"]
+    with pytest.raises(ParseError, match="unknown name 'q7'"):      # not a matrix claim
+        sg.verify(net, "dz21/dw111 = q7")
 
 
 @pytest.mark.parametrize("plain,nielsen", [
@@ -264,10 +261,9 @@ def test_plain_superscript_layers_read_as_in_nielsen(plain, nielsen):
     """A plain superscript number after a layer name without its layer is that layer
     (w^3 = W3, as Nielsen writes BP1-BP4); after a name with its layer (a2^2) it is a
     power.  Both spellings get the same verdict and the same wrong entries."""
-    import symgrad as sg
-
     net = Network([2, 3, 3, 1], activation="sigmoid", output_activation="sigmoid", bias=True)
-    a, b = sg.verify(net, [plain, nielsen], errors="report")
+    a, b = verify_matrix(net, [plain, nielsen], errors="report")
+
     def seen(v):
         return v.status, getattr(v, "wrong_entries", None), v.error
 

@@ -23,7 +23,7 @@ from symgrad.claims.points import MAX_EXACT_BITS, same_value
 from symgrad.claims.proof.compact import compress
 from symgrad.claims.proof.kinks import values
 from symgrad.derive import gradients
-from symgrad.errors import SpecError, SpecTypeError
+from symgrad.errors import ParseError, SpecError, SpecTypeError
 from symgrad.render.printing import OrderedText, rank_key
 from symgrad.spec import WEIGHT_TEMPLATE, weight_label
 
@@ -236,3 +236,24 @@ def check_aliases(aliases) -> dict:
         raise SpecTypeError("aliases must be a dict of names to expression text, e.g. "
                             "{'z_b': 'z21'}")
     return dict(aliases)                  # (a plain dict travels to a worker)
+
+
+def claim_texts(claims) -> list:
+    """``claims`` as a list: one string, or an iterable of them (checked one by one)."""
+    if isinstance(claims, str):
+        return [claims]
+    if claims is None or isinstance(claims, (bytes, dict)) or not hasattr(claims, "__iter__"):
+        raise SpecTypeError(f"claims must be a string or a list of strings, got "
+                            f"{type(claims).__name__}")
+    return list(claims)
+
+
+def matrix_hint(net, text: str, exc: ParseError) -> ParseError:
+    """``exc``, or for a matrix claim (``dL/dW2 = ...``) which function checks it."""
+    from symgrad.claims.matrix.sides import looks_matrix  # it reads names, not verdicts
+
+    if not looks_matrix(text, net):
+        return exc
+    return ParseError(f"{text!r} is a matrix claim (a whole layer's gradient): check it with "
+                      "symgrad.verify_matrix(net, claims); the symgrad verify command takes "
+                      "both kinds")

@@ -34,6 +34,7 @@ WRONG dz21/dw111 = x1
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from copy import copy
 from dataclasses import dataclass, field
 
@@ -46,7 +47,9 @@ from symgrad.claims.case import (
     as_expression,
     check_aliases,
     check_network,
+    claim_texts,
     linear_names,
+    matrix_hint,
     of_key,
     truths,
 )
@@ -56,8 +59,8 @@ from symgrad.claims.nodes import derivative_value, node_derivative, node_symbols
 from symgrad.claims.points import POINTS
 from symgrad.claims.proof.evidence import evidence_points, explained
 from symgrad.claims.proof.report import json_counterexample
-from symgrad.errors import BudgetExceeded, SpecError, SymgradError
-from symgrad.render.display import RichDisplay, verdict_lines
+from symgrad.errors import BudgetExceeded, ParseError, SpecError, SpecTypeError, SymgradError
+from symgrad.render.display import ReportList, RichDisplay, verdict_lines
 from symgrad.spec import WEIGHT_TEMPLATE
 
 #: Marks of the text report, and their ASCII fallbacks for terminals that lack them.
@@ -326,10 +329,8 @@ def verify(net, claims, aliases=None, *, weight_template: str = WEIGHT_TEMPLATE,
     net : Network
     claims : str or list of str
         Claims such as ``"dz21/dw111 = w211*x1"``, in plain, LaTeX or Unicode
-        notation (see ``docs/claims.md``).  A claim about a whole layer
-        (``"dL/dW2 = delta2 a1^T"``, ``"delta1 = ..."``) is checked as
-        :func:`symgrad.verify_matrix` checks it for one sample (its own names:
-        ``aliases`` and ``notation`` do not apply to it).
+        notation (see ``docs/claims.md``); a claim about a whole layer is
+        refused with a pointer to :func:`symgrad.verify_matrix`, which checks it.
     aliases : dict, optional
         ``{name: expression text}``, e.g. ``{"z_b": "z21"}``.
     weight_template : str
@@ -350,8 +351,7 @@ def verify(net, claims, aliases=None, *, weight_template: str = WEIGHT_TEMPLATE,
     Returns
     -------
     list of Verdict
-        (a list that Jupyter displays as the verdicts, math typeset); a
-        :class:`~symgrad.claims.matrix.check.MatrixVerdict` for a matrix claim.
+        (a list that Jupyter displays as the verdicts, math typeset)
 
     Examples
     --------
@@ -360,12 +360,35 @@ def verify(net, claims, aliases=None, *, weight_template: str = WEIGHT_TEMPLATE,
     >>> v.correct, v.method, v.status
     (True, 'proved symbolically', 'correct')
     """
-    from symgrad.claims.batch import check_all  # it imports this module
-
     aliases = check_aliases(aliases)
-    return check_all(net, claims, errors, timeout, matrix="auto", aliases=aliases,
+    return check_all(net, claims, errors, timeout, aliases=aliases,
                      weight_template=weight_template, points=points, seed=seed,
                      notation=notation)
 
 
-__all__ = ["Verdict", "check_claim", "verify", "verify_claim", "verify_expression"]
+def check_all(net, claims, errors: str, timeout: float | None, **options) -> list:
+    """:func:`check_claim` on each of ``claims`` (``options`` are its keywords), each in a
+    worker under ``timeout`` when one is given; an unreadable claim raises, or with
+    ``errors="report"`` gets a verdict whose ``error`` says why."""
+    check_network(net)
+    if errors not in ("raise", "report"):
+        raise SpecError(f"errors must be 'raise' or 'report', got {errors!r}")
+    texts = claim_texts(claims)
+    limits = budget.Budget(seconds=timeout) if timeout is not None else None
+    verdicts = []
+    with budget.Pool(limits) if limits else nullcontext() as pool:
+        for text in texts:
+            try:
+                if not isinstance(text, str):
+                    raise SpecTypeError(f"a claim must be a string, got {type(text).__name__}")
+                verdicts.append(check_claim(net, text, pool=pool, **options))
+            except SymgradError as exc:
+                if options.get("task") is None and isinstance(exc, ParseError):
+                    exc = matrix_hint(net, text, exc)
+                if errors == "raise":
+                    raise exc from None
+                verdicts.append(Verdict(str(text), error=str(exc)))
+    return ReportList(verdicts)
+
+
+__all__ = ["Verdict", "check_all", "check_claim", "verify", "verify_claim", "verify_expression"]

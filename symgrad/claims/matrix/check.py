@@ -25,7 +25,6 @@ from dataclasses import dataclass
 import sympy as sp
 
 from symgrad import budget
-from symgrad.claims.batch import check_all
 from symgrad.claims.case import Names
 from symgrad.claims.equivalence import DISPROVED, PROVED, Decision, decide, numeric_method
 from symgrad.claims.lexer import fail
@@ -35,7 +34,7 @@ from symgrad.claims.matrix.layers import BATCH_SIZES, LAYOUTS, Layers
 from symgrad.claims.matrix.repairs import diagnose_matrix, transposed
 from symgrad.claims.matrix.sides import entry_label, looks_matrix, parse_matrix_claim
 from symgrad.claims.points import POINTS, json_number
-from symgrad.claims.verify import Verdict, check_claim
+from symgrad.claims.verify import Verdict, check_all, check_claim
 from symgrad.errors import SpecError
 from symgrad.spec import WEIGHT_TEMPLATE
 
