@@ -291,3 +291,14 @@ def test_layer_and_transpose_in_one_superscript_as_in_ng(plain, ng):
     a, b = verify_matrix(net, [plain, ng], layout="columns", errors="report")
     assert (a.status, a.error) == (b.status, b.error)
     assert (a.status == "correct") == ("^T" in plain)
+
+
+def test_matrix_counterexample_json_keeps_exact_rationals():
+    """A side that differs from the truth by 1e-20 rounds to the same float: the JSON
+    gives the exact "p/q" beside it, as scalar verdicts do."""
+    [v] = verify_matrix(Network([2, 2, 1]), "dL/dW2 = delta2 a1^T + 1/10^20")
+    ce = v.to_dict()["counterexample"]
+    assert v.status == "wrong" and ce["entry"] == "dL/dw211"
+    assert ce["claimed"] == float(ce["true"]) and "/" in ce["exact"]["claimed"]
+    p, q = map(int, ce["exact"]["claimed"].split("/"))
+    assert p * 10**20 == q * (ce["true"] * 10**20 + 1)

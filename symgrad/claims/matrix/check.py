@@ -33,7 +33,8 @@ from symgrad.claims.matrix.equations import formula
 from symgrad.claims.matrix.layers import BATCH_SIZES, LAYOUTS, Layers
 from symgrad.claims.matrix.repairs import diagnose_matrix, transposed
 from symgrad.claims.matrix.sides import entry_label, looks_matrix, parse_matrix_claim
-from symgrad.claims.points import POINTS, json_number
+from symgrad.claims.points import POINTS
+from symgrad.claims.proof.report import json_counterexample
 from symgrad.claims.verify import Verdict, check_all, check_claim
 from symgrad.errors import SpecError
 from symgrad.spec import WEIGHT_TEMPLATE
@@ -122,9 +123,8 @@ def _verdict(layers, claim, claimed, true, show, points, seed) -> MatrixVerdict:
                                   for i, _ in wrong)
     ce = wrong[0][1].counterexample
     if ce is not None:
-        verdict.counterexample = {"entry": verdict.wrong_entries[0],
-                                  "values": {show(s): json_number(v) for s, v in ce.values.items()},
-                                  "claimed": json_number(ce.claimed), "true": json_number(ce.true)}
+        verdict.counterexample = {"entry": verdict.wrong_entries[0], **json_counterexample(
+            {show(s): v for s, v in ce.values.items()}, {"claimed": ce.claimed, "true": ce.true})}
         named = type(ce)({sp.Symbol(show(s)): v for s, v in ce.values.items()}, ce.claimed,
                          ce.true, ce.others_free)
         verdict.counterexample_text = f"{verdict.wrong_entries[0]} at {named.text()}"
