@@ -302,3 +302,47 @@ def test_matrix_counterexample_json_keeps_exact_rationals():
     assert ce["claimed"] == float(ce["true"]) and "/" in ce["exact"]["claimed"]
     p, q = map(int, ce["exact"]["claimed"].split("/"))
     assert p * 10**20 == q * (ce["true"] * 10**20 + 1)
+
+
+NG_NUMPY = ["dZ2 = A2 - Y",
+            "dW2 = 1/m * np.dot(dZ2, A1.T)",
+            "db2 = 1/m * np.sum(dZ2, axis=1, keepdims=True)",
+            "dZ1 = np.dot(W2.T, dZ2) * (1 - np.power(A1, 2))",
+            "dW1 = 1/m * np.dot(dZ1, X.T)",
+            "db1 = 1/m * np.sum(dZ1, axis=1, keepdims=True)"]
+ROWS_NUMPY = ["dW1 = np.dot(dZ1.T, X) / m", "db1 = np.sum(dZ1, axis=0, keepdims=True) / m",
+              "dZ1 = np.multiply(np.matmul(dZ2, W2), 1 - np.square(A1))",
+              "dW2 = numpy.transpose(dZ2) @ A1 / m"]
+
+
+def test_numpy_backprop_code_reads_as_numpy_computes_it():
+    """The backprop of Andrew Ng's course, as numpy code, line by line (columns), and
+    numpy code with samples as rows: every line proved."""
+    net = Network([2, 3, 1], activation="tanh", bias=True)
+    assert all(v.status == "correct" for v in verify_matrix(net, NG_NUMPY, layout="columns"))
+    assert all(v.status == "correct" for v in verify_matrix(net, ROWS_NUMPY, layout="rows"))
+
+
+@pytest.mark.parametrize("text,status,words", [
+    ("db1 = 1/m * np.sum(dZ1, axis=1)", "unreadable",
+     "is 1-D, shape (3,): numpy broadcasts it against a 3×1 column to 3×3; add keepdims=True"),
+    ("db1 = np.sum(dZ1, axis=1, keepdims=True)", "wrong", "missing 1/m"),
+    ("dW1 = 1/m * np.dot(dZ1, X)", "unreadable", "did you mean dZ1 @ X^T?"),
+    ("dZ1 = np.dot(W2.T, dZ2) * (1 - np.power(A1, 3))", "wrong", "dL/dz11"),
+    ("dW1 = np.einsum(dZ1, X)", "unreadable", "np.einsum at column 7 is not read"),
+    ("db1 = np.sum(dZ1, axis=3)", "unreadable", "axes 0 and 1, not 3"),
+    ("db1 = np.sum(dZ1, out=X)", "unreadable", "the keyword 'out' is not read"),
+    ("dW1 = np.dot(dZ1)", "unreadable", "np.dot at column 7 takes 2 arguments here, got 1"),
+    ("dW1 = np.dot(dZ1, X.T", "unreadable", "expected ',' or ')' closing np.dot("),
+])
+def test_numpy_mistakes_are_named(text, status, words):
+    net = Network([2, 3, 1], activation="tanh", bias=True)
+    [v] = verify_matrix(net, text, layout="columns", errors="report")
+    assert v.status == status
+    assert words in (v.error or v.to_text())
+
+
+def test_nested_numpy_calls_keep_to_the_depth_limit():
+    text = "dW1 = " + "np.dot(" * 60 + "dZ1" + ", X.T)" * 60
+    with pytest.raises(ParseError, match="nested more than"):
+        verify_matrix(Network([2, 3, 1]), text, layout="columns")

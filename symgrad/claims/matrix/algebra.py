@@ -71,6 +71,8 @@ def value(node: Node, layers) -> Value:
         return Value((1, len(summed)) if rows else (len(summed), 1),
                      sp.ImmutableMatrix(1 if rows else len(summed), len(summed) if rows else 1,
                                         summed))
+    if k == "npsum":
+        return _numpy_sum(node, value(a[0], layers))
     left, right = value(a[0], layers), value(a[1], layers)
     if k == "prod":
         return _product(node, left, right)
@@ -189,3 +191,27 @@ def _function(node: Node, layers) -> Value:
         return activations.derivative(act, e, activations.forward(act, e))
 
     return _entrywise(v, slope)
+
+
+def _numpy_sum(node: Node, v: Value) -> Value:
+    """``np.sum(M, axis, keepdims)``: a 1-D result that numpy would broadcast wrongly
+    (``(n,)`` against an ``n x 1`` column gives ``n x n``) is refused, with the fix."""
+    arg, axis, keep = node.args
+    if v.shape is None:
+        return v
+    M = v.expr
+    if axis is None:
+        total = sum(M)
+        return Value((1, 1), sp.ImmutableMatrix([[total]])) if keep else Value(None, total)
+    rows, cols = v.shape
+    if axis == 0:
+        n, out = cols, Value((1, cols), sp.ImmutableMatrix(1, cols, [sum(M.col(j))
+                                                                    for j in range(cols)]))
+    else:
+        n, out = rows, Value((rows, 1), sp.ImmutableMatrix(rows, 1, [sum(M.row(i))
+                                                                    for i in range(rows)]))
+    if not keep and n > 1:
+        raise fail(f"np.sum({arg.text()}, axis={axis}) at column {node.col} is 1-D, shape "
+                   f"({n},): numpy broadcasts it against a {n}×1 column to {n}×{n}; add "
+                   "keepdims=True")
+    return out

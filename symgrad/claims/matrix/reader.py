@@ -8,7 +8,7 @@ The grammar, loosest binding first::
     unary    := '-' unary | postfix
     postfix  := primary ('^T' | '^\top' | '^{\mathsf T}' | '.T' | '^' integer)*
     primary  := number | name | '(' expr ')' | '{' expr '}' | \frac{expr}{expr}
-              | function argument | \sum_i unary
+              | function argument | \sum_i unary | np.function '(' arguments ')'
 
 Juxtaposition and ``@`` are the matrix product; ``⊙`` is the elementwise
 (Hadamard) product of equal shapes; ``*``, ``/``, ``+`` and ``-`` are elementwise
@@ -16,7 +16,11 @@ with numpy's broadcasting (a 1 x n row against an m x n matrix, a scalar against
 anything), so ``Z1 = X @ W1.T + b1`` reads as in numpy.  ``^2`` is elementwise too
 (numpy's ``**``).  ``f'(z1)`` (also ``g'``) is the derivative of layer 1's
 activation, ``sigma'(...)``, ``tanh'(...)``, ``sigma(...)``, ``exp(...)`` apply
-entrywise; ``\sum_i M`` adds up the samples of a batch.
+entrywise; ``\sum_i M`` adds up the samples of a batch.  numpy calls read as
+numpy computes them (:data:`NUMPY_CALLS`): ``np.dot``/``np.matmul`` (the matrix
+product), ``np.multiply`` and friends (entrywise, broadcasting), ``np.power``,
+``np.square``, ``np.transpose``, ``np.tanh``/``np.exp``/``np.log`` and
+``np.sum(M, axis=..., keepdims=...)``.
 
 :func:`read` gives a tree of :class:`Node`, which
 :func:`symgrad.claims.matrix.algebra.value` computes with every shape checked.
@@ -37,6 +41,14 @@ from symgrad.claims.nodes import flatten_name
 from symgrad.errors import ParseError
 
 _STARTS = ("NUM", "WORD", "LP", "LB", "FRAC", "SUM")
+#: numpy functions of two matrices, and the node each one is.
+_NUMPY_BINARY = {"dot": "prod", "matmul": "prod", "multiply": "mul", "divide": "div",
+                 "add": "add", "subtract": "sub"}
+#: Every numpy function a matrix claim reads (``np.`` or ``numpy.`` before it).
+NUMPY_CALLS = frozenset({*_NUMPY_BINARY, "sum", "power", "square", "transpose", "tanh",
+                         "exp", "log"})
+#: The keywords each numpy function takes here.
+NUMPY_KEYWORDS = {"sum": ("axis", "keepdims")}
 #: Binding strength of each operator, for writing a tree back out with few brackets.
 _LEVEL = {"add": 1, "sub": 1, "had": 2, "prod": 3, "mul": 3, "div": 3, "neg": 4}
 _SYMBOLS = {"prod": " ", "@": " @ ", "had": " ⊙ ", "mul": " * ", "div": "/", "add": " + ",
@@ -71,6 +83,9 @@ class Node:
             return f"{a[0]}({a[1].text()})"
         if k == "sum":
             return f"sum_i {_wrapped(a[0])}"
+        if k == "npsum":
+            keep = ", keepdims=True" if a[2] else ""
+            return f"np.sum({a[0].text()}{'' if a[1] is None else f', axis={a[1]}'}{keep})"
         sep = _SYMBOLS["@" if self.op == "@" else k]
         level = _LEVEL[k]
         return f"{_wrapped(a[0], level)}{sep}{_wrapped(a[1], level + (k in ('sub', 'div')))}"
@@ -108,6 +123,10 @@ class Reader(Cursor):
         made = Node(kind, tuple(args), col, op)
         self.heights[id(made)] = height
         return made
+
+    def ahead(self, k: int):
+        """The token ``k`` places after the next one (END past the end)."""
+        return self.toks[min(self.pos + k, len(self.toks) - 1)]
 
     def op_is(self, *texts) -> bool:
         tok = self.peek()
@@ -211,9 +230,94 @@ class Reader(Cursor):
             if self.peek().kind == "SUB":
                 self.take()
             return self.node("sum", (self.unary(),), tok.col)
+        if tok.kind == "WORD" and self.ahead(1).kind == "NPDOT":
+            return self.numpy_call()
         if tok.kind == "WORD":
             return self.name()
         raise self.unexpected("a name, a number or '('")
+
+    def numpy_call(self) -> Node:
+        """``np.dot(A, B)``, ``np.sum(A, axis=1, keepdims=True)``, ... (:data:`NUMPY_CALLS`)."""
+        col = self.take().col
+        self.take()                                         # the '.'
+        fname = self.take()
+        if fname.kind not in ("WORD", "SUM") or fname.text not in NUMPY_CALLS:
+            raise fail(f"np.{fname.text} at column {col} is not read in matrix claims "
+                       f"(numpy functions read: {', '.join(sorted(NUMPY_CALLS))})")
+        name = fname.text
+        if self.peek().kind != "LP":
+            raise fail(f"np.{name} at column {col} needs its arguments in brackets")
+        self.take()
+        args, keywords = [], {}
+        while True:
+            if self.peek().kind == "WORD" and self.ahead(1).kind == "OP" \
+                    and self.ahead(1).text == "=":
+                key = self.take()
+                self.take()
+                keywords[key.text] = self.keyword_value(name, key)
+            else:
+                args.append(self.expr())
+            if self.peek().kind == "COMMA":
+                self.take()
+                continue
+            if self.peek().kind != "RP":
+                raise self.unexpected(f"',' or ')' closing np.{name}(")
+            self.take()
+            break
+        return self.numpy_node(name, args, keywords, col)
+
+    def keyword_value(self, name: str, key):
+        """The value of ``key=`` in np.``name``: a whole number (axis), True or False."""
+        allowed = NUMPY_KEYWORDS.get(name, ())
+        if key.text not in allowed:
+            raise fail(f"np.{name} at column {key.col}: the keyword {key.text!r} is not read "
+                       f"(read: {', '.join(allowed) or 'none'})")
+        sign = 1
+        if self.op_is("-"):
+            self.take()
+            sign = -1
+        tok = self.take()
+        if key.text == "keepdims" and tok.kind == "WORD" and tok.text in ("True", "False"):
+            return tok.text == "True"
+        if key.text == "axis" and tok.kind == "NUM" and tok.text.isdigit():
+            return sign * int(tok.text)
+        if key.text == "axis" and tok.kind == "WORD" and tok.text == "None":
+            return None
+        raise fail(f"{key.text}= at column {key.col} takes "
+                   f"{'True or False' if key.text == 'keepdims' else 'an axis: 0, 1 or None'}")
+
+    def numpy_node(self, name: str, args: list, keywords: dict, col: int) -> Node:
+        arity = 2 if name in _NUMPY_BINARY else 1
+        if name == "power":
+            arity = 2
+        if name == "sum" and len(args) == 2 and "axis" not in keywords:     # np.sum(A, 1)
+            axis = args.pop()
+            if axis.kind != "num" or not axis.args[0].is_Integer:
+                raise fail(f"np.sum at column {col}: the axis is 0, 1 or None")
+            keywords["axis"] = int(axis.args[0])
+        if len(args) != arity:
+            raise fail(f"np.{name} at column {col} takes {arity} argument"
+                       f"{'s' if arity > 1 else ''} here, got {len(args)}")
+        if name in _NUMPY_BINARY:
+            kind = _NUMPY_BINARY[name]
+            return self.node(kind, tuple(args), col, "@" if kind == "prod" else "")
+        if name == "power":
+            power = args[1]
+            if power.kind != "num" or not power.args[0].is_Integer \
+                    or not 0 <= int(power.args[0]) <= 64:
+                raise fail(f"np.power at column {col} takes a whole power up to 64")
+            return self.node("pow", (args[0], int(power.args[0])), col)
+        if name == "square":
+            return self.node("pow", (args[0], 2), col)
+        if name == "transpose":
+            return self.node("T", (args[0],), col)
+        if name == "sum":
+            axis = keywords.get("axis")
+            if axis is not None and axis not in (-2, -1, 0, 1):
+                raise fail(f"np.sum at column {col}: a matrix has axes 0 and 1, not {axis}")
+            return self.node("npsum", (args[0], None if axis is None else axis % 2,
+                                       bool(keywords.get("keepdims", False))), col)
+        return self.node("fn", (name, args[0]), col)
 
     def group_of(self, kind: str) -> Node:
         if self.peek().kind != kind:

@@ -107,7 +107,12 @@ def _braced(toks, i):
 
 
 def _equals(toks) -> int:
-    eqs = [i for i, t in enumerate(toks) if t.kind == "OP" and t.text == "="]
+    """The index of the claim's '=' (those inside brackets name numpy's arguments)."""
+    eqs, depth = [], 0
+    for i, t in enumerate(toks):
+        depth += {"LP": 1, "RP": -1}.get(t.kind, 0)
+        if t.kind == "OP" and t.text == "=" and depth == 0:
+            eqs.append(i)
     if len(eqs) != 1:
         raise fail("a claim has exactly one '=': write <gradient> = <expression>, e.g. "
                    "dL/dW2 = delta2 a1^T")

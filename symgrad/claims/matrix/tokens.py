@@ -9,7 +9,8 @@ operator, and a layer superscript right after a name of letters (``W^{(2)}``,
 is a layer too after a layer name that has none (:data:`STEMS`: ``w^3``,
 ``\delta^{2}``, ``a^2`` as Nielsen writes them); after a name with its layer
 (``a1^2``) it stays a power.  ``\odot`` and ``\circ`` are the elementwise product
-(:data:`COMMANDS`).
+(:data:`COMMANDS`); ``np.`` before a name and commas between arguments are numpy
+code's (``np.dot(dZ2, A1.T)``).
 This module imports nothing from symgrad: the lexer imports it.
 """
 
@@ -26,6 +27,8 @@ _PLAIN_LAYER = re.compile(r"\^\s*(?:\{\s*(\d{1,3})\s*\}|(\d{1,3})(?!\d))")
 #: Layer names written without their layer: a plain superscript number is their layer.
 STEMS = frozenset({"W", "w", "b", "z", "a", "delta", "dz", "da", "dW", "db",
                    "Z", "A", "Delta", "dZ", "dA"})
+#: The names numpy code calls its module by (``np.dot``).
+NUMPY = ("np", "numpy")
 #: LaTeX commands of matrix mode and the operator each one is.
 COMMANDS = {"odot": "⊙", "circ": "⊙"}
 
@@ -40,6 +43,11 @@ def scan(s: str, i: int, previous) -> tuple[str, str, int] | None:
         return "TRANSPOSE", "T", m.end() if m else i + 2
     if s[i] == "@":
         return "OP", "@", i + 1
+    if s[i] == ",":                                   # between a numpy call's arguments
+        return "COMMA", ",", i + 1
+    if s[i] == "." and previous is not None and previous.kind == "WORD" \
+            and previous.text in NUMPY:               # np.dot(...): numpy's namespace
+        return "NPDOT", ".", i + 1
     word = previous.text if previous is not None and previous.kind == "WORD" else ""
     m = _LAYER.match(s, i)
     if m and word.isalpha():        # A^{[1]T}, as Ng writes it: layer 1, transposed
