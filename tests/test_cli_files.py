@@ -443,3 +443,25 @@ def test_ctrl_c_during_check_removes_the_reserved_plot(tmp_path):
     assert proc.returncode == 130, err
     assert (out, err) == (b"", b"symgrad: interrupted (Ctrl-C)\n")
     assert not (tmp_path / "steps.png").exists()
+
+
+def test_a_taken_ctrl_c_ignores_the_next_one_only_in_the_command(monkeypatch):
+    """After the first Ctrl-C is taken, the console command ignores further presses at
+    once (a second press while the message is printed made the exit a death by SIGINT,
+    -2, in CI); main() called in-process leaves the caller's handler alone."""
+    from symgrad.cli import main as cli_main
+    from symgrad.cli import verify as cli_verify
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_verify, "run_verify", interrupted)
+    before = signal.getsignal(signal.SIGINT)
+    try:
+        assert cli_main.main(["verify", "2-2-1", "dz21/dw111 = x1"]) == 130
+        assert signal.getsignal(signal.SIGINT) is before
+        monkeypatch.setattr(cli_main, "_as_command", True)
+        assert cli_main.main(["verify", "2-2-1", "dz21/dw111 = x1"]) == 130
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)

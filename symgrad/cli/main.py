@@ -138,6 +138,8 @@ def _main(argv) -> int:
         _say(f"symgrad: error: {exc}")
         return EXIT_USAGE
     except KeyboardInterrupt:
+        if _as_command:         # a second press from here on would turn exit 130 into
+            signal.signal(signal.SIGINT, signal.SIG_IGN)     # a death by SIGINT (-2)
         _say("symgrad: interrupted (Ctrl-C)")
         return EXIT_INTERRUPTED
     except BrokenPipeError:
@@ -149,8 +151,15 @@ def _main(argv) -> int:
         return EXIT_INTERNAL
 
 
+#: Set by :func:`run`: the process ends when :func:`main` returns, so after a Ctrl-C
+#: has been taken, later ones are ignored (in-process callers keep their handler).
+_as_command = False
+
+
 def run() -> None:
     """Console-script entry point."""
+    global _as_command
+    _as_command = True
     code = main()
     # Only exiting is left: a second Ctrl-C (people press again when the first seems
     # slow) must not turn the documented exit code into a death by SIGINT.
