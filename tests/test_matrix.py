@@ -346,3 +346,20 @@ def test_nested_numpy_calls_keep_to_the_depth_limit():
     text = "dW1 = " + "np.dot(" * 60 + "dZ1" + ", X.T)" * 60
     with pytest.raises(ParseError, match="nested more than"):
         verify_matrix(Network([2, 3, 1]), text, layout="columns")
+
+
+def test_comparisons_are_numpys_masks_and_a_kink_is_named():
+    """(Z1 > 0) is ReLU's derivative (0 at 0, as symgrad takes it): proved. (Z1 >= 0)
+    differs only where z = 0: wrong, said to be a convention at the kink (it was once
+    diagnosed "claimed = 1*true"), with the note on which convention."""
+    net = Network([2, 3, 1], activation="relu", bias=True)
+    right, kink, flipped, chained = verify_matrix(net, [
+        "dZ1 = np.dot(W2.T, dZ2) * (Z1 > 0)", "dZ1 = np.dot(W2.T, dZ2) * (Z1 >= 0)",
+        "dZ1 = np.dot(W2.T, dZ2) * (Z1 < 0)", "dZ1 = np.dot(W2.T, dZ2) * (Z1 > 0 > 1)"],
+        layout="columns", errors="report")
+    assert right.status == "correct" and right.method.startswith("proved")
+    assert kink.status == "wrong" and "differ only at a kink" in kink.diagnosis.detail
+    assert any("relu'(0) = 0" in n for n in kink.notes)
+    assert "1*true" not in kink.to_text()
+    assert flipped.status == "wrong" and flipped.diagnosis.kind != "scale"
+    assert "compare two things at a time" in chained.error

@@ -9,6 +9,7 @@ expressions in the network's intermediate names.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -129,12 +130,18 @@ def _hadamard(node: Node, left: Value, right: Value) -> Value:
 
 _OPS = {"mul": lambda u, v: u * v, "div": lambda u, v: u / v,
         "add": lambda u, v: u + v, "sub": lambda u, v: u - v}
-_WORDS = {"mul": "times", "div": "divided by", "add": "plus", "sub": "minus"}
+_WORDS = {"mul": "times", "div": "divided by", "add": "plus", "sub": "minus",
+          "cmp": "compared with"}
+#: numpy's comparisons as 0/1 values, through the step relu's derivative is (0 at 0).
+_COMPARE = {">": lambda u, v: activations.step(u - v),
+            ">=": lambda u, v: 1 - activations.step(v - u),
+            "<": lambda u, v: activations.step(v - u),
+            "<=": lambda u, v: 1 - activations.step(u - v)}
 
 
 def _broadcast(node: Node, left: Value, right: Value) -> Value:
-    """``*``, ``/``, ``+``, ``-`` entrywise with numpy broadcasting."""
-    op = _OPS[node.kind]
+    """``*``, ``/``, ``+``, ``-`` and comparisons, entrywise with numpy broadcasting."""
+    op: Callable[[Any, Any], Any] = _COMPARE[node.op] if node.kind == "cmp" else _OPS[node.kind]
     if left.shape is None and right.shape is None:
         if node.kind == "div" and right.expr == 0:
             raise fail(f"division by zero at column {node.col}")

@@ -26,6 +26,7 @@ import sympy as sp
 
 from symgrad import budget
 from symgrad.claims.case import Names
+from symgrad.claims.diagnose import Diagnosis
 from symgrad.claims.equivalence import DISPROVED, PROVED, Decision, decide, numeric_method
 from symgrad.claims.lexer import fail
 from symgrad.claims.matrix.algebra import shape_text, value
@@ -34,6 +35,7 @@ from symgrad.claims.matrix.layers import BATCH_SIZES, LAYOUTS, Layers
 from symgrad.claims.matrix.repairs import diagnose_matrix, transposed
 from symgrad.claims.matrix.sides import entry_label, looks_matrix, parse_matrix_claim
 from symgrad.claims.points import POINTS
+from symgrad.claims.proof.evidence import ON_KINK
 from symgrad.claims.proof.report import json_counterexample
 from symgrad.claims.verify import Verdict, check_all, check_claim
 from symgrad.errors import SpecError
@@ -128,6 +130,10 @@ def _verdict(layers, claim, claimed, true, show, points, seed) -> MatrixVerdict:
         named = type(ce)({sp.Symbol(show(s)): v for s, v in ce.values.items()}, ce.claimed,
                          ce.true, ce.others_free)
         verdict.counterexample_text = f"{verdict.wrong_entries[0]} at {named.text()}"
+    if ce is not None and ce.on_kink:      # a convention differs, not the derivative
+        verdict.notes += tuple(d.note for _, d in wrong[:1] if d.note)
+        verdict.diagnosis = Diagnosis("other", ON_KINK)
+        return verdict
     budget.report((verdict, "no diagnosis: the diagnosis {why}"))
     verdict.diagnosis = diagnose_matrix(layers, claim, claimed, true, [i for i, _ in wrong],
                                         show)

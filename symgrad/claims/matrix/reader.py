@@ -2,6 +2,7 @@ r"""Matrix expressions: a grammar of their own over the claim lexer's tokens, sh
 
 The grammar, loosest binding first::
 
+    compare  := expr (('>' | '>=' | '<' | '<=') expr)?     # a side, a bracket, an argument
     expr     := hadamard (('+' | '-') hadamard)*
     hadamard := product (('⊙' | '\odot' | '\circ') product)*
     product  := unary ((juxtaposition | '@' | '*' | '/') unary)*    # left to right
@@ -20,7 +21,8 @@ entrywise; ``\sum_i M`` adds up the samples of a batch.  numpy calls read as
 numpy computes them (:data:`NUMPY_CALLS`): ``np.dot``/``np.matmul`` (the matrix
 product), ``np.multiply`` and friends (entrywise, broadcasting), ``np.power``,
 ``np.square``, ``np.transpose``, ``np.tanh``/``np.exp``/``np.log`` and
-``np.sum(M, axis=..., keepdims=...)``.
+``np.sum(M, axis=..., keepdims=...)``; a comparison such as ``(Z1 > 0)`` is numpy's
+mask, 1 where it holds and 0 elsewhere (so ReLU's derivative, 0 at 0 as symgrad takes it).
 
 :func:`read` gives a tree of :class:`Node`, which
 :func:`symgrad.claims.matrix.algebra.value` computes with every shape checked.
@@ -50,7 +52,7 @@ NUMPY_CALLS = frozenset({*_NUMPY_BINARY, "sum", "power", "square", "transpose", 
 #: The keywords each numpy function takes here.
 NUMPY_KEYWORDS = {"sum": ("axis", "keepdims")}
 #: Binding strength of each operator, for writing a tree back out with few brackets.
-_LEVEL = {"add": 1, "sub": 1, "had": 2, "prod": 3, "mul": 3, "div": 3, "neg": 4}
+_LEVEL = {"cmp": 0, "add": 1, "sub": 1, "had": 2, "prod": 3, "mul": 3, "div": 3, "neg": 4}
 _SYMBOLS = {"prod": " ", "@": " @ ", "had": " ⊙ ", "mul": " * ", "div": "/", "add": " + ",
             "sub": " - "}
 
@@ -86,6 +88,8 @@ class Node:
         if k == "npsum":
             keep = ", keepdims=True" if a[2] else ""
             return f"np.sum({a[0].text()}{'' if a[1] is None else f', axis={a[1]}'}{keep})"
+        if k == "cmp":
+            return f"{a[0].text()} {self.op} {a[1].text()}"
         sep = _SYMBOLS["@" if self.op == "@" else k]
         level = _LEVEL[k]
         return f"{_wrapped(a[0], level)}{sep}{_wrapped(a[1], level + (k in ('sub', 'div')))}"
@@ -139,10 +143,21 @@ class Reader(Cursor):
         return fail(f"unexpected {tok.text!r} at column {tok.col}; expected {wanted}")
 
     def parse(self) -> Node:
-        tree = self.expr()
+        tree = self.comparison()
         if self.peek().kind != "END":
             raise self.unexpected("an operator such as +, ⊙ or @")
         return tree
+
+    def comparison(self) -> Node:
+        """``expr`` or ``expr (> | >= | < | <=) expr``: numpy's mask of 1s and 0s."""
+        left = self.expr()
+        if self.peek().kind == "CMP":
+            tok = self.take()
+            left = self.node("cmp", (left, self.expr()), tok.col, tok.text)
+            if self.peek().kind == "CMP":
+                raise fail(f"{self.peek().text!r} at column {self.peek().col}: compare two "
+                           "things at a time, as in (Z1 > 0)")
+        return left
 
     def expr(self) -> Node:
         self.depth += 1
@@ -256,7 +271,7 @@ class Reader(Cursor):
                 self.take()
                 keywords[key.text] = self.keyword_value(name, key)
             else:
-                args.append(self.expr())
+                args.append(self.comparison())
             if self.peek().kind == "COMMA":
                 self.take()
                 continue
@@ -326,7 +341,7 @@ class Reader(Cursor):
 
     def group(self) -> Node:
         open_ = self.take()
-        inner = self.expr()
+        inner = self.comparison()
         closer = "RB" if open_.kind == "LB" else "RP"
         if self.peek().kind != closer:
             raise fail(f"{open_.text!r} at column {open_.col} is not closed")

@@ -159,8 +159,8 @@ def diagnose_matrix(layers, claim, claimed, true, wrong: list, show) -> Diagnosi
     check = _Checker(layers, true, order)
     first = wrong[0]
     c = constant_ratio(claimed[first].xreplace(check.defs), check.true[first], check.points)
-    if c is not None and check.right(claimed / c):
-        return _scale(c, layers, claim)
+    if c is not None and c != 1 and check.right(claimed / c):   # c = 1: the sides agree at
+        return _scale(c, layers, claim)                       # the checker's points
     for count, (tree, kind, detail) in enumerate(_candidates(claim, layers)):
         if count >= MAX_REPAIRS:
             break

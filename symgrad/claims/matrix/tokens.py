@@ -9,8 +9,9 @@ operator, and a layer superscript right after a name of letters (``W^{(2)}``,
 is a layer too after a layer name that has none (:data:`STEMS`: ``w^3``,
 ``\delta^{2}``, ``a^2`` as Nielsen writes them); after a name with its layer
 (``a1^2``) it stays a power.  ``\odot`` and ``\circ`` are the elementwise product
-(:data:`COMMANDS`); ``np.`` before a name and commas between arguments are numpy
-code's (``np.dot(dZ2, A1.T)``).
+(:data:`COMMANDS`); ``np.`` before a name, commas between arguments and the
+comparisons ``>``, ``>=``, ``<``, ``<=`` are numpy code's (``np.dot(dZ2, A1.T)``,
+``(Z1 > 0)``).
 This module imports nothing from symgrad: the lexer imports it.
 """
 
@@ -43,6 +44,8 @@ def scan(s: str, i: int, previous) -> tuple[str, str, int] | None:
         return "TRANSPOSE", "T", m.end() if m else i + 2
     if s[i] == "@":
         return "OP", "@", i + 1
+    if s[i] in "<>":                                  # (Z1 > 0): numpy's 0/1 mask
+        return ("CMP", s[i:i + 2], i + 2) if s[i + 1:i + 2] == "=" else ("CMP", s[i], i + 1)
     if s[i] == ",":                                   # between a numpy call's arguments
         return "COMMA", ",", i + 1
     if s[i] == "." and previous is not None and previous.kind == "WORD" \
