@@ -311,6 +311,8 @@ NG_NUMPY = ["dZ2 = A2 - Y",
             "dW1 = 1/m * np.dot(dZ1, X.T)",
             "db1 = 1/m * np.sum(dZ1, axis=1, keepdims=True)"]
 ROWS_NUMPY = ["dW1 = np.dot(dZ1.T, X) / m", "db1 = np.sum(dZ1, axis=0, keepdims=True) / m",
+              "dW1 = dZ1.T.dot(X) / m", "db1 = dZ1.sum(axis=0, keepdims=True,) / m",
+              "dW2 = (dZ2).transpose().dot(A1) / m",
               "dZ1 = np.multiply(np.matmul(dZ2, W2), 1 - np.square(A1))",
               "dW2 = numpy.transpose(dZ2) @ A1 / m"]
 
@@ -334,6 +336,8 @@ def test_numpy_backprop_code_reads_as_numpy_computes_it():
     ("db1 = np.sum(dZ1, out=X)", "unreadable", "the keyword 'out' is not read"),
     ("dW1 = np.dot(dZ1)", "unreadable", "np.dot at column 7 takes 2 arguments here, got 1"),
     ("dW1 = np.dot(dZ1, X.T", "unreadable", "expected ',' or ')' closing np.dot("),
+    ("db1 = dZ1.mean(axis=1, keepdims=True)", "unreadable", ".mean at column 10 is not read"),
+    ("dW1 = dZ1.T.dot(X) / m", "unreadable", "is undefined; did you mean dZ1 @ X?"),
 ])
 def test_numpy_mistakes_are_named(text, status, words):
     net = Network([2, 3, 1], activation="tanh", bias=True)

@@ -3,7 +3,8 @@
 Reading: :mod:`~symgrad.claims.matrix.tokens` (the lexer's matrix mode),
 :mod:`~symgrad.claims.matrix.layers` (the layer names, their shapes and entries,
 and the batch layouts), :mod:`~symgrad.claims.matrix.reader` (the grammar of
-matrix expressions) and :mod:`~symgrad.claims.matrix.algebra` (their values, shapes
+matrix expressions, numpy calls included, into the trees of
+:mod:`~symgrad.claims.matrix.tree`) and :mod:`~symgrad.claims.matrix.algebra` (their values, shapes
 checked first).  Deciding:
 :mod:`~symgrad.claims.matrix.sides` (the left side and the truth, entry by entry),
 :mod:`~symgrad.claims.matrix.repairs` (which single change makes a wrong claim

@@ -18,7 +18,7 @@ import sympy as sp
 from symgrad import activations
 from symgrad.claims.build import _fn
 from symgrad.claims.lexer import fail
-from symgrad.claims.matrix.reader import Node
+from symgrad.claims.matrix.tree import Node
 
 #: Largest number of entries of one matrix in a claim (each entry is decided on its own).
 MAX_ENTRIES = 400
@@ -92,7 +92,9 @@ def _fix(node: Node, side: int, layers_fit) -> str:
     """``did you mean ...`` when transposing one operand makes the shapes fit."""
     for i in (side, 1 - side):
         parts = list(node.args)
-        parts[i] = Node("T", (parts[i],), node.col)
+        # transposing a transpose gives back its argument: suggest dZ1 @ X, not dZ1^T^T @ X
+        parts[i] = parts[i].args[0] if parts[i].kind == "T" else Node("T", (parts[i],),
+                                                                        node.col)
         if layers_fit(parts[i], i):
             return f"; did you mean {replace(node, args=tuple(parts)).text()}?"
     return ""

@@ -32,13 +32,13 @@ Nothing here evaluates text: names come from
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 
 import sympy as sp
 
 from symgrad.claims.grammar import Cursor
 from symgrad.claims.lexer import LIMITS, fail
+from symgrad.claims.matrix.tree import Node
 from symgrad.claims.nodes import flatten_name
 from symgrad.errors import ParseError
 
@@ -49,57 +49,10 @@ _NUMPY_BINARY = {"dot": "prod", "matmul": "prod", "multiply": "mul", "divide": "
 #: Every numpy function a matrix claim reads (``np.`` or ``numpy.`` before it).
 NUMPY_CALLS = frozenset({*_NUMPY_BINARY, "sum", "power", "square", "transpose", "tanh",
                          "exp", "log"})
+#: numpy array methods read (``dZ1.sum(axis=1, keepdims=True)``, ``A.dot(B)``).
+NUMPY_METHODS = frozenset({"sum", "dot", "transpose"})
 #: The keywords each numpy function takes here.
 NUMPY_KEYWORDS = {"sum": ("axis", "keepdims")}
-#: Binding strength of each operator, for writing a tree back out with few brackets.
-_LEVEL = {"cmp": 0, "add": 1, "sub": 1, "had": 2, "prod": 3, "mul": 3, "div": 3, "neg": 4}
-_SYMBOLS = {"prod": " ", "@": " @ ", "had": " ⊙ ", "mul": " * ", "div": "/", "add": " + ",
-            "sub": " - "}
-
-
-@dataclass(frozen=True)
-class Node:
-    """One node: ``kind`` (layer sym num T prod had mul div add sub neg pow fn sum),
-    ``args`` (child nodes, or the payload of a leaf), the column, and for a product
-    the operator as written (``""`` or ``"@"``)."""
-
-    kind: str
-    args: tuple
-    col: int
-    op: str = ""
-
-    def text(self) -> str:
-        """The node written out in plain text (``W2^T delta2``), for messages."""
-        k, a = self.kind, self.args
-        if k == "layer":
-            return a[0].text
-        if k in ("sym", "num"):
-            return str(a[-1])
-        if k == "T":
-            return f"{_wrapped(a[0])}^T"
-        if k == "pow":
-            return f"{_wrapped(a[0])}^{a[1]}"
-        if k == "neg":
-            return f"-{_wrapped(a[0], 4)}"
-        if k == "fn":
-            return f"{a[0]}({a[1].text()})"
-        if k == "sum":
-            return f"sum_i {_wrapped(a[0])}"
-        if k == "npsum":
-            keep = ", keepdims=True" if a[2] else ""
-            return f"np.sum({a[0].text()}{'' if a[1] is None else f', axis={a[1]}'}{keep})"
-        if k == "cmp":
-            return f"{a[0].text()} {self.op} {a[1].text()}"
-        sep = _SYMBOLS["@" if self.op == "@" else k]
-        level = _LEVEL[k]
-        return f"{_wrapped(a[0], level)}{sep}{_wrapped(a[1], level + (k in ('sub', 'div')))}"
-
-
-def _wrapped(node: Node, level: int = 5) -> str:
-    """``node``'s text, in brackets when it binds less tightly than ``level``."""
-    return f"({node.text()})" if _LEVEL.get(node.kind, 9) < level else node.text()
-
-
 #: Deepest tree of operations a matrix side may build (chains of signs, transposes
 #: and terms nest one node per operation; evaluation walks the tree recursively).
 MAX_HEIGHT = 5 * LIMITS["max_depth"]
@@ -211,6 +164,8 @@ class Reader(Cursor):
             if tok.kind == "TRANSPOSE":
                 self.take()
                 base = self.node("T", (base,), tok.col)
+            elif tok.kind == "METHOD":
+                base = self.method_call(base)
             elif tok.kind == "OP" and tok.text == "^":
                 self.take()
                 braced = self.peek().kind == "LB"
@@ -259,27 +214,42 @@ class Reader(Cursor):
         if fname.kind not in ("WORD", "SUM") or fname.text not in NUMPY_CALLS:
             raise fail(f"np.{fname.text} at column {col} is not read in matrix claims "
                        f"(numpy functions read: {', '.join(sorted(NUMPY_CALLS))})")
-        name = fname.text
+        args, keywords = self.arguments(fname.text, col)
+        return self.numpy_node(fname.text, args, keywords, col)
+
+    def method_call(self, base: Node) -> Node:
+        """``dZ1.sum(axis=1, keepdims=True)``, ``A.dot(B)``: numpy's array methods."""
+        dot = self.take()
+        fname = self.take()
+        if fname.kind not in ("WORD", "SUM") or fname.text not in NUMPY_METHODS:
+            raise fail(f".{fname.text} at column {dot.col} is not read in matrix claims "
+                       f"(array methods read: {', '.join(sorted(NUMPY_METHODS))})")
+        args, keywords = self.arguments(fname.text, dot.col)
+        return self.numpy_node(fname.text, [base, *args], keywords, dot.col)
+
+    def arguments(self, name: str, col: int) -> tuple[list, dict]:
+        """The ``(positional, keyword)`` arguments of a numpy call, brackets included."""
         if self.peek().kind != "LP":
             raise fail(f"np.{name} at column {col} needs its arguments in brackets")
         self.take()
-        args, keywords = [], {}
+        args: list = []
+        keywords: dict = {}
         while True:
             if self.peek().kind == "WORD" and self.ahead(1).kind == "OP" \
                     and self.ahead(1).text == "=":
                 key = self.take()
                 self.take()
                 keywords[key.text] = self.keyword_value(name, key)
-            else:
+            elif self.peek().kind != "RP" or args or keywords:
                 args.append(self.comparison())
             if self.peek().kind == "COMMA":
                 self.take()
-                continue
+                if self.peek().kind != "RP":                # a trailing comma is numpy's too
+                    continue
             if self.peek().kind != "RP":
                 raise self.unexpected(f"',' or ')' closing np.{name}(")
             self.take()
-            break
-        return self.numpy_node(name, args, keywords, col)
+            return args, keywords
 
     def keyword_value(self, name: str, key):
         """The value of ``key=`` in np.``name``: a whole number (axis), True or False."""

@@ -21,7 +21,7 @@ from symgrad.claims.diagnose import Diagnosis
 from symgrad.claims.equivalence import agree, constant_ratio
 from symgrad.claims.matrix.algebra import shape_text, value
 from symgrad.claims.matrix.layers import Ref
-from symgrad.claims.matrix.reader import Node
+from symgrad.claims.matrix.tree import Node
 from symgrad.claims.points import random_points
 from symgrad.errors import ParseError
 

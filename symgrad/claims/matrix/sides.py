@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from symgrad.claims.lexer import fail, tokenize
 from symgrad.claims.matrix.layers import Layers, MatrixNames, Ref
-from symgrad.claims.matrix.reader import Node, read
+from symgrad.claims.matrix.reader import read
+from symgrad.claims.matrix.tree import Node
 from symgrad.claims.nodes import flatten_name, operand
 from symgrad.errors import ParseError
 from symgrad.spec import WEIGHT_TEMPLATE, symbol_name, weight_label

@@ -51,6 +51,9 @@ def scan(s: str, i: int, previous) -> tuple[str, str, int] | None:
     if s[i] == "." and previous is not None and previous.kind == "WORD" \
             and previous.text in NUMPY:               # np.dot(...): numpy's namespace
         return "NPDOT", ".", i + 1
+    if s[i] == "." and s[i + 1:i + 2].isalpha() and previous is not None \
+            and previous.kind in ("WORD", "SUB", "RP", "TRANSPOSE"):    # dZ1.sum(...)
+        return "METHOD", ".", i + 1
     word = previous.text if previous is not None and previous.kind == "WORD" else ""
     m = _LAYER.match(s, i)
     if m and word.isalpha():        # A^{[1]T}, as Ng writes it: layer 1, transposed
