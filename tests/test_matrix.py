@@ -305,7 +305,7 @@ def test_matrix_counterexample_json_keeps_exact_rationals():
 
 
 NG_NUMPY = ["dZ2 = A2 - Y",
-            "dW2 = 1/m * np.dot(dZ2, A1.T)",
+            "dW2 = 1./m * np.dot(dZ2, A1.T)",
             "db2 = 1/m * np.sum(dZ2, axis=1, keepdims=True)",
             "dZ1 = np.dot(W2.T, dZ2) * (1 - np.power(A1, 2))",
             "dW1 = 1/m * np.dot(dZ1, X.T)",

@@ -192,7 +192,10 @@ class _Lexer:
                 raise fail(f"number with {digits} digits at column {self.col(i)}; the limit "
                            f"is {LIMITS['max_int_digits']} digits")
             self.add("NUM", m.group(), i)
-            return m.end()
+            end = m.end()
+            if self.matrix and s[end:end + 1] == "." and not s[end + 1:end + 2].isalnum():
+                end += 1                    # numpy code's float literal 1. (as in 1./m)
+            return end
         if c.isalpha():
             for name in _UNDERSCORED:                  # activation names with '_'
                 if s.startswith(name, i):
