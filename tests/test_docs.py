@@ -63,6 +63,15 @@ EXAMPLE_FILES = {
         "  &= (y - y') \\frac{\\partial y'}{\\partial w_{111}} \\\\\n"
         "  &= (y - y') \\frac{\\partial z_{11}}{\\partial w_{111}} \\\\\n"
         "  &= (y - y') x_1\n\\end{align*}\n"),
+    # docs/matrix.md shows this file in full; a test checks they are the same.
+    "backprop.py": (
+        "# backprop.py: the backward pass of a 2-3-1 tanh network, samples as columns\n"
+        "dZ2 = A2 - Y\n"
+        "dW2 = 1./m * np.dot(dZ2, A1.T)\n"
+        "db2 = 1./m * np.sum(dZ2, axis=1, keepdims=True)\n"
+        "dZ1 = np.dot(W2.T, dZ2) * (1 - np.power(A1, 2))\n"
+        "dW1 = 1./m * np.dot(dZ1, X.T)\n"
+        "db1 = 1./m * np.sum(dZ1, axis=1)\n"),
 }
 
 
@@ -373,3 +382,6 @@ def test_example_files_shown_on_a_page_are_the_files_the_examples_read():
     page = (DOCS / "derivations.md").read_text(encoding="utf-8")
     shown = re.search(r"```latex\n(% seed-derivation\.tex.*?)```", page, re.S)
     assert shown and shown.group(1) == EXAMPLE_FILES["seed-derivation.tex"]
+    page = (DOCS / "matrix.md").read_text(encoding="utf-8")
+    shown = re.search(r"```python\n(# backprop\.py.*?)```", page, re.S)
+    assert shown and shown.group(1) == EXAMPLE_FILES["backprop.py"]
