@@ -291,3 +291,20 @@ def test_a_claim_without_the_l2_term_is_named(claim, kind):
     assert verdict.correct is False and verdict.diagnosis.kind == kind
     [right] = verify(net, "dL/dw211 = (a21 - y)*a11 + w211/10")
     assert right.correct is True
+
+
+def test_counterexamples_on_class_networks_prefer_probability_targets():
+    """A softmax network's counterexample takes one-hot targets when they show the
+    difference (it once showed y1 = 2, i.e. y3 = -1); BCE targets stay in [0, 1]."""
+    import symgrad as sg
+
+    soft = Network([2, 2, 3], output_activation="softmax")
+    for text in ("dL/dz21 = a21 - y1 + y2", "dL/dz21 = -y1*(1 - a21)", "dL/dw211 = a11*a21"):
+        [v] = sg.verify(soft, text)
+        ys = [v.counterexample["values"].get(y, 0) for y in ("y1", "y2")]
+        assert v.status == "wrong" and all(0 <= y <= 1 for y in ys) and sum(ys) <= 1, ys
+    [v] = sg.verify(soft, "dL/dz22 = a22 - y2 + y1*y2")       # differs only off one-hot
+    assert v.status == "wrong"
+    bce = Network([2, 2, 2], output_activation="sigmoid", loss="bce")
+    [v] = sg.verify(bce, "dL/dz21 = a21 + y1")
+    assert 0 <= v.counterexample["values"]["y1"] <= 1

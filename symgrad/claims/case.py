@@ -257,3 +257,19 @@ def matrix_hint(net, text: str, exc: ParseError) -> ParseError:
     return ParseError(f"{text!r} is a matrix claim (a whole layer's gradient): check it with "
                       "symgrad.verify_matrix(net, claims); the symgrad verify command takes "
                       "both kinds")
+
+
+def natural_targets(net):
+    """``prefer`` for :func:`symgrad.claims.equivalence.decide`: on a network whose
+    targets are probabilities (bce: each in [0, 1]; cross-entropy: a distribution, the
+    last target one minus the others), whether a point's targets are such; else None."""
+    if net.loss_name not in ("bce", "cross-entropy"):
+        return None
+    targets = [s for s in net.targets if not s.is_number]
+    whole = net.loss_name == "cross-entropy"
+
+    def prefer(point) -> bool:
+        ys = [point[s] for s in targets if s in point]
+        return all(0 <= y <= 1 for y in ys) and (not whole or sum(ys) <= 1)
+
+    return prefer

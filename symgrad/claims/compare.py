@@ -28,6 +28,7 @@ from symgrad.claims.case import (
     as_expression,
     check_aliases,
     check_network,
+    natural_targets,
     of_key,
     truths,
 )
@@ -342,7 +343,8 @@ def _compare_task(spec, first, second, options) -> Comparison:
         result.notes = (_ONE_SAMPLE,)
     budget.report((copy(result), BEFORE_EVALUATION))
     decision = decide(base1, base2, points=options["points"], seed=options["seed"],
-                      symbols=everything, proof_forms=[(compact1, compact2)])
+                      symbols=everything, proof_forms=[(compact1, compact2)],
+                      prefer=natural_targets(net))
     result.equal, result.method = decision.equal, decision.method
     if decision.equal is False:
         ce = decision.counterexample

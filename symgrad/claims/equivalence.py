@@ -165,7 +165,7 @@ class Decision:
 
 
 def decide(claimed: sp.Expr, true: sp.Expr, *, points: int = POINTS, seed: int = 0,
-           symbols=(), proof_forms=(), progress=None) -> Decision:
+           symbols=(), proof_forms=(), progress=None, prefer=None) -> Decision:
     """Decide whether ``claimed`` and ``true`` are identically equal.
 
     Parameters
@@ -188,6 +188,9 @@ def decide(claimed: sp.Expr, true: sp.Expr, *, points: int = POINTS, seed: int =
         ``n`` points before the proof in base symbols, ``progress("differ",
         counterexample)`` when they differ at a random point, before the search
         for a small-integer counterexample.
+    prefer : callable, optional
+        ``prefer(point)``: whether a counterexample there reads naturally (targets
+        that are probabilities); others are shown only when none of these differs.
 
     Examples
     --------
@@ -206,7 +209,7 @@ def decide(claimed: sp.Expr, true: sp.Expr, *, points: int = POINTS, seed: int =
         return Decision(True, True, PROVED)
     free = claimed.free_symbols | true.free_symbols
     bounds = boundaries(claimed, true)
-    search = {"pair": lambda point: tuple(values((claimed, true), point)),
+    search = {"pair": lambda point: tuple(values((claimed, true), point)), "prefer": prefer,
               "on_kink": (lambda point: not off_kinks(bounds, point)) if bounds else None}
     agreed = unclear = 0
     for point, wide in decision_points(free, points, seed, bounds):

@@ -20,6 +20,7 @@ import math
 import random
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 from math import prod
 
 import mpmath  # type: ignore[import-untyped]
@@ -341,7 +342,8 @@ def _candidate_points(symbols, seed):
 
 
 def counterexample(a: sp.Expr, b: sp.Expr, *, fallback=None, seed: int = 0,
-                   all_symbols=(), on_kink=None, pair=None) -> Counterexample | None:
+                   all_symbols=(), on_kink=None, pair=None,
+                   prefer=None) -> Counterexample | None:
     """A readable point where ``a`` (claimed) and ``b`` (true) differ, or None.
 
     Small integers are tried first (all ones, then one or two symbols changed,
@@ -350,7 +352,8 @@ def counterexample(a: sp.Expr, b: sp.Expr, *, fallback=None, seed: int = 0,
     is true (a ReLU exactly on its kink) come last: a counterexample there holds
     only by the convention at the kink, so it is used only when no other point
     differs; it is marked ``on_kink``.  ``pair(point)`` gives both values (by
-    default :func:`evaluate` of each).
+    default :func:`evaluate` of each).  Points where ``prefer(point)`` is false
+    (targets that are no probabilities, say) are tried after the others.
 
     >>> import sympy as sp
     >>> x1, w211 = sp.symbols("x1 w211", real=True)
@@ -365,10 +368,17 @@ def counterexample(a: sp.Expr, b: sp.Expr, *, fallback=None, seed: int = 0,
         u, v = both(point)
         return u is not None and v is not None and same_value(u, v) is False
 
-    on_kinks = []
-    for point in _candidate_points(symbols, seed):
+    on_kinks: list = []
+    later: list = []
+    deferring = prefer is not None
+    for point in chain(_candidate_points(symbols, seed), [None], later):
+        if point is None:                   # the preferred points are all tried
+            deferring = False
+            continue
         if on_kink is not None and on_kink(point):
             on_kinks.append(point)
+        elif deferring and not prefer(point):
+            later.append(point)
         elif differs(point):
             u, v = both(point)
             return Counterexample(point, u, v, others)

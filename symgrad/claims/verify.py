@@ -50,6 +50,7 @@ from symgrad.claims.case import (
     claim_texts,
     linear_names,
     matrix_hint,
+    natural_targets,
     of_key,
     truths,
 )
@@ -222,7 +223,8 @@ def verify_expression(net, of: str, parameter, claimed, *, per_sample_mean: bool
 
     budget.report((verdict(), BEFORE_EVALUATION))
     decision = decide(base, true, points=points, seed=seed, symbols=everything,
-                      proof_forms=[(compress(net, base), true_compact)], progress=progress)
+                      proof_forms=[(compress(net, base), true_compact)], progress=progress,
+                      prefer=natural_targets(net))
     result = verdict(decision.equal, decision.method)
     if decision.note:
         result.notes = (*result.notes, decision.note)

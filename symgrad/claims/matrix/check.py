@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from symgrad import budget
-from symgrad.claims.case import Names
+from symgrad.claims.case import Names, natural_targets
 from symgrad.claims.diagnose import Diagnosis
 from symgrad.claims.equivalence import DISPROVED, PROVED, Decision, decide, numeric_method
 from symgrad.claims.lexer import fail
@@ -84,11 +84,12 @@ def _stop(stage, info) -> None:
 def _decide_entries(layers, claimed, true, points, seed):
     """``[(index, Decision)]`` for every entry (compact forms first for the proof)."""
     defs = layers.definitions
+    prefer = natural_targets(layers.net) if not layers.batch else None
     out: list = []
     for index in range(len(true)):
         c, t = claimed[index], true[index]
         pair = dict(claimed=c.xreplace(defs), true=t.xreplace(defs), points=points, seed=seed,
-                    symbols=layers.symbols, proof_forms=[(c, t)])
+                    symbols=layers.symbols, proof_forms=[(c, t)], prefer=prefer)
         first = not any(d.equal is False for _, d in out)
         try:
             out.append((index, decide(**pair, progress=None if first else _stop)))
