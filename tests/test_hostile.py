@@ -121,6 +121,13 @@ CORPUS = [
     ("matrix-transposes", ["verify", "2-3-1", "dL/dW1 = W1" + "^T" * 950]),
     ("matrix-power-tower", ["verify", "2-3-1", "dL/dW1 = W1" + "^2" * 450]),
     ("matrix-long-sum", ["verify", "2-3-1", "dL/dW1 = " + "+".join(["W1"] * 490)]),
+    # numpy code: nested calls, power towers through np.power, a long argument list
+    ("numpy-nested-dot", ["verify", "2-3-1", "dL/dW1 = " + "np.dot(" * 300 + "W1"
+                          + ", W1)" * 300]),
+    ("numpy-power-tower", ["verify", "2-3-1", "dL/dW1 = " + "np.power(" * 200 + "W1"
+                           + ", 64)" * 200]),
+    ("numpy-many-arguments", ["verify", "2-3-1", "dL/dW1 = np.sum(" + ", ".join(["W1"] * 400)
+                              + ")"]),
     # a three-layer network, a long hostile right side
     ("three-layers", ["verify", "2-3-3-1", "--activation", "tanh",
                       "dL/dw111 = (1-a11^2)*(1-a21^2)*(1-a31^2)*" + f"{SUM9}^{{-40}}"]),

@@ -338,6 +338,7 @@ def test_numpy_backprop_code_reads_as_numpy_computes_it():
     ("dW1 = np.dot(dZ1, X.T", "unreadable", "expected ',' or ')' closing np.dot("),
     ("db1 = dZ1.mean(axis=1, keepdims=True)", "unreadable", ".mean at column 10 is not read"),
     ("dW1 = dZ1.T.dot(X) / m", "unreadable", "is undefined; did you mean dZ1 @ X?"),
+    ("dZ1 = np.square(np.power(Z1, 64))", "unreadable", "raises a power to a power"),
 ])
 def test_numpy_mistakes_are_named(text, status, words):
     net = Network([2, 3, 1], activation="tanh", bias=True)

@@ -286,6 +286,9 @@ class Reader(Cursor):
         if name in _NUMPY_BINARY:
             kind = _NUMPY_BINARY[name]
             return self.node(kind, tuple(args), col, "@" if kind == "prod" else "")
+        if name in ("power", "square") and args[0].kind == "pow":   # towers, as for '^'
+            raise fail(f"np.{name} at column {col} raises a power to a power; write one "
+                       "power, as in np.power(A1, 4)")
         if name == "power":
             power = args[1]
             if power.kind != "num" or not power.args[0].is_Integer \
