@@ -396,3 +396,67 @@ def test_raw_refuses_what_it_would_read_past_with_one_line(built, tmp_path):
         got_error, message = results[case].split(" | ")
         assert (got_error, message.startswith("f.raw: ")) == (error, True), (case, message)
         assert words in message, (case, message)
+
+
+def test_prune_deletes_entries_unused_for_long_and_spares_the_rest(tmp_path):
+    """Entries last used PRUNE_DAYS ago go (kernel, record, numba's files, lock); a
+    recent one stays, the one being built stays, and one whose lock another holder
+    has stays; an interrupted build (no record) counts by its kernel's time."""
+    import time
+
+    from symgrad.backends.numba.entry import PRUNE_DAYS, prune
+
+    (tmp_path / "__pycache__").mkdir()
+    now = time.time()
+    old = now - (PRUNE_DAYS + 1) * 86400
+
+    def make(key, when, record=True):
+        e = Entry(tmp_path, key)
+        e.kernel.write_text("# kernel\n")
+        numba_file = tmp_path / "__pycache__" / f"{e.stem}.run_serial-9.py311.nbi"
+        numba_file.write_bytes(b"index")
+        files = [e.kernel, numba_file]
+        if record:
+            e.record.write_text("record\n")
+            files.append(e.record)
+        for path in files:
+            os.utime(path, (when, when))
+        return e
+
+    stale, recent, building, busy = (make("aa", old), make("bb", now), make("cc", old),
+                                     make("dd", old))
+    orphan = make("ee", old, record=False)
+    with locked(busy.lock) as held:
+        assert held
+        removed = prune(tmp_path, keep="cc", now=now)
+    assert sorted(removed) == [stale.stem, orphan.stem]
+    assert not stale.kernel.exists() and not stale.record.exists()
+    assert not list((tmp_path / "__pycache__").glob(f"{stale.stem}.*"))
+    assert not stale.lock.exists() and not orphan.kernel.exists()
+    for kept in (recent, building, busy):
+        assert kept.kernel.exists() and kept.numba_files()
+
+
+def test_loading_an_entry_marks_it_used(entry):
+    """save_record with nothing to change still touches the record: prune reads it."""
+    entry.kernel.write_bytes(b"# kernel\n")
+    entry.save_record(b"# kernel\n")
+    os.utime(entry.record, (1, 1))
+    entry.save_record(b"# kernel\n")
+    assert entry.record.stat().st_mtime > 10**9
+
+
+def test_building_a_kernel_prunes_old_entries(tmp_path):
+    import time
+
+    from symgrad.backends.numba import cache
+    from symgrad.backends.numba.entry import PRUNE_DAYS
+
+    (tmp_path / "__pycache__").mkdir()
+    stale = Entry(tmp_path, "0ld")
+    stale.kernel.write_text("# an old kernel\n")
+    old = time.time() - (PRUNE_DAYS + 1) * 86400
+    os.utime(stale.kernel, (old, old))
+    fresh = Entry(tmp_path, "n3w")
+    cache._build(fresh, Network([2, 2, 1]), "reverse")      # writes the source, no compile
+    assert fresh.kernel.exists() and not stale.kernel.exists()

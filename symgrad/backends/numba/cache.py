@@ -34,6 +34,9 @@ directory to delete.  numba's files for symgrad's kernels always go to the
 ``NUMBA_CACHE_LOCATOR_CLASSES`` are set aside while a kernel module is
 imported), so they are checked too.
 
+Entries unused for :data:`~symgrad.backends.numba.entry.PRUNE_DAYS` days are
+deleted whenever a kernel is built (:func:`~symgrad.backends.numba.entry.prune`).
+
 A rebuild is reported in one line through the :mod:`logging` logger
 ``symgrad.backends.numba.cache`` at level WARNING (``symgrad: note: the cached
 kernel for 2-2-1 was damaged (...); rebuilt it``).  With no logging configured,
@@ -67,7 +70,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from symgrad.backends.numba import source
-from symgrad.backends.numba.entry import Entry, locked, write_atomically
+from symgrad.backends.numba.entry import Entry, locked, prune, write_atomically
 from symgrad.errors import CacheError
 from symgrad.network import Network
 
@@ -278,6 +281,8 @@ def _build(entry: Entry, net: Network, method: str) -> bytes:
     text = source.kernel_source(net, method).encode("utf-8")
     entry.discard()
     write_atomically(entry.kernel, text)      # replaced, never missing: see Entry.discard
+    with contextlib.suppress(OSError):        # a build is the time to tidy (entry.prune)
+        prune(entry.where, entry.stem.removeprefix("symgrad_kernel_"))
     return text
 
 

@@ -30,6 +30,9 @@ from pathlib import Path
 LOCK_WAIT = 120.0
 #: Bytes of a record read at most (a record lists about a dozen files).
 RECORD_MAX = 1 << 16
+#: Entries unused for this many days are deleted when another kernel is built
+#: (:func:`prune`; loading an entry marks it used).
+PRUNE_DAYS = 60
 _HEX = "0123456789abcdef"
 
 
@@ -80,6 +83,7 @@ class Entry:
         text = self.record_text(kernel)
         try:
             if self.record.read_text(encoding="ascii") == text:
+                os.utime(self.record)           # the entry was used now (see prune)
                 return
         except (OSError, UnicodeDecodeError):
             pass
@@ -190,3 +194,40 @@ def locked(path: Path, wait: float | None = None) -> Iterator[bool]:
         yield held
     finally:
         os.close(fd)
+
+
+def prune(where: Path, keep: str, now: float | None = None, days: float = PRUNE_DAYS) -> list:
+    """Delete the entries in ``where`` last used more than ``days`` ago, but ``keep``.
+
+    An entry's last use is the newer of its kernel's and its record's times
+    (:meth:`Entry.save_record` touches the record on every load).  Only entries
+    whose lock is free are deleted, so no process loses an entry it is checking or
+    building; where there is no ``flock`` nothing is deleted.  Returns the stems
+    deleted.  A file that cannot be deleted is left; pruning never fails a build.
+    """
+    cutoff = (time.time() if now is None else now) - days * 86400
+    removed = []
+    for kernel in sorted(where.glob("symgrad_kernel_*.py")):
+        key = kernel.stem.removeprefix("symgrad_kernel_")
+        entry = Entry(where, key)
+        if key == keep or _last_used(entry) >= cutoff:
+            continue
+        with locked(entry.lock, wait=0) as held:
+            if not held:
+                continue
+            for path in [entry.record, entry.kernel,
+                         *(where / "__pycache__").glob(f"{entry.stem}.*")]:
+                with contextlib.suppress(OSError):
+                    path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            entry.lock.unlink(missing_ok=True)
+        removed.append(entry.stem)
+    return removed
+
+
+def _last_used(entry: Entry) -> float:
+    times = []
+    for path in (entry.kernel, entry.record):
+        with contextlib.suppress(OSError):
+            times.append(path.stat().st_mtime)
+    return max(times, default=float("inf"))         # vanished meanwhile: leave it
