@@ -102,15 +102,6 @@ def chunk_loop(e: Emitter) -> Iterator[None]:
         yield
 
 
-def unsigned_constants(e: Emitter, count: int) -> None:
-    """Emit ``u0 = np.uint64(0)`` ... ``u{count-1}``: unsigned index constants.
-
-    Sample indices are unsigned in the fused and blocked kernels: numba then drops
-    its negative-index wrap-around, which would turn every vector load into a gather.
-    """
-    e.line(*(f"u{q} = np.uint64({q})" for q in range(count)))
-
-
 @dataclass(frozen=True)
 class KernelLayout:
     """What the kernel shapes share about one network.

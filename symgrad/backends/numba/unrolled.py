@@ -18,7 +18,6 @@ from symgrad.backends.numba.emit import (
     KernelLayout,
     chunk_loop,
     entry_point,
-    unsigned_constants,
 )
 from symgrad.backends.numba.printer import stage, temporaries
 from symgrad.backends.numba.softmax import is_softmax, neuron_loss, softmax_scalars
@@ -27,6 +26,15 @@ from symgrad.derive import delta_symbol, gradients
 #: ``read(array, width, index)`` -> the source of one element of a sample's row:
 #: ``array`` is ``"X"`` or ``"Y"``, ``width`` its row length, ``i`` the sample.
 Reader = Callable[[str, int, int], str]
+
+
+def unsigned_constants(e: Emitter, count: int) -> None:
+    """Emit ``u0 = np.uint64(0)`` ... ``u{count-1}``: unsigned index constants.
+
+    The fused kernel's sample indices are unsigned: numba then drops its
+    negative-index wrap-around, which would turn every vector load into a gather.
+    """
+    e.line(*(f"u{q} = np.uint64({q})" for q in range(count)))
 
 
 def _read_2d(array: str, width: int, index: int) -> str:

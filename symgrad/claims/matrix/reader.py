@@ -272,9 +272,7 @@ class Reader(Cursor):
                    f"{'True or False' if key.text == 'keepdims' else 'an axis: 0, 1 or None'}")
 
     def numpy_node(self, name: str, args: list, keywords: dict, col: int) -> Node:
-        arity = 2 if name in _NUMPY_BINARY else 1
-        if name == "power":
-            arity = 2
+        arity = 2 if name in _NUMPY_BINARY or name == "power" else 1
         if name == "sum" and len(args) == 2 and "axis" not in keywords:     # np.sum(A, 1)
             axis = args.pop()
             if axis.kind != "num" or not axis.args[0].is_Integer:
